@@ -1,0 +1,136 @@
+//! The errors of core's services: one variant per thing a caller does differently.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::StoreError;
+
+/// Validation messages keyed by field name, several fields at once:
+/// `{"serial_number": ["This field is required."]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FieldErrors(pub BTreeMap<String, Vec<String>>);
+
+impl FieldErrors {
+    /// No errors.
+    pub fn new() -> FieldErrors {
+        FieldErrors::default()
+    }
+
+    /// One error.
+    pub fn one(field: impl Into<String>, message: impl Into<String>) -> FieldErrors {
+        let mut e = FieldErrors::new();
+        e.add(field, message);
+        e
+    }
+
+    /// Adds a message for `field`.
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.entry(field.into()).or_default().push(message.into());
+    }
+
+    /// Adds every message of `other`.
+    pub fn merge(&mut self, other: FieldErrors) {
+        for (k, v) in other.0 {
+            self.0.entry(k).or_default().extend(v);
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when empty, else the errors as [`Error::Validation`].
+    pub fn into_result(self) -> Result<(), Error> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self))
+        }
+    }
+
+    /// The messages of `field`.
+    pub fn get(&self, field: &str) -> &[String] {
+        self.0.get(field).map(Vec::as_slice).unwrap_or_default()
+    }
+}
+
+/// The errors of one rejected batch operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationError {
+    /// Position of the operation in the batch.
+    pub index: usize,
+    /// What was wrong with it.
+    pub errors: FieldErrors,
+    /// Whether it was a conflict (unique key, version) rather than invalid input.
+    #[serde(skip)]
+    pub conflict: bool,
+}
+
+/// The result type of core's services.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong in a service call.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input is invalid; nothing was written (HTTP 400).
+    #[error("invalid input: {0:?}")]
+    Validation(FieldErrors),
+    /// The object does not exist (HTTP 404).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The caller may not do this (HTTP 403).
+    #[error("permission denied")]
+    PermissionDenied,
+    /// A unique key is taken, the object changed since it was read, or it is still in use
+    /// (HTTP 409). `fields` is keyed like a validation error when a field is to blame.
+    #[error("conflict: {detail}")]
+    Conflict {
+        /// A sentence for people.
+        detail: String,
+        /// Field-keyed messages, possibly empty.
+        fields: FieldErrors,
+    },
+    /// The caller's precondition (`If-Match`) names a version that is not current (HTTP 412).
+    #[error("precondition failed: current version is {current}")]
+    PreconditionFailed {
+        /// The current version.
+        current: u64,
+    },
+    /// A batch was rejected as a whole; nothing was written (HTTP 409 when every failure is
+    /// a conflict, else 400).
+    #[error("batch rejected: {} operation(s) failed", errors.len())]
+    BatchRejected {
+        /// The failing operations.
+        errors: Vec<OperationError>,
+    },
+    /// The store failed (HTTP 500; details go to the log only).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Error {
+    /// A field-keyed validation error for one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Validation(FieldErrors::one(field, message))
+    }
+
+    /// A conflict blamed on one field.
+    pub fn conflict_on(field: impl Into<String>, message: impl Into<String>) -> Error {
+        let message = message.into();
+        Error::Conflict {
+            detail: message.clone(),
+            fields: FieldErrors::one(field, message),
+        }
+    }
+
+    /// A conflict with only a sentence.
+    pub fn conflict(detail: impl Into<String>) -> Error {
+        Error::Conflict {
+            detail: detail.into(),
+            fields: FieldErrors::new(),
+        }
+    }
+}

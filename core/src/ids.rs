@@ -1,0 +1,132 @@
+//! Typed identifiers. Devices are UUIDs; every other object has an integer id.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! int_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.trim().parse().map($name)
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(v: i64) -> Self {
+                $name(v)
+            }
+        }
+    };
+}
+
+int_id!(
+    /// Id of a [`crate::model::Location`].
+    LocationId
+);
+int_id!(
+    /// Id of a [`crate::model::Donor`].
+    DonorId
+);
+int_id!(
+    /// Id of a [`crate::model::Shipment`].
+    ShipmentId
+);
+int_id!(
+    /// Id of a [`crate::model::User`].
+    UserId
+);
+int_id!(
+    /// Id of a [`crate::model::Role`].
+    RoleId
+);
+int_id!(
+    /// Id of an [`crate::model::AuditEvent`]; ids grow with time, so "newest first" is "highest id first".
+    AuditId
+);
+
+/// Id of a [`crate::model::Device`]: a UUID, printed hyphenated, parsed with or without dashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeviceId(pub Uuid);
+
+impl DeviceId {
+    /// A version-4 UUID made from 16 random bytes (from the injected randomness).
+    pub fn from_random_bytes(bytes: [u8; 16]) -> Self {
+        DeviceId(uuid::Builder::from_random_bytes(bytes).into_uuid())
+    }
+}
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+impl FromStr for DeviceId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        // Only the two forms the contract names: hyphenated, or 32 hex digits.
+        if s.len() != 36 && s.len() != 32 {
+            return Uuid::parse_str("invalid").map(DeviceId);
+        }
+        Uuid::parse_str(s).map(DeviceId)
+    }
+}
+
+/// The kinds of integer ids a store allocates with [`crate::store::Store::next_id`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdKind {
+    /// [`LocationId`]
+    Location,
+    /// [`DonorId`]
+    Donor,
+    /// [`ShipmentId`]
+    Shipment,
+    /// [`UserId`]
+    User,
+    /// [`RoleId`]
+    Role,
+    /// [`AuditId`]
+    Audit,
+}
+
+impl IdKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [IdKind; 6] = [
+        IdKind::Location,
+        IdKind::Donor,
+        IdKind::Shipment,
+        IdKind::User,
+        IdKind::Role,
+        IdKind::Audit,
+    ];
+
+    /// Stable lowercase name (used as a key by backends).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdKind::Location => "location",
+            IdKind::Donor => "donor",
+            IdKind::Shipment => "shipment",
+            IdKind::User => "user",
+            IdKind::Role => "role",
+            IdKind::Audit => "audit",
+        }
+    }
+}

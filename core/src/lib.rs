@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+pub mod env;
+pub mod error;
+pub mod eval;
+pub mod fold;
+pub mod ids;
+pub mod kv;
+pub mod model;
+pub mod permission;
+pub mod query;
+pub mod store;
+
+pub use error::{Error, FieldErrors, Result};
+pub use ids::{AuditId, DeviceId, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId};
+pub use model::{AuditEvent, Device, DeviceStatus, Donor, Location, Money, Role, Shipment, User};
+pub use permission::{Permission, Permissions};
+pub use store::{Change, ChangeSet, Conflict, Record, RecordKey, Store, StoreError, UniqueKey};

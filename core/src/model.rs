@@ -1,0 +1,459 @@
+//! The domain objects as the store keeps them and the contract shows them.
+//!
+//! Every object carries `version` (1 on create, +1 per change) and `created_at` / `updated_at`.
+//! Text fields that the contract calls optional are plain `String`s, empty when unset, as the
+//! original's `CharField(blank=True)` was; unique keys on such fields apply only when not empty.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::ids::{AuditId, DeviceId, DonorId, LocationId, RoleId, ShipmentId, UserId};
+use crate::permission::Permissions;
+
+/// A UTC timestamp with microsecond precision (what every SQL dialect keeps exactly).
+pub type Timestamp = DateTime<Utc>;
+
+/// Where a device is in its life. See [`DeviceStatus::can_move_to`] for the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatus {
+    /// Taken in (the default).
+    #[default]
+    Received,
+    /// Data wiped.
+    Wiped,
+    /// Refurbished.
+    Refurbished,
+    /// Ready to ship.
+    Ready,
+    /// Shipped.
+    Shipped,
+    /// Arrived at its destination.
+    Delivered,
+    /// Recycled instead of shipped.
+    Recycled,
+}
+
+impl DeviceStatus {
+    /// Every status, lifecycle order, `recycled` last.
+    pub const ALL: [DeviceStatus; 7] = [
+        DeviceStatus::Received,
+        DeviceStatus::Wiped,
+        DeviceStatus::Refurbished,
+        DeviceStatus::Ready,
+        DeviceStatus::Shipped,
+        DeviceStatus::Delivered,
+        DeviceStatus::Recycled,
+    ];
+
+    /// The contract's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceStatus::Received => "received",
+            DeviceStatus::Wiped => "wiped",
+            DeviceStatus::Refurbished => "refurbished",
+            DeviceStatus::Ready => "ready",
+            DeviceStatus::Shipped => "shipped",
+            DeviceStatus::Delivered => "delivered",
+            DeviceStatus::Recycled => "recycled",
+        }
+    }
+
+    fn rank(self) -> Option<u8> {
+        match self {
+            DeviceStatus::Received => Some(0),
+            DeviceStatus::Wiped => Some(1),
+            DeviceStatus::Refurbished => Some(2),
+            DeviceStatus::Ready => Some(3),
+            DeviceStatus::Shipped => Some(4),
+            DeviceStatus::Delivered => Some(5),
+            DeviceStatus::Recycled => None,
+        }
+    }
+
+    /// The lifecycle rule for everyone but a superuser: moves go forward and may skip steps,
+    /// but nothing gets past `wiped` without having been wiped; `recycled` is reachable from any
+    /// status before `delivered`. Staying put is always allowed.
+    pub fn can_move_to(self, to: DeviceStatus) -> bool {
+        if self == to {
+            return true;
+        }
+        match (self.rank(), to.rank()) {
+            // Into recycled: from anything before delivered.
+            (Some(from), None) => from < 5,
+            // Out of recycled: never.
+            (None, _) => false,
+            (Some(from), Some(to)) => to > from && (from >= 1 || to <= 1),
+        }
+    }
+
+    /// The statuses [`can_move_to`](Self::can_move_to) allows from here, excluding staying put.
+    pub fn allowed_next(self) -> Vec<DeviceStatus> {
+        DeviceStatus::ALL
+            .into_iter()
+            .filter(|s| *s != self && self.can_move_to(*s))
+            .collect()
+    }
+}
+
+impl fmt::Display for DeviceStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DeviceStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        DeviceStatus::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// An amount of money with two decimal places, kept as a whole number of cents.
+/// Printed as a decimal string (`"416.69"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Money {
+    cents: i64,
+}
+
+/// The largest amount accepted: 999,999,999,999.99.
+pub const MONEY_MAX_CENTS: i64 = 99_999_999_999_999;
+
+/// Why a text is not a [`Money`] amount.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    /// Not a decimal number.
+    #[error("A valid number is required.")]
+    NotANumber,
+    /// Below zero.
+    #[error("Ensure this value is greater than or equal to 0.")]
+    Negative,
+    /// More than two decimal places.
+    #[error("Ensure that there are no more than 2 decimal places.")]
+    TooPrecise,
+    /// Above [`MONEY_MAX_CENTS`].
+    #[error("Ensure that there are no more than 12 digits before the decimal point.")]
+    TooLarge,
+}
+
+impl Money {
+    /// From a whole number of cents; `None` when negative or above the maximum.
+    pub fn from_cents(cents: i64) -> Option<Money> {
+        (0..=MONEY_MAX_CENTS)
+            .contains(&cents)
+            .then_some(Money { cents })
+    }
+
+    /// The amount in cents.
+    pub fn cents(self) -> i64 {
+        self.cents
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.cents / 100, self.cents % 100)
+    }
+}
+
+impl FromStr for Money {
+    type Err = MoneyError;
+    /// Parses a decimal such as `"416.69"`, `"12"`, `"1e2"` or `"3.10"`. Trailing zeros past the
+    /// second place are fine (`"1.500"`), other digits there are not.
+    fn from_str(s: &str) -> Result<Self, MoneyError> {
+        let s = s.trim();
+        let d = rust_decimal::Decimal::from_str_exact(s)
+            .or_else(|_| rust_decimal::Decimal::from_scientific(s))
+            .map_err(|_| MoneyError::NotANumber)?
+            .normalize();
+        if d.is_sign_negative() && !d.is_zero() {
+            return Err(MoneyError::Negative);
+        }
+        if d.scale() > 2 {
+            return Err(MoneyError::TooPrecise);
+        }
+        let cents = (d * rust_decimal::Decimal::from(100))
+            .trunc()
+            .to_string()
+            .parse::<i64>()
+            .map_err(|_| MoneyError::TooLarge)?;
+        Money::from_cents(cents).ok_or(MoneyError::TooLarge)
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        let text = match v {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => return Err(serde::de::Error::custom(MoneyError::NotANumber)),
+        };
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A donated device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Device {
+    /// Primary key.
+    pub device_id: DeviceId,
+    /// Kind of device (free text: "Laptop", "Smartphone", ...).
+    #[serde(rename = "type")]
+    pub device_type: String,
+    /// Manufacturer.
+    pub make: String,
+    /// Model.
+    pub model: String,
+    /// Serial number; unique.
+    pub serial_number: String,
+    /// MAC address (lowercase colon form when it is one) or other text; unique when not empty.
+    pub mac_id: String,
+    /// Year of manufacture, 1970 to next year.
+    pub year_of_manufacture: Option<i32>,
+    /// When it came in.
+    pub date_received: Option<NaiveDate>,
+    /// The user who took it in.
+    pub received_by: Option<UserId>,
+    /// The user who created the record (set by the server).
+    pub created_by: Option<UserId>,
+    /// Condition, free text.
+    pub physical_condition: String,
+    /// Specifications, free text.
+    pub specifications: String,
+    /// Operating system, free text.
+    pub operating_system: String,
+    /// Who gave it.
+    pub donor: Option<DonorId>,
+    /// When it was given.
+    pub date_of_donation: Option<NaiveDate>,
+    /// Estimated value.
+    pub value: Option<Money>,
+    /// Where it started.
+    pub start_location: Option<LocationId>,
+    /// Where it goes.
+    pub end_location: Option<LocationId>,
+    /// Notes, free text.
+    pub notes: String,
+    /// Shipments it travelled with, ascending, no duplicates.
+    pub shipping_infos: Vec<ShipmentId>,
+    /// Lifecycle status.
+    pub status: DeviceStatus,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// A warehouse, drop-off point or destination.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    /// Primary key.
+    pub location_id: LocationId,
+    /// Name.
+    pub name: String,
+    /// Kind ("Warehouse", ...), free text.
+    #[serde(rename = "type")]
+    pub location_type: String,
+    /// Address; unique.
+    pub address: String,
+    /// Country.
+    pub country: String,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// Phone; unique when not empty.
+    pub phone: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// A person or organisation that gives devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Donor {
+    /// Primary key.
+    pub donor_id: DonorId,
+    /// Name.
+    pub name: String,
+    /// Contact details, free text.
+    pub contact_info: String,
+    /// Address.
+    pub address: String,
+    /// Email; unique (exactly as written).
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// A shipment of devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    /// Primary key.
+    pub shipping_id: ShipmentId,
+    /// Destination.
+    pub destination: Option<LocationId>,
+    /// Whether it arrived.
+    pub arrived: bool,
+    /// When it left.
+    pub date_shipped: NaiveDate,
+    /// When it arrived.
+    pub date_delivered: Option<NaiveDate>,
+    /// Carrier's tracking id.
+    pub tracking_identifier: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// A user account (without credentials, which live in their own records).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// Primary key.
+    pub id: UserId,
+    /// Login name; unique regardless of case; 2 to 50 characters.
+    pub username: String,
+    /// Email; unique regardless of case.
+    pub email: String,
+    /// Role name, if any (references [`Role::name`]).
+    pub role: Option<String>,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Has every permission.
+    pub is_superuser: bool,
+    /// Inactive users have no permissions and cannot log in.
+    pub is_active: bool,
+    /// Direct grants (added to the role's).
+    pub permissions: Permissions,
+    /// Last successful login.
+    pub last_login: Option<Timestamp>,
+    /// When the account was created.
+    pub date_joined: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// A named set of permissions that users hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    /// Primary key (the API addresses roles by name).
+    pub id: RoleId,
+    /// Unique name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// The permissions every holder gets.
+    pub permissions: Permissions,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// One entry of the audit log. Never holds a password hash, secret, code or token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Primary key; grows with time.
+    pub id: AuditId,
+    /// When it happened.
+    pub timestamp: Timestamp,
+    /// The acting user; `None` for the command line or an anonymous caller.
+    pub actor: Option<UserId>,
+    /// The acting user's name at the time.
+    pub actor_username: Option<String>,
+    /// What happened, e.g. `device.create`, `auth.login_failed`.
+    pub action: String,
+    /// The kind of object, e.g. `device`.
+    pub object_type: String,
+    /// The object's id as text (empty when there is none).
+    pub object_id: String,
+    /// The client address, when known.
+    pub ip: Option<String>,
+    /// What changed: `{field: [old, new]}` for updates, the object for creates and deletes.
+    pub changes: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DeviceStatus::*;
+
+    /// The lifecycle table written out by hand from the contract: rows are "from", columns
+    /// "to" in the order received, wiped, refurbished, ready, shipped, delivered, recycled.
+    #[test]
+    fn status_transition_table() {
+        let table: [(DeviceStatus, [u8; 7]); 7] = [
+            (Received, [1, 1, 0, 0, 0, 0, 1]),
+            (Wiped, [0, 1, 1, 1, 1, 1, 1]),
+            (Refurbished, [0, 0, 1, 1, 1, 1, 1]),
+            (Ready, [0, 0, 0, 1, 1, 1, 1]),
+            (Shipped, [0, 0, 0, 0, 1, 1, 1]),
+            (Delivered, [0, 0, 0, 0, 0, 1, 0]),
+            (Recycled, [0, 0, 0, 0, 0, 0, 1]),
+        ];
+        let order = [Received, Wiped, Refurbished, Ready, Shipped, Delivered, Recycled];
+        for (from, row) in table {
+            for (to, allowed) in order.iter().zip(row) {
+                assert_eq!(from.can_move_to(*to), allowed == 1, "{from} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn money_parses_and_prints() {
+        let cases: &[(&str, Result<&str, MoneyError>)] = &[
+            ("416.69", Ok("416.69")),
+            ("416.6", Ok("416.60")),
+            ("12", Ok("12.00")),
+            ("0", Ok("0.00")),
+            ("1.500", Ok("1.50")),
+            ("-0", Ok("0.00")),
+            ("1e2", Ok("100.00")),
+            ("-1", Err(MoneyError::Negative)),
+            ("1.234", Err(MoneyError::TooPrecise)),
+            ("abc", Err(MoneyError::NotANumber)),
+            ("", Err(MoneyError::NotANumber)),
+            ("1000000000000", Err(MoneyError::TooLarge)),
+            ("999999999999.99", Ok("999999999999.99")),
+        ];
+        for (input, want) in cases {
+            let got = input.parse::<Money>().map(|m| m.to_string());
+            assert_eq!(got.as_deref().map_err(Clone::clone), want.clone(), "{input}");
+        }
+        let from_number: Money = serde_json::from_str("416.69").expect("number");
+        assert_eq!(from_number.to_string(), "416.69");
+    }
+}

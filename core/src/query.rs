@@ -1,0 +1,505 @@
+//! Typed list queries: the fields each collection can be filtered, searched and ordered by,
+//! the values they hold, and the semantics every store must give them.
+//!
+//! # Semantics (every backend gives exactly these answers)
+//! - Filters are ANDed. [`Op::Eq`] is exact and case-sensitive. [`Op::Gte`] / [`Op::Lte`] compare
+//!   within the field's type. [`Op::IContains`] is a substring test on the Unicode full case
+//!   folding ([`crate::fold::fold`]) of both sides; `%`, `_` and `\` are ordinary characters.
+//!   A null field matches no filter.
+//! - [`Search`] matches when any of its fields `IContains` the text.
+//! - Ordering: the [`Order`] terms, then the record id ascending as the final tie-break. Text
+//!   orders by Unicode code point (UTF-8 bytes), `false < true`, null sorts before every value
+//!   (so first when ascending, last when descending).
+//! - `offset`/`limit` cut the ordered result; `total` is the count of all matches.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::model::Timestamp;
+
+/// The collections a store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collection {
+    /// [`crate::model::Device`]
+    Devices,
+    /// [`crate::model::Location`]
+    Locations,
+    /// [`crate::model::Donor`]
+    Donors,
+    /// [`crate::model::Shipment`]
+    Shipments,
+    /// [`crate::model::User`]
+    Users,
+    /// [`crate::model::Role`]
+    Roles,
+    /// [`crate::model::AuditEvent`]
+    Audit,
+}
+
+impl Collection {
+    /// Every collection, in dependency order (referenced collections first).
+    pub const ALL: [Collection; 7] = [
+        Collection::Roles,
+        Collection::Users,
+        Collection::Locations,
+        Collection::Donors,
+        Collection::Shipments,
+        Collection::Devices,
+        Collection::Audit,
+    ];
+
+    /// Stable lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Collection::Devices => "devices",
+            Collection::Locations => "locations",
+            Collection::Donors => "donors",
+            Collection::Shipments => "shipments",
+            Collection::Users => "users",
+            Collection::Roles => "roles",
+            Collection::Audit => "audit",
+        }
+    }
+
+    /// The fields of this collection.
+    pub fn fields(self) -> &'static [Field] {
+        use Field::*;
+        match self {
+            Collection::Devices => &[
+                DeviceId,
+                DeviceType,
+                DeviceMake,
+                DeviceModel,
+                DeviceSerialNumber,
+                DeviceMacId,
+                DeviceStatus,
+                DeviceYearOfManufacture,
+                DeviceOperatingSystem,
+                DevicePhysicalCondition,
+                DeviceDonor,
+                DeviceStartLocation,
+                DeviceEndLocation,
+                DeviceDateReceived,
+                DeviceNotes,
+                DeviceCreatedAt,
+                DeviceUpdatedAt,
+            ],
+            Collection::Locations => &[
+                LocationId,
+                LocationName,
+                LocationType,
+                LocationAddress,
+                LocationCountry,
+                LocationCity,
+                LocationPostalCode,
+                LocationPhone,
+                LocationCreatedAt,
+                LocationUpdatedAt,
+            ],
+            Collection::Donors => &[
+                DonorId,
+                DonorName,
+                DonorContactInfo,
+                DonorAddress,
+                DonorEmail,
+                DonorPhone,
+                DonorCreatedAt,
+                DonorUpdatedAt,
+            ],
+            Collection::Shipments => &[
+                ShipmentId,
+                ShipmentDestination,
+                ShipmentArrived,
+                ShipmentDateShipped,
+                ShipmentDateDelivered,
+                ShipmentTrackingIdentifier,
+                ShipmentCreatedAt,
+                ShipmentUpdatedAt,
+            ],
+            Collection::Users => &[
+                UserId,
+                UserUsername,
+                UserEmail,
+                UserRole,
+                UserFirstName,
+                UserLastName,
+                UserIsActive,
+                UserIsSuperuser,
+                UserDateJoined,
+                UserUpdatedAt,
+            ],
+            Collection::Roles => &[RoleId, RoleName, RoleCreatedAt, RoleUpdatedAt],
+            Collection::Audit => &[
+                AuditId,
+                AuditTimestamp,
+                AuditActor,
+                AuditAction,
+                AuditObjectType,
+                AuditObjectId,
+            ],
+        }
+    }
+
+    /// The id field (the final tie-break of every ordering).
+    pub fn id_field(self) -> Field {
+        self.fields()[0]
+    }
+}
+
+/// The type of a field's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// UTF-8 text.
+    Text,
+    /// 64-bit integer (ids, years).
+    Int,
+    /// Boolean.
+    Bool,
+    /// Calendar date.
+    Date,
+    /// UTC timestamp, microseconds.
+    Timestamp,
+    /// UUID (device ids).
+    Uuid,
+}
+
+/// A field that a list query can filter, search or order by.
+///
+/// Reference fields (`DeviceDonor`, ...) hold the referenced id as [`Value::Int`];
+/// `UserRole` holds the role name as text; `DeviceStatus` holds the status name as text.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Field {
+    DeviceId,
+    DeviceType,
+    DeviceMake,
+    DeviceModel,
+    DeviceSerialNumber,
+    DeviceMacId,
+    DeviceStatus,
+    DeviceYearOfManufacture,
+    DeviceOperatingSystem,
+    DevicePhysicalCondition,
+    DeviceDonor,
+    DeviceStartLocation,
+    DeviceEndLocation,
+    DeviceDateReceived,
+    DeviceNotes,
+    DeviceCreatedAt,
+    DeviceUpdatedAt,
+    LocationId,
+    LocationName,
+    LocationType,
+    LocationAddress,
+    LocationCountry,
+    LocationCity,
+    LocationPostalCode,
+    LocationPhone,
+    LocationCreatedAt,
+    LocationUpdatedAt,
+    DonorId,
+    DonorName,
+    DonorContactInfo,
+    DonorAddress,
+    DonorEmail,
+    DonorPhone,
+    DonorCreatedAt,
+    DonorUpdatedAt,
+    ShipmentId,
+    ShipmentDestination,
+    ShipmentArrived,
+    ShipmentDateShipped,
+    ShipmentDateDelivered,
+    ShipmentTrackingIdentifier,
+    ShipmentCreatedAt,
+    ShipmentUpdatedAt,
+    UserId,
+    UserUsername,
+    UserEmail,
+    UserRole,
+    UserFirstName,
+    UserLastName,
+    UserIsActive,
+    UserIsSuperuser,
+    UserDateJoined,
+    UserUpdatedAt,
+    RoleId,
+    RoleName,
+    RoleCreatedAt,
+    RoleUpdatedAt,
+    AuditId,
+    AuditTimestamp,
+    AuditActor,
+    AuditAction,
+    AuditObjectType,
+    AuditObjectId,
+}
+
+impl Field {
+    /// The collection this field belongs to.
+    pub fn collection(self) -> Collection {
+        use Field::*;
+        match self {
+            DeviceId | DeviceType | DeviceMake | DeviceModel | DeviceSerialNumber | DeviceMacId
+            | DeviceStatus | DeviceYearOfManufacture | DeviceOperatingSystem
+            | DevicePhysicalCondition | DeviceDonor | DeviceStartLocation | DeviceEndLocation
+            | DeviceDateReceived | DeviceNotes | DeviceCreatedAt | DeviceUpdatedAt => {
+                Collection::Devices
+            }
+            LocationId | LocationName | LocationType | LocationAddress | LocationCountry
+            | LocationCity | LocationPostalCode | LocationPhone | LocationCreatedAt
+            | LocationUpdatedAt => Collection::Locations,
+            DonorId | DonorName | DonorContactInfo | DonorAddress | DonorEmail | DonorPhone
+            | DonorCreatedAt | DonorUpdatedAt => Collection::Donors,
+            ShipmentId | ShipmentDestination | ShipmentArrived | ShipmentDateShipped
+            | ShipmentDateDelivered | ShipmentTrackingIdentifier | ShipmentCreatedAt
+            | ShipmentUpdatedAt => Collection::Shipments,
+            UserId | UserUsername | UserEmail | UserRole | UserFirstName | UserLastName
+            | UserIsActive | UserIsSuperuser | UserDateJoined | UserUpdatedAt => Collection::Users,
+            RoleId | RoleName | RoleCreatedAt | RoleUpdatedAt => Collection::Roles,
+            AuditId | AuditTimestamp | AuditActor | AuditAction | AuditObjectType
+            | AuditObjectId => Collection::Audit,
+        }
+    }
+
+    /// The contract's (JSON) name of the field, e.g. `"serial_number"`.
+    pub fn name(self) -> &'static str {
+        use Field::*;
+        match self {
+            DeviceId => "device_id",
+            DeviceType | LocationType => "type",
+            DeviceMake => "make",
+            DeviceModel => "model",
+            DeviceSerialNumber => "serial_number",
+            DeviceMacId => "mac_id",
+            DeviceStatus => "status",
+            DeviceYearOfManufacture => "year_of_manufacture",
+            DeviceOperatingSystem => "operating_system",
+            DevicePhysicalCondition => "physical_condition",
+            DeviceDonor => "donor",
+            DeviceStartLocation => "start_location",
+            DeviceEndLocation => "end_location",
+            DeviceDateReceived => "date_received",
+            DeviceNotes => "notes",
+            DeviceCreatedAt | LocationCreatedAt | DonorCreatedAt | ShipmentCreatedAt
+            | RoleCreatedAt => "created_at",
+            DeviceUpdatedAt | LocationUpdatedAt | DonorUpdatedAt | ShipmentUpdatedAt
+            | UserUpdatedAt | RoleUpdatedAt => "updated_at",
+            LocationId => "location_id",
+            LocationName | DonorName | RoleName => "name",
+            LocationAddress | DonorAddress => "address",
+            LocationCountry => "country",
+            LocationCity => "city",
+            LocationPostalCode => "postal_code",
+            LocationPhone | DonorPhone => "phone",
+            DonorId => "donor_id",
+            DonorContactInfo => "contact_info",
+            DonorEmail | UserEmail => "email",
+            ShipmentId => "shipping_id",
+            ShipmentDestination => "destination",
+            ShipmentArrived => "arrived",
+            ShipmentDateShipped => "date_shipped",
+            ShipmentDateDelivered => "date_delivered",
+            ShipmentTrackingIdentifier => "tracking_identifier",
+            UserId | RoleId | AuditId => "id",
+            UserUsername => "username",
+            UserRole => "role",
+            UserFirstName => "first_name",
+            UserLastName => "last_name",
+            UserIsActive => "is_active",
+            UserIsSuperuser => "is_superuser",
+            UserDateJoined => "date_joined",
+            AuditTimestamp => "timestamp",
+            AuditActor => "actor",
+            AuditAction => "action",
+            AuditObjectType => "object_type",
+            AuditObjectId => "object_id",
+        }
+    }
+
+    /// The type of the field's values.
+    pub fn field_type(self) -> FieldType {
+        use Field::*;
+        match self {
+            DeviceId => FieldType::Uuid,
+            DeviceYearOfManufacture | DeviceDonor | DeviceStartLocation | DeviceEndLocation
+            | LocationId | DonorId | ShipmentId | ShipmentDestination | UserId | RoleId
+            | AuditId | AuditActor => FieldType::Int,
+            ShipmentArrived | UserIsActive | UserIsSuperuser => FieldType::Bool,
+            DeviceDateReceived | ShipmentDateShipped | ShipmentDateDelivered => FieldType::Date,
+            DeviceCreatedAt | DeviceUpdatedAt | LocationCreatedAt | LocationUpdatedAt
+            | DonorCreatedAt | DonorUpdatedAt | ShipmentCreatedAt | ShipmentUpdatedAt
+            | UserDateJoined | UserUpdatedAt | RoleCreatedAt | RoleUpdatedAt | AuditTimestamp => {
+                FieldType::Timestamp
+            }
+            _ => FieldType::Text,
+        }
+    }
+
+    /// Finds a field of `collection` by its contract name.
+    pub fn by_name(collection: Collection, name: &str) -> Option<Field> {
+        collection
+            .fields()
+            .iter()
+            .copied()
+            .find(|f| f.name() == name)
+    }
+}
+
+/// A field value. Values of different variants never compare equal.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Value {
+    /// No value (a nullable field that is not set).
+    Null,
+    /// Boolean.
+    Bool(bool),
+    /// Integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+    /// Date.
+    Date(NaiveDate),
+    /// Timestamp.
+    Timestamp(Timestamp),
+    /// UUID.
+    Uuid(Uuid),
+}
+
+/// A filter operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Op {
+    /// Exactly equal (case-sensitive for text).
+    Eq(Value),
+    /// Equal to any of the values.
+    In(Vec<Value>),
+    /// Case-folded substring (text fields only).
+    IContains(String),
+    /// Greater than or equal.
+    Gte(Value),
+    /// Less than or equal.
+    Lte(Value),
+}
+
+/// One filter term.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Filter {
+    /// The field tested.
+    pub field: Field,
+    /// The test.
+    pub op: Op,
+}
+
+/// A case-insensitive search over several text fields (matches when any field contains it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Search {
+    /// The text looked for.
+    pub text: String,
+    /// The fields looked in.
+    pub fields: Vec<Field>,
+}
+
+/// Direction of an ordering term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Direction {
+    /// Smallest first (nulls first).
+    Asc,
+    /// Largest first (nulls last).
+    Desc,
+}
+
+/// One ordering term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Order {
+    /// The field ordered by.
+    pub field: Field,
+    /// The direction.
+    pub direction: Direction,
+}
+
+impl Order {
+    /// Ascending by `field`.
+    pub fn asc(field: Field) -> Order {
+        Order {
+            field,
+            direction: Direction::Asc,
+        }
+    }
+
+    /// Descending by `field`.
+    pub fn desc(field: Field) -> Order {
+        Order {
+            field,
+            direction: Direction::Desc,
+        }
+    }
+}
+
+/// A list query over one collection. See the module docs for the semantics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListQuery {
+    /// The collection listed.
+    pub collection: Collection,
+    /// Filters, all of which must match.
+    pub filters: Vec<Filter>,
+    /// An optional search.
+    pub search: Option<Search>,
+    /// Ordering terms; the id ascending always follows as the last tie-break.
+    pub ordering: Vec<Order>,
+    /// How many matches to skip.
+    pub offset: u64,
+    /// How many to return at most.
+    pub limit: u64,
+    /// Whether to count all matches.
+    pub count: bool,
+}
+
+impl ListQuery {
+    /// Everything in a collection, in id order, no count.
+    pub fn all(collection: Collection) -> ListQuery {
+        ListQuery {
+            collection,
+            filters: Vec::new(),
+            search: None,
+            ordering: Vec::new(),
+            offset: 0,
+            limit: u64::MAX,
+            count: false,
+        }
+    }
+
+    /// Adds a filter (builder style).
+    pub fn filter(mut self, field: Field, op: Op) -> ListQuery {
+        self.filters.push(Filter { field, op });
+        self
+    }
+
+    /// Sets the ordering (builder style).
+    pub fn order_by(mut self, ordering: Vec<Order>) -> ListQuery {
+        self.ordering = ordering;
+        self
+    }
+
+    /// Sets offset and limit (builder style).
+    pub fn page(mut self, offset: u64, limit: u64) -> ListQuery {
+        self.offset = offset;
+        self.limit = limit;
+        self
+    }
+
+    /// Asks for the total count (builder style).
+    pub fn with_count(mut self) -> ListQuery {
+        self.count = true;
+        self
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The records of the page, in order.
+    pub items: Vec<T>,
+    /// All matches, when the query asked for a count.
+    pub total: Option<u64>,
+}

@@ -1,0 +1,583 @@
+//! The storage seam: the [`Store`] trait every backend implements, and the typed records, keys
+//! and changes that cross it.
+//!
+//! A store knows nothing of permissions or validation; it keeps records, enforces unique keys,
+//! references and versions, and commits a [`ChangeSet`] atomically. Everything else is core's.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::fold::fold;
+use crate::ids::{AuditId, DeviceId, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId};
+use crate::model::{AuditEvent, Device, Donor, Location, Role, Shipment, User};
+use crate::query::{Collection, Field, ListQuery, Page, Value};
+
+/// One stored object of any collection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "record", rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Record {
+    Device(Device),
+    Location(Location),
+    Donor(Donor),
+    Shipment(Shipment),
+    User(User),
+    Role(Role),
+    Audit(AuditEvent),
+}
+
+/// The primary key of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum RecordKey {
+    Device(DeviceId),
+    Location(LocationId),
+    Donor(DonorId),
+    Shipment(ShipmentId),
+    User(UserId),
+    Role(RoleId),
+    Audit(AuditId),
+}
+
+impl RecordKey {
+    /// The collection the key belongs to.
+    pub fn collection(self) -> Collection {
+        match self {
+            RecordKey::Device(_) => Collection::Devices,
+            RecordKey::Location(_) => Collection::Locations,
+            RecordKey::Donor(_) => Collection::Donors,
+            RecordKey::Shipment(_) => Collection::Shipments,
+            RecordKey::User(_) => Collection::Users,
+            RecordKey::Role(_) => Collection::Roles,
+            RecordKey::Audit(_) => Collection::Audit,
+        }
+    }
+
+    /// The key as a value of its collection's id field.
+    pub fn value(self) -> Value {
+        match self {
+            RecordKey::Device(id) => Value::Uuid(id.0),
+            RecordKey::Location(id) => Value::Int(id.0),
+            RecordKey::Donor(id) => Value::Int(id.0),
+            RecordKey::Shipment(id) => Value::Int(id.0),
+            RecordKey::User(id) => Value::Int(id.0),
+            RecordKey::Role(id) => Value::Int(id.0),
+            RecordKey::Audit(id) => Value::Int(id.0),
+        }
+    }
+
+    /// The integer id and its kind, for every key but a device's.
+    pub fn int_id(self) -> Option<(IdKind, i64)> {
+        match self {
+            RecordKey::Device(_) => None,
+            RecordKey::Location(id) => Some((IdKind::Location, id.0)),
+            RecordKey::Donor(id) => Some((IdKind::Donor, id.0)),
+            RecordKey::Shipment(id) => Some((IdKind::Shipment, id.0)),
+            RecordKey::User(id) => Some((IdKind::User, id.0)),
+            RecordKey::Role(id) => Some((IdKind::Role, id.0)),
+            RecordKey::Audit(id) => Some((IdKind::Audit, id.0)),
+        }
+    }
+}
+
+impl fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordKey::Device(id) => write!(f, "device {id}"),
+            RecordKey::Location(id) => write!(f, "location {id}"),
+            RecordKey::Donor(id) => write!(f, "donor {id}"),
+            RecordKey::Shipment(id) => write!(f, "shipment {id}"),
+            RecordKey::User(id) => write!(f, "user {id}"),
+            RecordKey::Role(id) => write!(f, "role {id}"),
+            RecordKey::Audit(id) => write!(f, "audit event {id}"),
+        }
+    }
+}
+
+/// The unique keys of a collection other than the primary key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum UniqueField {
+    /// Device `serial_number` (exact).
+    DeviceSerialNumber,
+    /// Device `mac_id` (exact, when not empty).
+    DeviceMacId,
+    /// Location `address` (exact).
+    LocationAddress,
+    /// Location `phone` (exact, when not empty).
+    LocationPhone,
+    /// Donor `email` (exact).
+    DonorEmail,
+    /// User `username`, case-folded.
+    UserUsername,
+    /// User `email`, case-folded.
+    UserEmail,
+    /// Role `name` (exact).
+    RoleName,
+}
+
+impl UniqueField {
+    /// Every unique field.
+    pub const ALL: [UniqueField; 8] = [
+        UniqueField::DeviceSerialNumber,
+        UniqueField::DeviceMacId,
+        UniqueField::LocationAddress,
+        UniqueField::LocationPhone,
+        UniqueField::DonorEmail,
+        UniqueField::UserUsername,
+        UniqueField::UserEmail,
+        UniqueField::RoleName,
+    ];
+
+    /// The collection the field belongs to.
+    pub fn collection(self) -> Collection {
+        self.field().collection()
+    }
+
+    /// The list-query field it is.
+    pub fn field(self) -> Field {
+        match self {
+            UniqueField::DeviceSerialNumber => Field::DeviceSerialNumber,
+            UniqueField::DeviceMacId => Field::DeviceMacId,
+            UniqueField::LocationAddress => Field::LocationAddress,
+            UniqueField::LocationPhone => Field::LocationPhone,
+            UniqueField::DonorEmail => Field::DonorEmail,
+            UniqueField::UserUsername => Field::UserUsername,
+            UniqueField::UserEmail => Field::UserEmail,
+            UniqueField::RoleName => Field::RoleName,
+        }
+    }
+
+    /// Whether the key compares case-insensitively (its value is stored folded).
+    pub fn case_insensitive(self) -> bool {
+        matches!(self, UniqueField::UserUsername | UniqueField::UserEmail)
+    }
+
+    /// The key value for a field value as written: folded when the key is case-insensitive.
+    pub fn key(self, value: &str) -> UniqueKey {
+        let value = if self.case_insensitive() {
+            fold(value)
+        } else {
+            value.to_owned()
+        };
+        UniqueKey { field: self, value }
+    }
+}
+
+/// A unique key value: at most one record of the collection has it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UniqueKey {
+    /// Which unique field.
+    pub field: UniqueField,
+    /// The value, already folded for case-insensitive keys (build it with [`UniqueField::key`]).
+    pub value: String,
+}
+
+/// A reference from one record to another, which must exist while the reference does.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reference {
+    /// To a record by primary key.
+    Key(RecordKey),
+    /// A user's role, by name.
+    RoleName(String),
+}
+
+impl Record {
+    /// The record's primary key.
+    pub fn key(&self) -> RecordKey {
+        match self {
+            Record::Device(r) => RecordKey::Device(r.device_id),
+            Record::Location(r) => RecordKey::Location(r.location_id),
+            Record::Donor(r) => RecordKey::Donor(r.donor_id),
+            Record::Shipment(r) => RecordKey::Shipment(r.shipping_id),
+            Record::User(r) => RecordKey::User(r.id),
+            Record::Role(r) => RecordKey::Role(r.id),
+            Record::Audit(r) => RecordKey::Audit(r.id),
+        }
+    }
+
+    /// The record's collection.
+    pub fn collection(&self) -> Collection {
+        self.key().collection()
+    }
+
+    /// The record's version (audit events are never changed and have version 1).
+    pub fn version(&self) -> u64 {
+        match self {
+            Record::Device(r) => r.version,
+            Record::Location(r) => r.version,
+            Record::Donor(r) => r.version,
+            Record::Shipment(r) => r.version,
+            Record::User(r) => r.version,
+            Record::Role(r) => r.version,
+            Record::Audit(_) => 1,
+        }
+    }
+
+    /// The unique keys this record holds (empty optional values hold none).
+    pub fn unique_keys(&self) -> Vec<UniqueKey> {
+        let mut keys = Vec::new();
+        let mut push = |field: UniqueField, value: &str, skip_empty: bool| {
+            if !(skip_empty && value.is_empty()) {
+                keys.push(field.key(value));
+            }
+        };
+        match self {
+            Record::Device(d) => {
+                push(UniqueField::DeviceSerialNumber, &d.serial_number, false);
+                push(UniqueField::DeviceMacId, &d.mac_id, true);
+            }
+            Record::Location(l) => {
+                push(UniqueField::LocationAddress, &l.address, false);
+                push(UniqueField::LocationPhone, &l.phone, true);
+            }
+            Record::Donor(d) => push(UniqueField::DonorEmail, &d.email, false),
+            Record::User(u) => {
+                push(UniqueField::UserUsername, &u.username, false);
+                push(UniqueField::UserEmail, &u.email, false);
+            }
+            Record::Role(r) => push(UniqueField::RoleName, &r.name, false),
+            Record::Shipment(_) | Record::Audit(_) => {}
+        }
+        keys
+    }
+
+    /// The records this record refers to.
+    pub fn references(&self) -> Vec<Reference> {
+        let mut refs = Vec::new();
+        match self {
+            Record::Device(d) => {
+                refs.extend(d.donor.map(|id| Reference::Key(RecordKey::Donor(id))));
+                refs.extend(
+                    d.start_location
+                        .map(|id| Reference::Key(RecordKey::Location(id))),
+                );
+                refs.extend(d.end_location.map(|id| Reference::Key(RecordKey::Location(id))));
+                refs.extend(d.received_by.map(|id| Reference::Key(RecordKey::User(id))));
+                refs.extend(d.created_by.map(|id| Reference::Key(RecordKey::User(id))));
+                refs.extend(
+                    d.shipping_infos
+                        .iter()
+                        .map(|id| Reference::Key(RecordKey::Shipment(*id))),
+                );
+            }
+            Record::Shipment(s) => {
+                refs.extend(s.destination.map(|id| Reference::Key(RecordKey::Location(id))));
+            }
+            Record::User(u) => refs.extend(u.role.clone().map(Reference::RoleName)),
+            Record::Location(_) | Record::Donor(_) | Record::Role(_) | Record::Audit(_) => {}
+        }
+        refs
+    }
+
+    /// The value of `field` (which must belong to this record's collection; a field of another
+    /// collection gives [`Value::Null`]).
+    pub fn get(&self, field: Field) -> Value {
+        use Field as F;
+        fn text(s: &str) -> Value {
+            Value::Text(s.to_owned())
+        }
+        fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> Value) -> Value {
+            v.map_or(Value::Null, f)
+        }
+        match (self, field) {
+            (Record::Device(d), f) => match f {
+                F::DeviceId => Value::Uuid(d.device_id.0),
+                F::DeviceType => text(&d.device_type),
+                F::DeviceMake => text(&d.make),
+                F::DeviceModel => text(&d.model),
+                F::DeviceSerialNumber => text(&d.serial_number),
+                F::DeviceMacId => text(&d.mac_id),
+                F::DeviceStatus => text(d.status.as_str()),
+                F::DeviceYearOfManufacture => opt(d.year_of_manufacture, |y| Value::Int(y.into())),
+                F::DeviceOperatingSystem => text(&d.operating_system),
+                F::DevicePhysicalCondition => text(&d.physical_condition),
+                F::DeviceDonor => opt(d.donor, |v| Value::Int(v.0)),
+                F::DeviceStartLocation => opt(d.start_location, |v| Value::Int(v.0)),
+                F::DeviceEndLocation => opt(d.end_location, |v| Value::Int(v.0)),
+                F::DeviceDateReceived => opt(d.date_received, Value::Date),
+                F::DeviceNotes => text(&d.notes),
+                F::DeviceCreatedAt => Value::Timestamp(d.created_at),
+                F::DeviceUpdatedAt => Value::Timestamp(d.updated_at),
+                _ => Value::Null,
+            },
+            (Record::Location(l), f) => match f {
+                F::LocationId => Value::Int(l.location_id.0),
+                F::LocationName => text(&l.name),
+                F::LocationType => text(&l.location_type),
+                F::LocationAddress => text(&l.address),
+                F::LocationCountry => text(&l.country),
+                F::LocationCity => text(&l.city),
+                F::LocationPostalCode => text(&l.postal_code),
+                F::LocationPhone => text(&l.phone),
+                F::LocationCreatedAt => Value::Timestamp(l.created_at),
+                F::LocationUpdatedAt => Value::Timestamp(l.updated_at),
+                _ => Value::Null,
+            },
+            (Record::Donor(d), f) => match f {
+                F::DonorId => Value::Int(d.donor_id.0),
+                F::DonorName => text(&d.name),
+                F::DonorContactInfo => text(&d.contact_info),
+                F::DonorAddress => text(&d.address),
+                F::DonorEmail => text(&d.email),
+                F::DonorPhone => text(&d.phone),
+                F::DonorCreatedAt => Value::Timestamp(d.created_at),
+                F::DonorUpdatedAt => Value::Timestamp(d.updated_at),
+                _ => Value::Null,
+            },
+            (Record::Shipment(s), f) => match f {
+                F::ShipmentId => Value::Int(s.shipping_id.0),
+                F::ShipmentDestination => opt(s.destination, |v| Value::Int(v.0)),
+                F::ShipmentArrived => Value::Bool(s.arrived),
+                F::ShipmentDateShipped => Value::Date(s.date_shipped),
+                F::ShipmentDateDelivered => opt(s.date_delivered, Value::Date),
+                F::ShipmentTrackingIdentifier => text(&s.tracking_identifier),
+                F::ShipmentCreatedAt => Value::Timestamp(s.created_at),
+                F::ShipmentUpdatedAt => Value::Timestamp(s.updated_at),
+                _ => Value::Null,
+            },
+            (Record::User(u), f) => match f {
+                F::UserId => Value::Int(u.id.0),
+                F::UserUsername => text(&u.username),
+                F::UserEmail => text(&u.email),
+                F::UserRole => opt(u.role.as_deref(), text),
+                F::UserFirstName => text(&u.first_name),
+                F::UserLastName => text(&u.last_name),
+                F::UserIsActive => Value::Bool(u.is_active),
+                F::UserIsSuperuser => Value::Bool(u.is_superuser),
+                F::UserDateJoined => Value::Timestamp(u.date_joined),
+                F::UserUpdatedAt => Value::Timestamp(u.updated_at),
+                _ => Value::Null,
+            },
+            (Record::Role(r), f) => match f {
+                F::RoleId => Value::Int(r.id.0),
+                F::RoleName => text(&r.name),
+                F::RoleCreatedAt => Value::Timestamp(r.created_at),
+                F::RoleUpdatedAt => Value::Timestamp(r.updated_at),
+                _ => Value::Null,
+            },
+            (Record::Audit(a), f) => match f {
+                F::AuditId => Value::Int(a.id.0),
+                F::AuditTimestamp => Value::Timestamp(a.timestamp),
+                F::AuditActor => opt(a.actor, |v| Value::Int(v.0)),
+                F::AuditAction => text(&a.action),
+                F::AuditObjectType => text(&a.object_type),
+                F::AuditObjectId => text(&a.object_id),
+                _ => Value::Null,
+            },
+        }
+    }
+}
+
+/// One change in a [`ChangeSet`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Adds a new record. Fails with [`Conflict::Exists`] when its key is taken,
+    /// [`Conflict::Unique`] when one of its unique keys is, [`Conflict::MissingReference`] when
+    /// something it refers to does not exist. An integer id above the kind's counter advances
+    /// the counter, so [`Store::next_id`] never hands it out again.
+    Insert(Record),
+    /// Replaces a record whose current version is `expected_version` (the new record carries
+    /// its own version, normally `expected_version + 1`). Fails with [`Conflict::Version`] when
+    /// the current version differs, `NotFound` when there is no such record, and like
+    /// [`Change::Insert`] for unique keys and references. Audit events cannot be updated.
+    Update {
+        /// The new state.
+        record: Record,
+        /// The version the caller read.
+        expected_version: u64,
+    },
+    /// Removes a record whose current version is `expected_version`. Fails with
+    /// [`Conflict::Version`], `NotFound`, or [`Conflict::Referenced`] while another record
+    /// still refers to it. Audit events cannot be deleted.
+    Delete {
+        /// The record removed.
+        key: RecordKey,
+        /// The version the caller read.
+        expected_version: u64,
+    },
+}
+
+/// Changes that a store commits all together or not at all.
+///
+/// Changes apply in order and each sees the effect of those before it; every check
+/// (keys, unique keys, references, versions) is made against that running state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChangeSet {
+    /// The changes, in order.
+    pub changes: Vec<Change>,
+}
+
+impl ChangeSet {
+    /// An empty change set.
+    pub fn new() -> Self {
+        ChangeSet::default()
+    }
+
+    /// Adds an insert.
+    pub fn insert(&mut self, record: Record) -> &mut Self {
+        self.changes.push(Change::Insert(record));
+        self
+    }
+
+    /// Adds an update.
+    pub fn update(&mut self, record: Record, expected_version: u64) -> &mut Self {
+        self.changes.push(Change::Update {
+            record,
+            expected_version,
+        });
+        self
+    }
+
+    /// Adds a delete.
+    pub fn delete(&mut self, key: RecordKey, expected_version: u64) -> &mut Self {
+        self.changes.push(Change::Delete {
+            key,
+            expected_version,
+        });
+        self
+    }
+
+    /// Whether there is nothing to commit.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// Why a commit was refused. The index names the change in the [`ChangeSet`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conflict {
+    /// A record with this primary key exists already.
+    Exists(RecordKey),
+    /// Another record holds this unique key.
+    Unique(UniqueKey),
+    /// The record's current version is not the expected one (`actual` is `None` never: a
+    /// missing record is `NotFound`).
+    Version {
+        /// The record.
+        key: RecordKey,
+        /// The version the change expected.
+        expected: u64,
+        /// The version found.
+        actual: u64,
+    },
+    /// A referenced record does not exist.
+    MissingReference(Reference),
+    /// The record is still referred to by `by`.
+    Referenced {
+        /// The record that could not be deleted.
+        key: RecordKey,
+        /// One record that still refers to it.
+        by: RecordKey,
+    },
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Conflict::Exists(k) => write!(f, "{k} exists already"),
+            Conflict::Unique(k) => write!(f, "{:?} {:?} is taken", k.field, k.value),
+            Conflict::Version {
+                key,
+                expected,
+                actual,
+            } => write!(f, "{key} is at version {actual}, not {expected}"),
+            Conflict::MissingReference(r) => write!(f, "{r:?} does not exist"),
+            Conflict::Referenced { key, by } => write!(f, "{key} is still referred to by {by}"),
+        }
+    }
+}
+
+/// The errors of a [`Store`]. Every backend maps its own errors onto these with the same meaning.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A change named a record that does not exist.
+    #[error("{key} not found (change {index})")]
+    NotFound {
+        /// The missing record.
+        key: RecordKey,
+        /// Index of the change in its change set.
+        index: usize,
+    },
+    /// A change conflicts with the stored state; nothing was written.
+    #[error("conflict in change {index}: {conflict}")]
+    Conflict {
+        /// What conflicted.
+        conflict: Conflict,
+        /// Index of the change in its change set.
+        index: usize,
+    },
+    /// The store holds data it cannot read (damaged, or written by a newer version).
+    #[error("store data is corrupt: {0}")]
+    Corrupt(String),
+    /// The change set itself is not valid (e.g. an update of an audit event).
+    #[error("invalid change {index}: {reason}")]
+    InvalidChange {
+        /// Index of the change.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// Anything else the backend reports (I/O, connection, ...).
+    #[error("store backend error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// A backend error from any error value.
+    pub fn backend(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+        StoreError::Backend(e.into())
+    }
+}
+
+/// The result type of store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Persistence for rehome. Implementations must be safe to share between tasks and, for
+/// backends that several processes can open (SQL servers), between processes: every guarantee
+/// below holds for all handles on the same data.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The record with this key, or `None`.
+    async fn get(&self, key: RecordKey) -> StoreResult<Option<Record>>;
+
+    /// The record holding this unique key, or `None`. Case-insensitive keys match on the
+    /// folded value ([`UniqueField::key`] builds it).
+    async fn get_by_unique(&self, key: &UniqueKey) -> StoreResult<Option<Record>>;
+
+    /// Up to `limit` records of `collection` in ascending key order, starting after `after`
+    /// (from the first when `None`). Used for copying whole stores and by the default
+    /// [`Store::list`].
+    async fn scan(
+        &self,
+        collection: Collection,
+        after: Option<RecordKey>,
+        limit: usize,
+    ) -> StoreResult<Vec<Record>>;
+
+    /// One page of a list query, with the semantics of [`crate::query`]. The default
+    /// implementation scans the whole collection and evaluates the query in memory; a backend
+    /// with indexes overrides it.
+    async fn list(&self, query: &ListQuery) -> StoreResult<Page<Record>> {
+        crate::eval::list_by_scan(self, query).await
+    }
+
+    /// A fresh id of `kind`, never handed out before and above every id of that kind ever
+    /// stored. Ids may be skipped (an allocated id whose commit failed is not reused).
+    async fn next_id(&self, kind: IdKind) -> StoreResult<i64>;
+
+    /// Commits every change or none (see [`ChangeSet`] and [`Change`] for the checks).
+    /// Returns once the changes are durable as far as the backend promises durability.
+    async fn commit(&self, changes: ChangeSet) -> StoreResult<()>;
+
+    /// Succeeds when the store can answer (health checks).
+    async fn ping(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// Flushes and releases what the store holds; later calls may fail.
+    async fn close(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
