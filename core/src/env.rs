@@ -4,8 +4,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
-use rand::{RngCore, SeedableRng, TryRngCore};
-use rand_chacha::ChaCha20Rng;
+use rand::rngs::{ChaCha20Rng, SysRng};
+use rand::{Rng, SeedableRng, TryRng};
 
 use crate::model::Timestamp;
 
@@ -69,7 +69,7 @@ pub struct OsRandomness;
 
 impl Randomness for OsRandomness {
     fn fill(&self, buf: &mut [u8]) {
-        rand::rngs::OsRng.try_fill_bytes(buf).unwrap_or_else(|_| {
+        SysRng.try_fill_bytes(buf).unwrap_or_else(|_| {
             // The OS generator does not fail on supported platforms; if it ever did, carrying
             // on with predictable bytes would be worse than stopping.
             panic!("the operating system's random number generator failed")

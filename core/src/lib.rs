@@ -9,10 +9,12 @@ pub mod kv;
 pub mod model;
 pub mod permission;
 pub mod query;
+pub mod services;
 pub mod store;
 
 pub use error::{Error, FieldErrors, Result};
 pub use ids::{AuditId, DeviceId, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId};
 pub use model::{AuditEvent, Device, DeviceStatus, Donor, Location, Money, Role, Shipment, User};
 pub use permission::{Permission, Permissions};
+pub use services::{Caller, Rehome};
 pub use store::{Change, ChangeSet, Conflict, Record, RecordKey, Store, StoreError, UniqueKey};

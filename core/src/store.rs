@@ -563,6 +563,39 @@ pub trait Store: Send + Sync + 'static {
         crate::eval::list_by_scan(self, query).await
     }
 
+    /// The keys of the records whose [`Record::references`] include `reference`, ascending.
+    /// The default scans every collection that can hold such a reference; backends with
+    /// reverse-reference indexes override it.
+    async fn referrers(&self, reference: &Reference) -> StoreResult<Vec<RecordKey>> {
+        let collections: &[Collection] = match reference {
+            Reference::Key(RecordKey::Location(_)) => &[Collection::Devices, Collection::Shipments],
+            Reference::Key(RecordKey::Donor(_) | RecordKey::Shipment(_) | RecordKey::User(_)) => {
+                &[Collection::Devices]
+            }
+            Reference::RoleName(_) => &[Collection::Users],
+            Reference::Key(_) => &[],
+        };
+        let mut found = Vec::new();
+        for c in collections {
+            let mut after = None;
+            loop {
+                let chunk = self.scan(*c, after, 1000).await?;
+                let done = chunk.len() < 1000;
+                after = chunk.last().map(Record::key);
+                found.extend(
+                    chunk
+                        .iter()
+                        .filter(|r| r.references().contains(reference))
+                        .map(Record::key),
+                );
+                if done {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// A fresh id of `kind`, never handed out before and above every id of that kind ever
     /// stored. Ids may be skipped (an allocated id whose commit failed is not reused).
     async fn next_id(&self, kind: IdKind) -> StoreResult<i64>;

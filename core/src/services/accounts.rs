@@ -1,0 +1,653 @@
+//! Users, roles and direct permission grants, with the contract's no-escalation rules:
+//! a `manageUsers` holder grants (directly or through a role) only permissions it has, creates
+//! or edits only roles whose permissions it has, and only a superuser sets `is_superuser` or
+//! changes another superuser.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value as Json, json};
+
+use super::input::{self, Body, Mode, Parsed};
+use super::inventory::{
+    bump, check_unique, diff, map_commit_error, record_json, version_conflict,
+};
+use super::listing::{ListParams, ListResult};
+use super::tx::Tx;
+use super::{Caller, Rehome, effective_permissions};
+use crate::error::{Error, FieldErrors, Result};
+use crate::ids::{IdKind, RoleId, UserId};
+use crate::model::{Role, User};
+use crate::permission::{Permission, Permissions};
+use crate::query::{Collection, Field, Value};
+use crate::store::{Change, Record, RecordKey, Reference, UniqueField};
+
+/// How a permission list changes the direct grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantChange {
+    /// Adds the listed permissions (PATCH).
+    Add,
+    /// Replaces the grants with the list (PUT).
+    Replace,
+    /// Removes the listed permissions (DELETE with a body).
+    Remove,
+    /// Removes every grant (`clear/`).
+    Clear,
+}
+
+fn user_not_found() -> Error {
+    Error::NotFound("Not found.".into())
+}
+
+/// Letters, digits and `@ . + - _`, 2 to 50 characters (the original's username rule,
+/// with its lower bound from the contract).
+fn check_username(name: &str, errors: &mut FieldErrors) {
+    let n = name.chars().count();
+    if !(2..=50).contains(&n) {
+        errors.add("username", "Ensure this field has 2 to 50 characters.");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+    {
+        errors.add(
+            "username",
+            "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
+        );
+    }
+}
+
+fn check_role_name(name: &str, errors: &mut FieldErrors) {
+    if name.contains('/') || name.chars().any(char::is_control) {
+        errors.add("name", "A role name may not contain \"/\" or control characters.");
+    }
+}
+
+/// Refuses to let `caller` hand out `perms` unless it has them all.
+fn check_grantable(caller: &Caller, perms: Permissions) -> Result<()> {
+    if caller.is_superuser() || caller.permissions().is_superset(perms) {
+        Ok(())
+    } else {
+        Err(Error::PermissionDenied)
+    }
+}
+
+impl Rehome {
+    /// The user as the contract shows it, with `effective_permissions`.
+    pub async fn user_json(&self, user: &User) -> Result<Json> {
+        let role = self.role_named(user.role.as_deref()).await?;
+        Ok(user_view(user, role.as_ref()))
+    }
+
+    /// Lists users (needs `manageUsers`).
+    pub async fn list_users(
+        &self,
+        caller: &Caller,
+        params: &ListParams,
+    ) -> Result<ListResult<User>> {
+        caller.require(Permission::ManageUsers)?;
+        let page = super::listing::run(&**self.store(), Collection::Users, params, |_| {}).await?;
+        Ok(page.map(|r| match r {
+            Record::User(u) => Some(u),
+            _ => None,
+        })
+        .filter_some())
+    }
+
+    /// Reads a user by id (needs `manageUsers`, or being that user).
+    pub async fn get_user(&self, caller: &Caller, id: UserId) -> Result<User> {
+        if caller.user_id() != Some(id) {
+            caller.require(Permission::ManageUsers)?;
+        }
+        self.load_user(id).await
+    }
+
+    async fn load_user(&self, id: UserId) -> Result<User> {
+        match self.store().get(RecordKey::User(id)).await? {
+            Some(Record::User(u)) => Ok(u),
+            _ => Err(user_not_found()),
+        }
+    }
+
+    /// Finds a user by name, regardless of case.
+    pub async fn find_user(&self, username: &str) -> Result<Option<User>> {
+        match self
+            .store()
+            .get_by_unique(&UniqueField::UserUsername.key(username))
+            .await?
+        {
+            Some(Record::User(u)) => Ok(Some(u)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Creates a user (needs `manageUsers`). Role, grants and `is_superuser` obey the
+    /// no-escalation rule.
+    pub async fn create_user(&self, caller: &Caller, body: &Json) -> Result<User> {
+        caller.require(Permission::ManageUsers)?;
+        self.insert_user(caller, body).await
+    }
+
+    /// Self-registration: a user with no role, no permissions, not a superuser. Setting
+    /// `is_superuser`, `role` or `permissions` is refused (400) unless the caller has
+    /// `manageUsers`, in which case this is [`Rehome::create_user`].
+    pub async fn register(&self, caller: &Caller, body: &Json) -> Result<User> {
+        if caller.has(Permission::ManageUsers) {
+            return self.insert_user(caller, body).await;
+        }
+        let mut errors = FieldErrors::new();
+        if let Some(obj) = body.as_object() {
+            for field in ["is_superuser", "role", "permissions", "is_active"] {
+                if obj.contains_key(field) {
+                    errors.add(field, "Only a user manager may set this field.");
+                }
+            }
+        }
+        errors.into_result()?;
+        self.insert_user(caller, body).await
+    }
+
+    async fn insert_user(&self, caller: &Caller, body: &Json) -> Result<User> {
+        let mut body = input::parse(input::USER, body, Mode::Create, self.next_year())
+            .map_err(Error::Validation)?;
+        let now = self.now();
+        let id = UserId(self.store().next_id(IdKind::User).await?);
+        let mut user = User {
+            id,
+            username: String::new(),
+            email: String::new(),
+            role: None,
+            first_name: String::new(),
+            last_name: String::new(),
+            is_superuser: false,
+            is_active: true,
+            permissions: Permissions::empty(),
+            last_login: None,
+            date_joined: now,
+            updated_at: now,
+            version: 1,
+        };
+        let mut tx = Tx::new(&**self.store());
+        self.apply_user(&mut tx, caller, &mut body, None, &mut user)
+            .await?;
+        let record = Record::User(user.clone());
+        check_unique(&tx, &record).await?;
+        tx.push(Change::Insert(record.clone()));
+        tx.audit(caller, now, "user.create", "user", id.to_string(), record_json(&record))
+            .await?;
+        tx.commit().await.map_err(map_commit_error)?;
+        Ok(user)
+    }
+
+    /// Applies a parsed user body to `user` with every rule; `before` is the stored user for
+    /// updates.
+    async fn apply_user(
+        &self,
+        tx: &mut Tx<'_>,
+        caller: &Caller,
+        body: &mut Body,
+        before: Option<&User>,
+        user: &mut User,
+    ) -> Result<()> {
+        let mut errors = FieldErrors::new();
+        if let Some(v) = body.text("username") {
+            check_username(&v, &mut errors);
+            user.username = v;
+        }
+        if let Some(v) = body.text("email") {
+            user.email = v;
+        }
+        for (name, slot) in [
+            ("first_name", &mut user.first_name),
+            ("last_name", &mut user.last_name),
+        ] {
+            if let Some(v) = body.text(name) {
+                *slot = v;
+            }
+        }
+        if let Some(v) = body.bool("is_active") {
+            user.is_active = v;
+        }
+        let mut new_role_perms = Permissions::empty();
+        if let Some(role) = body.take("role") {
+            user.role = match role {
+                Parsed::Text(name) if !name.is_empty() => Some(name),
+                _ => None,
+            };
+            if user.role != before.and_then(|b| b.role.clone()) {
+                if let Some(name) = &user.role {
+                    match self.tx_role(tx, name).await? {
+                        Some(r) => new_role_perms = r.permissions,
+                        None => errors.add("role", format!("Role \"{name}\" does not exist.")),
+                    }
+                }
+            }
+        }
+        if let Some(p) = body.permissions("permissions") {
+            user.permissions = p;
+        }
+        if let Some(v) = body.bool("is_superuser") {
+            user.is_superuser = v;
+        }
+        errors.into_result()?;
+        // No escalation.
+        let was_superuser = before.is_some_and(|b| b.is_superuser);
+        if user.is_superuser != was_superuser && !caller.is_superuser() {
+            return Err(Error::PermissionDenied);
+        }
+        let old_grants = before.map(|b| b.permissions).unwrap_or_default();
+        check_grantable(caller, user.permissions.difference(old_grants))?;
+        check_grantable(caller, new_role_perms)?;
+        Ok(())
+    }
+
+    async fn tx_role(&self, tx: &Tx<'_>, name: &str) -> Result<Option<Role>> {
+        match tx.get_by_unique(&UniqueField::RoleName.key(name)).await? {
+            Some(Record::Role(r)) => Ok(Some(r)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Updates a user (needs `manageUsers`; see the no-escalation rules).
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        id: UserId,
+        body: &Json,
+        mode: Mode,
+        if_match: Option<u64>,
+    ) -> Result<User> {
+        caller.require(Permission::ManageUsers)?;
+        let current = self.load_user(id).await?;
+        if let Some(v) = if_match {
+            if v != current.version {
+                return Err(Error::PreconditionFailed {
+                    current: current.version,
+                });
+            }
+        }
+        if current.is_superuser && !caller.is_superuser() {
+            return Err(Error::PermissionDenied);
+        }
+        let mut body = input::parse(input::USER, body, mode, self.next_year())
+            .map_err(Error::Validation)?;
+        if let Some(v) = body.version {
+            if v != current.version {
+                return Err(version_conflict(v, current.version));
+            }
+        }
+        let mut tx = Tx::new(&**self.store());
+        let mut user = current.clone();
+        self.apply_user(&mut tx, caller, &mut body, Some(&current), &mut user)
+            .await?;
+        if user == current {
+            return Ok(current);
+        }
+        let now = self.now();
+        let mut record = Record::User(user);
+        bump(&mut record, now);
+        check_unique(&tx, &record).await?;
+        let changes = diff(
+            &record_json(&Record::User(current.clone())),
+            &record_json(&record),
+        );
+        tx.push(Change::Update {
+            record: record.clone(),
+            expected_version: current.version,
+        });
+        tx.audit(caller, now, "user.update", "user", id.to_string(), changes)
+            .await?;
+        tx.commit().await.map_err(map_commit_error)?;
+        match record {
+            Record::User(u) => Ok(u),
+            _ => Err(user_not_found()),
+        }
+    }
+
+    /// Deletes a user (needs `manageUsers`; a superuser only by a superuser; never oneself).
+    /// Devices that name the user as `received_by` or `created_by` keep a null there.
+    pub async fn delete_user(&self, caller: &Caller, id: UserId, if_match: Option<u64>) -> Result<()> {
+        caller.require(Permission::ManageUsers)?;
+        if caller.user_id() == Some(id) {
+            return Err(Error::invalid("id", "You cannot delete your own account."));
+        }
+        let mut attempts = 0;
+        loop {
+            let current = self.load_user(id).await?;
+            if let Some(v) = if_match {
+                if v != current.version {
+                    return Err(Error::PreconditionFailed {
+                        current: current.version,
+                    });
+                }
+            }
+            if current.is_superuser && !caller.is_superuser() {
+                return Err(Error::PermissionDenied);
+            }
+            let now = self.now();
+            let mut tx = Tx::new(&**self.store());
+            let key = RecordKey::User(id);
+            self.clear_references_to(&mut tx, caller, key, now).await?;
+            tx.push(Change::Delete {
+                key,
+                expected_version: current.version,
+            });
+            tx.audit(
+                caller,
+                now,
+                "user.delete",
+                "user",
+                id.to_string(),
+                record_json(&Record::User(current)),
+            )
+            .await?;
+            match tx.commit().await {
+                Ok(()) => return Ok(()),
+                Err(crate::store::StoreError::Conflict { .. }) if attempts < 3 && if_match.is_none() => {
+                    attempts += 1
+                }
+                Err(e) => return Err(map_commit_error(e)),
+            }
+        }
+    }
+
+    /// The direct grants of the user called `username` (needs `manageUsers`).
+    pub async fn user_permissions(&self, caller: &Caller, username: &str) -> Result<Permissions> {
+        caller.require(Permission::ManageUsers)?;
+        let user = self.find_user(username).await?.ok_or_else(user_not_found)?;
+        Ok(user.permissions)
+    }
+
+    /// Changes the direct grants of `username`; answers the resulting grants. `list` is the
+    /// JSON list of permission names (ignored for [`GrantChange::Clear`]); unknown names or
+    /// duplicates are a 400.
+    pub async fn change_user_permissions(
+        &self,
+        caller: &Caller,
+        username: &str,
+        change: GrantChange,
+        list: &Json,
+    ) -> Result<Permissions> {
+        caller.require(Permission::ManageUsers)?;
+        let listed = if change == GrantChange::Clear {
+            Permissions::empty()
+        } else {
+            input::parse_permissions(list).map_err(|m| Error::invalid("permissions", m))?
+        };
+        let mut attempts = 0;
+        loop {
+            let current = self.find_user(username).await?.ok_or_else(user_not_found)?;
+            if current.is_superuser && !caller.is_superuser() {
+                return Err(Error::PermissionDenied);
+            }
+            let new = match change {
+                GrantChange::Add => current.permissions.union(listed),
+                GrantChange::Replace => listed,
+                GrantChange::Remove => current.permissions.difference(listed),
+                GrantChange::Clear => Permissions::empty(),
+            };
+            check_grantable(caller, new.difference(current.permissions))?;
+            if new == current.permissions {
+                return Ok(new);
+            }
+            let now = self.now();
+            let mut user = current.clone();
+            user.permissions = new;
+            let mut record = Record::User(user);
+            bump(&mut record, now);
+            let mut tx = Tx::new(&**self.store());
+            tx.push(Change::Update {
+                record,
+                expected_version: current.version,
+            });
+            tx.audit(
+                caller,
+                now,
+                "user.permissions",
+                "user",
+                current.id.to_string(),
+                json!({"permissions": [current.permissions, new]}),
+            )
+            .await?;
+            match tx.commit().await {
+                Ok(()) => return Ok(new),
+                Err(crate::store::StoreError::Conflict { .. }) if attempts < 3 => attempts += 1,
+                Err(e) => return Err(map_commit_error(e)),
+            }
+        }
+    }
+
+    /// Lists roles (needs `manageUsers`).
+    pub async fn list_roles(
+        &self,
+        caller: &Caller,
+        params: &ListParams,
+    ) -> Result<ListResult<Role>> {
+        caller.require(Permission::ManageUsers)?;
+        let page = super::listing::run(&**self.store(), Collection::Roles, params, |_| {}).await?;
+        Ok(page
+            .map(|r| match r {
+                Record::Role(r) => Some(r),
+                _ => None,
+            })
+            .filter_some())
+    }
+
+    /// Reads a role by name (needs `manageUsers`).
+    pub async fn get_role(&self, caller: &Caller, name: &str) -> Result<Role> {
+        caller.require(Permission::ManageUsers)?;
+        self.role_named(Some(name))
+            .await?
+            .ok_or_else(user_not_found)
+    }
+
+    /// Creates a role (needs `manageUsers` and every permission the role holds).
+    pub async fn create_role(&self, caller: &Caller, body: &Json) -> Result<Role> {
+        caller.require(Permission::ManageUsers)?;
+        let mut body = input::parse(input::ROLE, body, Mode::Create, self.next_year())
+            .map_err(Error::Validation)?;
+        let now = self.now();
+        let mut role = Role {
+            id: RoleId(self.store().next_id(IdKind::Role).await?),
+            name: String::new(),
+            description: String::new(),
+            permissions: Permissions::empty(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        apply_role(&mut body, &mut role)?;
+        check_grantable(caller, role.permissions)?;
+        let mut tx = Tx::new(&**self.store());
+        let record = Record::Role(role.clone());
+        check_unique(&tx, &record).await?;
+        tx.push(Change::Insert(record.clone()));
+        tx.audit(caller, now, "role.create", "role", role.name.clone(), record_json(&record))
+            .await?;
+        tx.commit().await.map_err(map_commit_error)?;
+        Ok(role)
+    }
+
+    /// Updates a role (needs `manageUsers` and every permission the role holds before and
+    /// after). A role that users hold cannot be renamed (409).
+    pub async fn update_role(
+        &self,
+        caller: &Caller,
+        name: &str,
+        body: &Json,
+        mode: Mode,
+        if_match: Option<u64>,
+    ) -> Result<Role> {
+        caller.require(Permission::ManageUsers)?;
+        let current = self.role_named(Some(name)).await?.ok_or_else(user_not_found)?;
+        if let Some(v) = if_match {
+            if v != current.version {
+                return Err(Error::PreconditionFailed {
+                    current: current.version,
+                });
+            }
+        }
+        let mut body = input::parse(input::ROLE, body, mode, self.next_year())
+            .map_err(Error::Validation)?;
+        if let Some(v) = body.version {
+            if v != current.version {
+                return Err(version_conflict(v, current.version));
+            }
+        }
+        let mut role = current.clone();
+        apply_role(&mut body, &mut role)?;
+        check_grantable(caller, current.permissions.union(role.permissions))?;
+        if role == current {
+            return Ok(current);
+        }
+        let tx_store = &**self.store();
+        let mut tx = Tx::new(tx_store);
+        if role.name != current.name {
+            let holders = tx
+                .referrers(&Reference::RoleName(current.name.clone()))
+                .await?
+                .len();
+            if holders > 0 {
+                return Err(Error::conflict_on(
+                    "name",
+                    format!(
+                        "The role is held by {holders} user(s); it cannot be renamed while held."
+                    ),
+                ));
+            }
+        }
+        let now = self.now();
+        let mut record = Record::Role(role);
+        bump(&mut record, now);
+        check_unique(&tx, &record).await?;
+        let changes = diff(&record_json(&Record::Role(current.clone())), &record_json(&record));
+        tx.push(Change::Update {
+            record: record.clone(),
+            expected_version: current.version,
+        });
+        tx.audit(caller, now, "role.update", "role", current.name.clone(), changes)
+            .await?;
+        tx.commit().await.map_err(map_commit_error)?;
+        match record {
+            Record::Role(r) => Ok(r),
+            _ => Err(user_not_found()),
+        }
+    }
+
+    /// Deletes a role nobody holds (409 naming how many users hold it otherwise).
+    pub async fn delete_role(&self, caller: &Caller, name: &str, if_match: Option<u64>) -> Result<()> {
+        caller.require(Permission::ManageUsers)?;
+        let current = self.role_named(Some(name)).await?.ok_or_else(user_not_found)?;
+        if let Some(v) = if_match {
+            if v != current.version {
+                return Err(Error::PreconditionFailed {
+                    current: current.version,
+                });
+            }
+        }
+        check_grantable(caller, current.permissions)?;
+        let mut tx = Tx::new(&**self.store());
+        let holders = tx
+            .referrers(&Reference::RoleName(current.name.clone()))
+            .await?
+            .len();
+        if holders > 0 {
+            return Err(Error::conflict(format!(
+                "The role is held by {holders} user(s); assign them another role first."
+            )));
+        }
+        let now = self.now();
+        tx.push(Change::Delete {
+            key: RecordKey::Role(current.id),
+            expected_version: current.version,
+        });
+        tx.audit(
+            caller,
+            now,
+            "role.delete",
+            "role",
+            current.name.clone(),
+            record_json(&Record::Role(current)),
+        )
+        .await?;
+        match tx.commit().await {
+            Err(crate::store::StoreError::Conflict {
+                conflict: crate::store::Conflict::Referenced { .. },
+                ..
+            }) => Err(Error::conflict(
+                "The role was given to a user meanwhile; assign them another role first.",
+            )),
+            other => other.map_err(map_commit_error),
+        }
+    }
+
+    /// The users as JSON views, roles looked up once each.
+    pub async fn users_json(&self, users: &[User]) -> Result<Vec<Json>> {
+        let mut roles: BTreeMap<String, Option<Role>> = BTreeMap::new();
+        let mut out = Vec::with_capacity(users.len());
+        for u in users {
+            let role = match &u.role {
+                Some(name) => {
+                    if !roles.contains_key(name) {
+                        roles.insert(name.clone(), self.role_named(Some(name)).await?);
+                    }
+                    roles.get(name).cloned().flatten()
+                }
+                None => None,
+            };
+            out.push(user_view(u, role.as_ref()));
+        }
+        Ok(out)
+    }
+
+    /// Counts the users holding the role called `name`.
+    pub async fn role_holders(&self, name: &str) -> Result<u64> {
+        let q = crate::query::ListQuery::all(Collection::Users)
+            .filter(Field::UserRole, crate::query::Op::Eq(Value::Text(name.to_owned())))
+            .page(0, 0)
+            .with_count();
+        Ok(self.store().list(&q).await?.total.unwrap_or(0))
+    }
+}
+
+fn apply_role(body: &mut Body, role: &mut Role) -> Result<()> {
+    let mut errors = FieldErrors::new();
+    if let Some(v) = body.text("name") {
+        check_role_name(&v, &mut errors);
+        role.name = v;
+    }
+    if let Some(v) = body.text("description") {
+        role.description = v;
+    }
+    if let Some(p) = body.permissions("permissions") {
+        role.permissions = p;
+    }
+    errors.into_result()
+}
+
+/// The contract's user object: the stored fields plus `effective_permissions`.
+pub fn user_view(user: &User, role: Option<&Role>) -> Json {
+    let mut v = record_json(&Record::User(user.clone()));
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(
+            "effective_permissions".into(),
+            serde_json::to_value(effective_permissions(user, role)).unwrap_or(Json::Null),
+        );
+    }
+    v
+}
+
+trait FilterSome<T> {
+    fn filter_some(self) -> ListResult<T>;
+}
+
+impl<T> FilterSome<T> for ListResult<Option<T>> {
+    fn filter_some(self) -> ListResult<T> {
+        ListResult {
+            results: self.results.into_iter().flatten().collect(),
+            count: self.count,
+            page: self.page,
+            page_size: self.page_size,
+            total_pages: self.total_pages,
+        }
+    }
+}

@@ -1,0 +1,654 @@
+//! Parsing of write bodies (JSON objects) into typed field values, with field-keyed errors.
+//!
+//! One table per object kind says which fields exist, which are required on create, which are
+//! read-only (ignored, so a GET body can be sent back) and how each is parsed and checked.
+//! Unknown fields are errors that name them.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde_json::Value as Json;
+
+use crate::error::FieldErrors;
+use crate::model::{DeviceStatus, Money};
+use crate::permission::{Permission, Permissions};
+
+/// The message DRF gives, kept for the front ends written against the original.
+pub(crate) const REQUIRED: &str = "This field is required.";
+pub(crate) const NOT_NULL: &str = "This field may not be null.";
+pub(crate) const NOT_BLANK: &str = "This field may not be blank.";
+
+/// Short text fields.
+pub const SHORT_TEXT: usize = 255;
+/// Free-text fields (`address`, `specifications`, `notes`, `contact_info`, `description`).
+pub const LONG_TEXT: usize = 10_000;
+/// Email addresses.
+pub const EMAIL: usize = 254;
+/// Phone numbers.
+pub const PHONE: usize = 30;
+/// Postal codes.
+pub const POSTAL_CODE: usize = 20;
+
+/// How one field is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Text of at most this many characters.
+    Text(usize),
+    /// An email address.
+    Email,
+    /// A MAC address or other text (short).
+    Mac,
+    /// A year, 1970 to next year.
+    Year,
+    /// A date `YYYY-MM-DD`.
+    Date,
+    /// A money amount.
+    Money,
+    /// A boolean.
+    Bool,
+    /// A positive integer id of another object.
+    Id,
+    /// A list of positive integer ids (no duplicates; order kept sorted).
+    Ids,
+    /// A device status name.
+    Status,
+    /// A list of permission names (no duplicates).
+    Permissions,
+    /// Present in reads, ignored in writes.
+    ReadOnly,
+}
+
+/// One field of a write body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spec {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Must be present on create and on full update (PUT).
+    pub required: bool,
+    /// May be `null`.
+    pub nullable: bool,
+    /// May be empty text.
+    pub blank: bool,
+}
+
+const fn f(name: &'static str, kind: Kind, required: bool, nullable: bool) -> Spec {
+    Spec {
+        name,
+        kind,
+        required,
+        nullable,
+        blank: !required,
+    }
+}
+
+const fn ro(name: &'static str) -> Spec {
+    f(name, Kind::ReadOnly, false, true)
+}
+
+pub(crate) const DEVICE: &[Spec] = &[
+    ro("device_id"),
+    f("type", Kind::Text(SHORT_TEXT), true, false),
+    f("make", Kind::Text(SHORT_TEXT), true, false),
+    f("model", Kind::Text(SHORT_TEXT), true, false),
+    f("serial_number", Kind::Text(SHORT_TEXT), true, false),
+    f("mac_id", Kind::Mac, false, true),
+    f("year_of_manufacture", Kind::Year, false, true),
+    f("date_received", Kind::Date, false, true),
+    f("received_by", Kind::Id, false, true),
+    ro("created_by"),
+    f("physical_condition", Kind::Text(SHORT_TEXT), false, true),
+    f("specifications", Kind::Text(LONG_TEXT), false, true),
+    f("operating_system", Kind::Text(SHORT_TEXT), false, true),
+    f("donor", Kind::Id, false, true),
+    f("date_of_donation", Kind::Date, false, true),
+    f("value", Kind::Money, false, true),
+    f("start_location", Kind::Id, false, true),
+    f("end_location", Kind::Id, false, true),
+    f("notes", Kind::Text(LONG_TEXT), false, true),
+    f("shipping_infos", Kind::Ids, false, true),
+    f("status", Kind::Status, false, false),
+    ro("created_at"),
+    ro("updated_at"),
+];
+
+pub(crate) const LOCATION: &[Spec] = &[
+    ro("location_id"),
+    f("name", Kind::Text(SHORT_TEXT), true, false),
+    f("type", Kind::Text(SHORT_TEXT), false, true),
+    f("address", Kind::Text(LONG_TEXT), true, false),
+    f("country", Kind::Text(SHORT_TEXT), false, true),
+    f("city", Kind::Text(SHORT_TEXT), false, true),
+    f("postal_code", Kind::Text(POSTAL_CODE), false, true),
+    f("phone", Kind::Text(PHONE), false, true),
+    ro("created_at"),
+    ro("updated_at"),
+];
+
+pub(crate) const DONOR: &[Spec] = &[
+    ro("donor_id"),
+    f("name", Kind::Text(SHORT_TEXT), true, false),
+    f("contact_info", Kind::Text(LONG_TEXT), false, true),
+    f("address", Kind::Text(LONG_TEXT), false, true),
+    f("email", Kind::Email, true, false),
+    f("phone", Kind::Text(PHONE), false, true),
+    ro("created_at"),
+    ro("updated_at"),
+];
+
+pub(crate) const SHIPMENT: &[Spec] = &[
+    ro("shipping_id"),
+    f("destination", Kind::Id, false, true),
+    f("arrived", Kind::Bool, false, false),
+    f("date_shipped", Kind::Date, true, false),
+    f("date_delivered", Kind::Date, false, true),
+    f("tracking_identifier", Kind::Text(SHORT_TEXT), false, true),
+    ro("created_at"),
+    ro("updated_at"),
+];
+
+pub(crate) const USER: &[Spec] = &[
+    ro("id"),
+    f("username", Kind::Text(50), true, false),
+    f("email", Kind::Email, true, false),
+    f("role", Kind::Text(SHORT_TEXT), false, true),
+    f("first_name", Kind::Text(SHORT_TEXT), false, true),
+    f("last_name", Kind::Text(SHORT_TEXT), false, true),
+    f("is_superuser", Kind::Bool, false, false),
+    f("is_active", Kind::Bool, false, false),
+    f("permissions", Kind::Permissions, false, true),
+    ro("effective_permissions"),
+    ro("mfa_enabled"),
+    ro("last_login"),
+    ro("date_joined"),
+    ro("updated_at"),
+];
+
+pub(crate) const ROLE: &[Spec] = &[
+    ro("id"),
+    f("name", Kind::Text(SHORT_TEXT), true, false),
+    f("description", Kind::Text(LONG_TEXT), false, true),
+    f("permissions", Kind::Permissions, false, true),
+    ro("created_at"),
+    ro("updated_at"),
+];
+
+/// A parsed field value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Parsed {
+    Null,
+    Text(String),
+    Int(i64),
+    Date(NaiveDate),
+    Money(Money),
+    Bool(bool),
+    Ids(Vec<i64>),
+    Status(DeviceStatus),
+    Permissions(Permissions),
+}
+
+/// A parsed write body: the fields given (read-only ones dropped) and the `version` sent.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Body {
+    pub fields: BTreeMap<&'static str, Parsed>,
+    pub version: Option<u64>,
+}
+
+impl Body {
+    pub fn take(&mut self, name: &str) -> Option<Parsed> {
+        self.fields.remove(name)
+    }
+
+    pub fn text(&mut self, name: &str) -> Option<String> {
+        match self.take(name)? {
+            Parsed::Text(s) => Some(s),
+            // A null for a nullable text field means empty.
+            Parsed::Null => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    pub fn int_opt(&mut self, name: &str) -> Option<Option<i64>> {
+        match self.take(name)? {
+            Parsed::Int(v) => Some(Some(v)),
+            _ => Some(None),
+        }
+    }
+
+    pub fn date_opt(&mut self, name: &str) -> Option<Option<NaiveDate>> {
+        match self.take(name)? {
+            Parsed::Date(v) => Some(Some(v)),
+            _ => Some(None),
+        }
+    }
+
+    pub fn bool(&mut self, name: &str) -> Option<bool> {
+        match self.take(name)? {
+            Parsed::Bool(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn permissions(&mut self, name: &str) -> Option<Permissions> {
+        match self.take(name)? {
+            Parsed::Permissions(p) => Some(p),
+            _ => Some(Permissions::empty()),
+        }
+    }
+}
+
+/// Whether a body must carry every required field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A new object: required fields must be present.
+    Create,
+    /// A full update (PUT): required fields must be present; optional fields left out keep
+    /// their value.
+    Replace,
+    /// A partial update (PATCH).
+    Patch,
+}
+
+/// Parses `body` against `specs`. `next_year` bounds `year_of_manufacture`.
+pub(crate) fn parse(
+    specs: &[Spec],
+    body: &Json,
+    mode: Mode,
+    next_year: i32,
+) -> Result<Body, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let Some(obj) = body.as_object() else {
+        return Err(FieldErrors::one(
+            "non_field_errors",
+            "Invalid data. Expected a dictionary (JSON object).",
+        ));
+    };
+    let mut out = Body::default();
+    for (key, value) in obj {
+        if key == "version" {
+            match value {
+                Json::Null => {}
+                v => match v.as_u64() {
+                    Some(n) => out.version = Some(n),
+                    None => errors.add("version", "A valid integer is required."),
+                },
+            }
+            continue;
+        }
+        let Some(spec) = specs.iter().find(|s| s.name == key) else {
+            errors.add(key.clone(), "Unknown field.");
+            continue;
+        };
+        if spec.kind == Kind::ReadOnly {
+            continue;
+        }
+        match parse_value(spec, value, next_year) {
+            Ok(p) => {
+                out.fields.insert(spec.name, p);
+            }
+            Err(msg) => errors.add(spec.name, msg),
+        }
+    }
+    if mode != Mode::Patch {
+        for spec in specs.iter().filter(|s| s.required) {
+            if !obj.contains_key(spec.name) {
+                errors.add(spec.name, REQUIRED);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn parse_value(spec: &Spec, value: &Json, next_year: i32) -> Result<Parsed, String> {
+    if value.is_null() {
+        return if spec.nullable {
+            Ok(Parsed::Null)
+        } else {
+            Err(NOT_NULL.into())
+        };
+    }
+    match spec.kind {
+        Kind::ReadOnly => Ok(Parsed::Null),
+        Kind::Text(max) => text(value, max, spec.blank).map(Parsed::Text),
+        Kind::Email => {
+            let s = text(value, EMAIL, spec.blank)?;
+            if s.is_empty() || valid_email(&s) {
+                Ok(Parsed::Text(s))
+            } else {
+                Err("Enter a valid email address.".into())
+            }
+        }
+        Kind::Mac => text(value, SHORT_TEXT, true).map(|s| Parsed::Text(normalize_mac(&s))),
+        Kind::Year => {
+            let y = integer(value)?;
+            if (1970..=i64::from(next_year)).contains(&y) {
+                Ok(Parsed::Int(y))
+            } else {
+                Err(format!(
+                    "Ensure this value is between 1970 and {next_year}."
+                ))
+            }
+        }
+        Kind::Date => match value.as_str().map(str::trim) {
+            Some("") if spec.nullable => Ok(Parsed::Null),
+            Some(s) => parse_date(s).map(Parsed::Date).ok_or_else(|| {
+                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.".into()
+            }),
+            None => Err(
+                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.".into(),
+            ),
+        },
+        Kind::Money => {
+            let s = match value {
+                Json::String(s) if s.trim().is_empty() && spec.nullable => {
+                    return Ok(Parsed::Null);
+                }
+                Json::String(s) => s.clone(),
+                Json::Number(n) => n.to_string(),
+                _ => return Err("A valid number is required.".into()),
+            };
+            s.parse::<Money>()
+                .map(Parsed::Money)
+                .map_err(|e| e.to_string())
+        }
+        Kind::Bool => boolean(value).map(Parsed::Bool),
+        Kind::Id => {
+            let id = integer(value).map_err(|_| {
+                format!(
+                    "Incorrect type. Expected pk value, received {}.",
+                    json_type(value)
+                )
+            })?;
+            if id < 1 {
+                return Err(format!("Invalid pk \"{id}\" - object does not exist."));
+            }
+            Ok(Parsed::Int(id))
+        }
+        Kind::Ids => {
+            let Some(items) = value.as_array() else {
+                return Err(format!(
+                    "Expected a list of items but got type \"{}\".",
+                    json_type(value)
+                ));
+            };
+            let mut ids = Vec::with_capacity(items.len());
+            for item in items {
+                let id = integer(item).map_err(|_| {
+                    format!(
+                        "Incorrect type. Expected pk value, received {}.",
+                        json_type(item)
+                    )
+                })?;
+                if id < 1 {
+                    return Err(format!("Invalid pk \"{id}\" - object does not exist."));
+                }
+                ids.push(id);
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            Ok(Parsed::Ids(ids))
+        }
+        Kind::Status => {
+            let s = value.as_str().unwrap_or_default();
+            s.parse::<DeviceStatus>()
+                .map(Parsed::Status)
+                .map_err(|()| format!("\"{}\" is not a valid choice.", display(value)))
+        }
+        Kind::Permissions => parse_permissions(value).map(Parsed::Permissions),
+    }
+}
+
+/// Parses a JSON list of permission names: unknown names and duplicates are errors.
+pub(crate) fn parse_permissions(value: &Json) -> Result<Permissions, String> {
+    let Some(items) = value.as_array() else {
+        return Err(format!(
+            "Expected a list of items but got type \"{}\".",
+            json_type(value)
+        ));
+    };
+    let mut set = Permissions::empty();
+    for item in items {
+        let Some(name) = item.as_str() else {
+            return Err(format!("\"{}\" is not a valid permission.", display(item)));
+        };
+        let p: Permission = name.parse().map_err(|e: crate::permission::UnknownPermission| e.to_string())?;
+        if set.contains(p) {
+            return Err(format!("\"{name}\" is listed more than once."));
+        }
+        set.insert(p);
+    }
+    Ok(set)
+}
+
+fn display(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn json_type(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "bool",
+        Json::Number(_) => "int",
+        Json::String(_) => "str",
+        Json::Array(_) => "list",
+        Json::Object(_) => "dict",
+    }
+}
+
+fn text(value: &Json, max: usize, blank: bool) -> Result<String, String> {
+    let s = match value {
+        Json::String(s) => s.trim().to_owned(),
+        Json::Number(n) => n.to_string(),
+        Json::Bool(_) | Json::Array(_) | Json::Object(_) | Json::Null => {
+            return Err("Not a valid string.".into());
+        }
+    };
+    if s.is_empty() && !blank {
+        return Err(NOT_BLANK.into());
+    }
+    if s.chars().count() > max {
+        return Err(format!(
+            "Ensure this field has no more than {max} characters."
+        ));
+    }
+    if s.chars().any(|c| c == '\0') {
+        return Err("Null characters are not allowed.".into());
+    }
+    Ok(s)
+}
+
+fn integer(value: &Json) -> Result<i64, String> {
+    match value {
+        Json::Number(n) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
+            .ok_or_else(|| "A valid integer is required.".into()),
+        Json::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| "A valid integer is required.".into()),
+        _ => Err("A valid integer is required.".into()),
+    }
+}
+
+fn boolean(value: &Json) -> Result<bool, String> {
+    match value {
+        Json::Bool(b) => Ok(*b),
+        Json::Number(n) if n.as_i64() == Some(1) => Ok(true),
+        Json::Number(n) if n.as_i64() == Some(0) => Ok(false),
+        Json::String(s) => parse_bool(s).ok_or_else(|| "Must be a valid boolean.".into()),
+        _ => Err("Must be a valid boolean.".into()),
+    }
+}
+
+/// The boolean spellings accepted in bodies and query strings.
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim() {
+        "true" | "True" | "TRUE" | "1" | "yes" | "on" => Some(true),
+        "false" | "False" | "FALSE" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// A calendar date in `YYYY-MM-DD` form.
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    if s.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// A practical email check: one `@`, a non-empty local part, a dotted domain of letters,
+/// digits and hyphens, no spaces or control characters.
+pub(crate) fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    if local.is_empty() || local.len() > 64 || local.contains('@') {
+        return false;
+    }
+    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return false;
+    }
+    if local
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "()<>,;:\\\"[]".contains(c))
+    {
+        return false;
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(char::is_alphabetic) && tld.chars().count() >= 2)
+}
+
+/// MAC addresses in colon (`AA:BB:..`), dash (`AA-BB-..`) or dot-grouped (`aabb.ccdd.eeff`)
+/// form become lowercase colon form; any other text is kept as given.
+pub fn normalize_mac(s: &str) -> String {
+    let hex_pairs = |parts: &[&str]| {
+        parts.len() == 6
+            && parts
+                .iter()
+                .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
+    };
+    let colon: Vec<&str> = s.split(':').collect();
+    let dash: Vec<&str> = s.split('-').collect();
+    let dot: Vec<&str> = s.split('.').collect();
+    let digits: Option<String> = if hex_pairs(&colon) {
+        Some(colon.concat())
+    } else if hex_pairs(&dash) {
+        Some(dash.concat())
+    } else if dot.len() == 3
+        && dot
+            .iter()
+            .all(|p| p.len() == 4 && p.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        Some(dot.concat())
+    } else {
+        None
+    };
+    match digits {
+        Some(d) => {
+            let d = d.to_ascii_lowercase();
+            let pairs: Vec<&str> = (0..6).map(|i| &d[i * 2..i * 2 + 2]).collect();
+            pairs.join(":")
+        }
+        None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn mac_forms() {
+        let table = [
+            ("AA:BB:CC:DD:EE:FF", "aa:bb:cc:dd:ee:ff"),
+            ("aa-bb-cc-dd-ee-0f", "aa:bb:cc:dd:ee:0f"),
+            ("AABB.CCDD.EEFF", "aa:bb:cc:dd:ee:ff"),
+            ("MAC-1-637498", "MAC-1-637498"),
+            ("aa:bb:cc:dd:ee", "aa:bb:cc:dd:ee"),
+            ("aa:bb:cc:dd:ee:fg", "aa:bb:cc:dd:ee:fg"),
+            ("aa:bb-cc:dd:ee:ff", "aa:bb-cc:dd:ee:ff"),
+            ("", ""),
+        ];
+        for (input, want) in table {
+            assert_eq!(normalize_mac(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        for ok in ["a@b.co", "first.last+tag@example.org", "x@sub.domain.example"] {
+            assert!(valid_email(ok), "{ok}");
+        }
+        for bad in ["", "a", "a@", "@b.co", "a@b", "a b@c.de", "a@b..c", "a@-b.co", "a@b.c1", ".a@b.co"] {
+            assert!(!valid_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn several_field_errors_at_once() {
+        let body = json!({
+            "type": "",
+            "make": "x".repeat(256),
+            "serial_number": 5,
+            "year_of_manufacture": 1969,
+            "date_received": "2024-13-01",
+            "value": "-1",
+            "donor": "abc",
+            "status": "lost",
+            "bogus": 1,
+            "device_id": "ignored-read-only",
+        });
+        let err = parse(DEVICE, &body, Mode::Create, 2027).expect_err("invalid");
+        let want: &[(&str, &str)] = &[
+            ("type", NOT_BLANK),
+            ("make", "Ensure this field has no more than 255 characters."),
+            ("model", REQUIRED),
+            ("year_of_manufacture", "Ensure this value is between 1970 and 2027."),
+            ("date_received", "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+            ("value", "Ensure this value is greater than or equal to 0."),
+            ("donor", "Incorrect type. Expected pk value, received str."),
+            ("status", "\"lost\" is not a valid choice."),
+            ("bogus", "Unknown field."),
+        ];
+        for (field, msg) in want {
+            assert_eq!(err.get(field), [msg.to_string()], "{field}: {err:?}");
+        }
+        assert_eq!(err.0.len(), want.len(), "{err:?}");
+    }
+
+    #[test]
+    fn patch_needs_nothing_and_keeps_version() {
+        let body = json!({"notes": null, "version": 3, "value": 416.69});
+        let b = parse(DEVICE, &body, Mode::Patch, 2027).expect("valid");
+        assert_eq!(b.version, Some(3));
+        assert_eq!(b.fields.get("notes"), Some(&Parsed::Null));
+        assert_eq!(
+            b.fields.get("value"),
+            Some(&Parsed::Money("416.69".parse().expect("money")))
+        );
+    }
+}

@@ -1,0 +1,928 @@
+//! Devices, locations, donors and shipments: create, read, update, delete, lookup and expand,
+//! with the contract's permissions, unique keys, references and status lifecycle.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+
+use super::input::{self, Body, Mode, Parsed, Spec};
+use super::tx::Tx;
+use super::{Caller, Rehome};
+use crate::error::{Error, FieldErrors, OperationError, Result};
+use crate::ids::{DeviceId, DonorId, IdKind, LocationId, ShipmentId, UserId};
+use crate::model::{Device, DeviceStatus, Donor, Location, Shipment, Timestamp};
+use crate::permission::Permission;
+use crate::query::Collection;
+use crate::store::{Change, Conflict, Record, RecordKey, Reference, StoreError, UniqueField};
+
+/// The four inventory object kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    /// Devices.
+    Device,
+    /// Locations.
+    Location,
+    /// Donors.
+    Donor,
+    /// Shipments.
+    Shipment,
+}
+
+/// What a write does, for permission checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    /// Create.
+    Create,
+    /// Update (full or partial).
+    Update,
+    /// Delete.
+    Delete,
+}
+
+impl Model {
+    /// Every model.
+    pub const ALL: [Model; 4] = [Model::Device, Model::Location, Model::Donor, Model::Shipment];
+
+    /// The singular name used in batch bodies and audit entries (`"device"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Device => "device",
+            Model::Location => "location",
+            Model::Donor => "donor",
+            Model::Shipment => "shipment",
+        }
+    }
+
+    /// Parses a batch model name.
+    pub fn from_name(name: &str) -> Option<Model> {
+        Model::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The collection of the model.
+    pub fn collection(self) -> Collection {
+        match self {
+            Model::Device => Collection::Devices,
+            Model::Location => Collection::Locations,
+            Model::Donor => Collection::Donors,
+            Model::Shipment => Collection::Shipments,
+        }
+    }
+
+    pub(crate) fn specs(self) -> &'static [Spec] {
+        match self {
+            Model::Device => input::DEVICE,
+            Model::Location => input::LOCATION,
+            Model::Donor => input::DONOR,
+            Model::Shipment => input::SHIPMENT,
+        }
+    }
+
+    /// Parses an id as it appears in a path or body (a UUID for devices, with or without
+    /// dashes; a positive integer otherwise).
+    pub fn parse_key(self, id: &str) -> Option<RecordKey> {
+        match self {
+            Model::Device => id.parse::<DeviceId>().ok().map(RecordKey::Device),
+            Model::Location => pos_int(id).map(|i| RecordKey::Location(LocationId(i))),
+            Model::Donor => pos_int(id).map(|i| RecordKey::Donor(DonorId(i))),
+            Model::Shipment => pos_int(id).map(|i| RecordKey::Shipment(ShipmentId(i))),
+        }
+    }
+
+    /// Parses an id given as JSON (string or number).
+    pub fn parse_json_key(self, id: &Json) -> Option<RecordKey> {
+        match id {
+            Json::String(s) => self.parse_key(s),
+            Json::Number(n) => self.parse_key(&n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The permissions of which any one allows reading.
+    pub fn read_permissions(self) -> &'static [Permission] {
+        match self {
+            Model::Device => &[Permission::ReadDevices],
+            Model::Location => &[Permission::ReadDevices, Permission::ManageWarehouses],
+            Model::Donor => &[Permission::ReadDevices, Permission::ManageDonors],
+            Model::Shipment => &[Permission::ReadDevices, Permission::ManageShipments],
+        }
+    }
+
+    /// The permission a write needs.
+    pub fn write_permission(self, kind: WriteKind) -> Permission {
+        match (self, kind) {
+            (Model::Device, WriteKind::Create) => Permission::CreateDevices,
+            (Model::Device, WriteKind::Update) => Permission::EditDevices,
+            (Model::Device, WriteKind::Delete) => Permission::DeleteDevices,
+            (Model::Location, _) => Permission::ManageWarehouses,
+            (Model::Donor, _) => Permission::ManageDonors,
+            (Model::Shipment, _) => Permission::ManageShipments,
+        }
+    }
+}
+
+fn pos_int(s: &str) -> Option<i64> {
+    s.trim().parse::<i64>().ok().filter(|i| *i > 0)
+}
+
+/// The JSON form of a record, as the contract shows it (no wrapper).
+pub fn record_json(record: &Record) -> Json {
+    let v = match record {
+        Record::Device(r) => serde_json::to_value(r),
+        Record::Location(r) => serde_json::to_value(r),
+        Record::Donor(r) => serde_json::to_value(r),
+        Record::Shipment(r) => serde_json::to_value(r),
+        Record::User(r) => serde_json::to_value(r),
+        Record::Role(r) => serde_json::to_value(r),
+        Record::Audit(r) => serde_json::to_value(r),
+    };
+    v.unwrap_or(Json::Null)
+}
+
+/// `{field: [old, new]}` for the fields that differ (timestamps and version left out).
+pub(crate) fn diff(old: &Json, new: &Json) -> Json {
+    let mut out = serde_json::Map::new();
+    if let (Some(o), Some(n)) = (old.as_object(), new.as_object()) {
+        for (k, nv) in n {
+            if matches!(k.as_str(), "updated_at" | "version") {
+                continue;
+            }
+            let ov = o.get(k).unwrap_or(&Json::Null);
+            if ov != nv {
+                out.insert(k.clone(), json!([ov, nv]));
+            }
+        }
+    }
+    Json::Object(out)
+}
+
+fn not_found() -> Error {
+    Error::NotFound("Not found.".into())
+}
+
+fn label(field: UniqueField) -> (&'static str, &'static str, &'static str) {
+    // (field name, object label, field label) for messages.
+    match field {
+        UniqueField::DeviceSerialNumber => ("serial_number", "device", "serial number"),
+        UniqueField::DeviceMacId => ("mac_id", "device", "mac id"),
+        UniqueField::LocationAddress => ("address", "location", "address"),
+        UniqueField::LocationPhone => ("phone", "location", "phone"),
+        UniqueField::DonorEmail => ("email", "donor", "email"),
+        UniqueField::UserUsername => ("username", "user", "username"),
+        UniqueField::UserEmail => ("email", "user", "email"),
+        UniqueField::RoleName => ("name", "role", "name"),
+    }
+}
+
+/// The field-keyed message for a taken unique key.
+pub(crate) fn unique_errors(field: UniqueField) -> FieldErrors {
+    let (name, object, label) = label(field);
+    FieldErrors::one(name, format!("{object} with this {label} already exists."))
+}
+
+/// Maps a store error from committing a unit of work to the service error.
+pub(crate) fn map_commit_error(e: StoreError) -> Error {
+    match e {
+        StoreError::Conflict { conflict, .. } => match conflict {
+            Conflict::Unique(k) => {
+                let fields = unique_errors(k.field);
+                Error::Conflict {
+                    detail: fields.0.values().flatten().next().cloned().unwrap_or_default(),
+                    fields,
+                }
+            }
+            Conflict::Version { key, .. } => Error::conflict(format!(
+                "The {key} was changed by someone else meanwhile; read it again and retry."
+            )),
+            Conflict::Exists(key) => Error::conflict(format!("The {key} exists already.")),
+            Conflict::MissingReference(r) => Error::conflict(format!(
+                "A referenced object was deleted meanwhile ({r:?}); retry."
+            )),
+            Conflict::Referenced { key, by } => Error::conflict(format!(
+                "The {key} is still referred to by the {by}; retry."
+            )),
+        },
+        StoreError::NotFound { .. } => not_found(),
+        other => Error::Store(other),
+    }
+}
+
+/// Maps a service error to the error of one batch operation (or passes it on when it is not
+/// about the operation's input: permission, store failure).
+pub(crate) fn operation_error(index: usize, e: Error) -> std::result::Result<OperationError, Error> {
+    let (errors, conflict) = match e {
+        Error::Validation(f) => (f, false),
+        Error::Conflict { detail, fields } => {
+            if fields.is_empty() {
+                (FieldErrors::one("non_field_errors", detail), true)
+            } else {
+                (fields, true)
+            }
+        }
+        Error::NotFound(detail) => (FieldErrors::one("id", detail), false),
+        Error::PreconditionFailed { current } => (
+            FieldErrors::one("version", format!("The current version is {current}.")),
+            true,
+        ),
+        other => return Err(other),
+    };
+    Ok(OperationError {
+        index,
+        errors,
+        conflict,
+    })
+}
+
+impl Rehome {
+    /// Creates an object from a JSON body; the caller needs the model's create permission.
+    pub async fn create(&self, caller: &Caller, model: Model, body: &Json) -> Result<Record> {
+        let mut tx = Tx::new(&**self.store());
+        let record = self.tx_create(&mut tx, caller, model, body).await?;
+        tx.commit().await.map_err(map_commit_error)?;
+        Ok(record)
+    }
+
+    /// Reads one object by its id as text; the caller needs a read permission of the model.
+    pub async fn get(&self, caller: &Caller, model: Model, id: &str) -> Result<Record> {
+        caller.require_any(model.read_permissions())?;
+        let key = model.parse_key(id).ok_or_else(not_found)?;
+        self.store().get(key).await?.ok_or_else(not_found)
+    }
+
+    /// Updates an object from a JSON body (`Mode::Replace` for PUT, `Mode::Patch` for PATCH).
+    /// `if_match` is the version the caller's precondition names (412 when not current); a
+    /// `version` in the body that is not current is a conflict (409).
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        model: Model,
+        id: &str,
+        body: &Json,
+        mode: Mode,
+        if_match: Option<u64>,
+    ) -> Result<Record> {
+        let mut tx = Tx::new(&**self.store());
+        let record = self
+            .tx_update(&mut tx, caller, model, id, body, mode, if_match)
+            .await?;
+        tx.commit().await.map_err(map_commit_error)?;
+        Ok(record)
+    }
+
+    /// Deletes an object, first clearing every reference to it (the referrers' versions go up,
+    /// audited).
+    pub async fn delete(
+        &self,
+        caller: &Caller,
+        model: Model,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> Result<()> {
+        // A referrer created between reading the referrers and committing makes the store
+        // refuse the delete; reading again then finds it.
+        let mut attempts = 0;
+        loop {
+            let mut tx = Tx::new(&**self.store());
+            self.tx_delete(&mut tx, caller, model, id, if_match).await?;
+            match tx.commit().await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict {
+                    conflict: Conflict::Referenced { .. } | Conflict::Version { .. },
+                    ..
+                }) if attempts < 3 && if_match.is_none() => attempts += 1,
+                Err(e) => return Err(map_commit_error(e)),
+            }
+        }
+    }
+
+    /// Finds a device by serial number or MAC address (the scan flow); needs `scanDevices` or
+    /// `readDevices`.
+    pub async fn lookup_device(
+        &self,
+        caller: &Caller,
+        serial_number: Option<&str>,
+        mac_id: Option<&str>,
+    ) -> Result<Device> {
+        caller.require_any(&[Permission::ScanDevices, Permission::ReadDevices])?;
+        let key = match (serial_number.map(str::trim), mac_id.map(str::trim)) {
+            (Some(s), _) if !s.is_empty() => UniqueField::DeviceSerialNumber.key(s),
+            (_, Some(m)) if !m.is_empty() => {
+                UniqueField::DeviceMacId.key(&input::normalize_mac(m))
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "serial_number",
+                    "Give serial_number or mac_id.",
+                ));
+            }
+        };
+        match self.store().get_by_unique(&key).await? {
+            Some(Record::Device(d)) => Ok(d),
+            _ => Err(not_found()),
+        }
+    }
+
+    pub(crate) async fn tx_create(
+        &self,
+        tx: &mut Tx<'_>,
+        caller: &Caller,
+        model: Model,
+        body: &Json,
+    ) -> Result<Record> {
+        caller.require(model.write_permission(WriteKind::Create))?;
+        let mut body = input::parse(model.specs(), body, Mode::Create, self.next_year())
+            .map_err(Error::Validation)?;
+        let now = self.now();
+        let mut errors = FieldErrors::new();
+        let record = match model {
+            Model::Device => {
+                let mut d = Device {
+                    device_id: DeviceId::from_random_bytes(self.random_bytes()),
+                    device_type: String::new(),
+                    make: String::new(),
+                    model: String::new(),
+                    serial_number: String::new(),
+                    mac_id: String::new(),
+                    year_of_manufacture: None,
+                    date_received: None,
+                    received_by: None,
+                    created_by: caller.user_id(),
+                    physical_condition: String::new(),
+                    specifications: String::new(),
+                    operating_system: String::new(),
+                    donor: None,
+                    date_of_donation: None,
+                    value: None,
+                    start_location: None,
+                    end_location: None,
+                    notes: String::new(),
+                    shipping_infos: Vec::new(),
+                    status: DeviceStatus::Received,
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
+                let status = take_status(&mut body);
+                apply_device(&mut body, &mut d);
+                if let Some(s) = status {
+                    check_status(caller, DeviceStatus::Received, s, &mut errors);
+                    d.status = s;
+                }
+                Record::Device(d)
+            }
+            Model::Location => {
+                let mut l = Location {
+                    location_id: LocationId(tx.store().next_id(IdKind::Location).await?),
+                    name: String::new(),
+                    location_type: String::new(),
+                    address: String::new(),
+                    country: String::new(),
+                    city: String::new(),
+                    postal_code: String::new(),
+                    phone: String::new(),
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
+                apply_location(&mut body, &mut l);
+                Record::Location(l)
+            }
+            Model::Donor => {
+                let mut d = Donor {
+                    donor_id: DonorId(tx.store().next_id(IdKind::Donor).await?),
+                    name: String::new(),
+                    contact_info: String::new(),
+                    address: String::new(),
+                    email: String::new(),
+                    phone: String::new(),
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
+                apply_donor(&mut body, &mut d);
+                Record::Donor(d)
+            }
+            Model::Shipment => {
+                let mut s = Shipment {
+                    shipping_id: ShipmentId(tx.store().next_id(IdKind::Shipment).await?),
+                    destination: None,
+                    arrived: false,
+                    date_shipped: now.date_naive(),
+                    date_delivered: None,
+                    tracking_identifier: String::new(),
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
+                apply_shipment(&mut body, &mut s);
+                Record::Shipment(s)
+            }
+        };
+        self.check_references(tx, &record, &mut errors).await?;
+        errors.into_result()?;
+        check_unique(tx, &record).await?;
+        let snapshot = record_json(&record);
+        tx.push(Change::Insert(record.clone()));
+        tx.audit(
+            caller,
+            now,
+            &format!("{}.create", model.name()),
+            model.name(),
+            key_text(record.key()),
+            snapshot,
+        )
+        .await?;
+        Ok(record)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn tx_update(
+        &self,
+        tx: &mut Tx<'_>,
+        caller: &Caller,
+        model: Model,
+        id: &str,
+        body: &Json,
+        mode: Mode,
+        if_match: Option<u64>,
+    ) -> Result<Record> {
+        caller.require(model.write_permission(WriteKind::Update))?;
+        let key = model.parse_key(id).ok_or_else(not_found)?;
+        let current = tx.get(key).await?.ok_or_else(not_found)?;
+        if let Some(v) = if_match {
+            if v != current.version() {
+                return Err(Error::PreconditionFailed {
+                    current: current.version(),
+                });
+            }
+        }
+        let mut body = input::parse(model.specs(), body, mode, self.next_year())
+            .map_err(Error::Validation)?;
+        if let Some(v) = body.version {
+            if v != current.version() {
+                return Err(version_conflict(v, current.version()));
+            }
+        }
+        let now = self.now();
+        let mut errors = FieldErrors::new();
+        let mut status_override = false;
+        let mut new = current.clone();
+        match &mut new {
+            Record::Device(d) => {
+                let status = take_status(&mut body);
+                apply_device(&mut body, d);
+                if let Some(s) = status {
+                    status_override = !d.status.can_move_to(s);
+                    check_status(caller, d.status, s, &mut errors);
+                    d.status = s;
+                }
+            }
+            Record::Location(l) => apply_location(&mut body, l),
+            Record::Donor(d) => apply_donor(&mut body, d),
+            Record::Shipment(s) => apply_shipment(&mut body, s),
+            _ => return Err(not_found()),
+        }
+        self.check_references(tx, &new, &mut errors).await?;
+        errors.into_result()?;
+        if new == current {
+            return Ok(current);
+        }
+        bump(&mut new, now);
+        check_unique(tx, &new).await?;
+        let mut changes = diff(&record_json(&current), &record_json(&new));
+        if status_override {
+            if let Some(obj) = changes.as_object_mut() {
+                obj.insert("status_override".into(), Json::Bool(true));
+            }
+        }
+        tx.push(Change::Update {
+            record: new.clone(),
+            expected_version: current.version(),
+        });
+        tx.audit(
+            caller,
+            now,
+            &format!("{}.update", model.name()),
+            model.name(),
+            key_text(key),
+            changes,
+        )
+        .await?;
+        Ok(new)
+    }
+
+    pub(crate) async fn tx_delete(
+        &self,
+        tx: &mut Tx<'_>,
+        caller: &Caller,
+        model: Model,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> Result<Record> {
+        caller.require(model.write_permission(WriteKind::Delete))?;
+        let key = model.parse_key(id).ok_or_else(not_found)?;
+        let current = tx.get(key).await?.ok_or_else(not_found)?;
+        if let Some(v) = if_match {
+            if v != current.version() {
+                return Err(Error::PreconditionFailed {
+                    current: current.version(),
+                });
+            }
+        }
+        let now = self.now();
+        self.clear_references_to(tx, caller, key, now).await?;
+        tx.push(Change::Delete {
+            key,
+            expected_version: current.version(),
+        });
+        tx.audit(
+            caller,
+            now,
+            &format!("{}.delete", model.name()),
+            model.name(),
+            key_text(key),
+            record_json(&current),
+        )
+        .await?;
+        Ok(current)
+    }
+
+    /// Clears every reference to `key` in the records that hold one (SET NULL, or removal
+    /// from a device's `shipping_infos`), each an audited update.
+    pub(crate) async fn clear_references_to(
+        &self,
+        tx: &mut Tx<'_>,
+        caller: &Caller,
+        key: RecordKey,
+        now: Timestamp,
+    ) -> Result<()> {
+        let reference = Reference::Key(key);
+        for referrer in tx.referrers(&reference).await? {
+            let mut new = referrer.clone();
+            match (&mut new, key) {
+                (Record::Device(d), RecordKey::Donor(id)) if d.donor == Some(id) => {
+                    d.donor = None;
+                }
+                (Record::Device(d), RecordKey::Location(id)) => {
+                    if d.start_location == Some(id) {
+                        d.start_location = None;
+                    }
+                    if d.end_location == Some(id) {
+                        d.end_location = None;
+                    }
+                }
+                (Record::Device(d), RecordKey::Shipment(id)) => d.shipping_infos.retain(|s| *s != id),
+                (Record::Device(d), RecordKey::User(id)) => {
+                    if d.received_by == Some(id) {
+                        d.received_by = None;
+                    }
+                    if d.created_by == Some(id) {
+                        d.created_by = None;
+                    }
+                }
+                (Record::Shipment(s), RecordKey::Location(id)) if s.destination == Some(id) => {
+                    s.destination = None;
+                }
+                _ => {}
+            }
+            if new == referrer {
+                continue;
+            }
+            bump(&mut new, now);
+            let (object_type, action) = match &new {
+                Record::Device(_) => ("device", "device.update"),
+                Record::Shipment(_) => ("shipment", "shipment.update"),
+                _ => ("object", "object.update"),
+            };
+            let mut changes = diff(&record_json(&referrer), &record_json(&new));
+            if let Some(obj) = changes.as_object_mut() {
+                obj.insert("reason".into(), Json::String(format!("{key} deleted")));
+            }
+            tx.push(Change::Update {
+                record: new.clone(),
+                expected_version: referrer.version(),
+            });
+            tx.audit(caller, now, action, object_type, key_text(new.key()), changes)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Adds an "Invalid pk" error for every reference of `record` that does not exist.
+    async fn check_references(
+        &self,
+        tx: &Tx<'_>,
+        record: &Record,
+        errors: &mut FieldErrors,
+    ) -> Result<()> {
+        let fields: Vec<(&str, RecordKey)> = match record {
+            Record::Device(d) => {
+                let mut v = Vec::new();
+                v.extend(d.donor.map(|i| ("donor", RecordKey::Donor(i))));
+                v.extend(d.start_location.map(|i| ("start_location", RecordKey::Location(i))));
+                v.extend(d.end_location.map(|i| ("end_location", RecordKey::Location(i))));
+                v.extend(d.received_by.map(|i| ("received_by", RecordKey::User(i))));
+                v.extend(
+                    d.shipping_infos
+                        .iter()
+                        .map(|i| ("shipping_infos", RecordKey::Shipment(*i))),
+                );
+                v
+            }
+            Record::Shipment(s) => s
+                .destination
+                .map(|i| ("destination", RecordKey::Location(i)))
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (field, key) in fields {
+            if tx.get(key).await?.is_none() {
+                let id = match key {
+                    RecordKey::Donor(i) => i.0,
+                    RecordKey::Location(i) => i.0,
+                    RecordKey::User(i) => i.0,
+                    RecordKey::Shipment(i) => i.0,
+                    _ => 0,
+                };
+                errors.add(field, format!("Invalid pk \"{id}\" - object does not exist."));
+            }
+        }
+        Ok(())
+    }
+
+    /// The device as JSON with the named references inlined (`donor`, `start_location`,
+    /// `end_location`, `received_by`, `created_by`, `shipping_infos`); a user inlines as
+    /// `{id, username, first_name, last_name}` only. Unknown names are a 400 naming them.
+    pub async fn expand_devices(&self, devices: &[Device], expand: &[&str]) -> Result<Vec<Json>> {
+        const ALLOWED: [&str; 6] = [
+            "donor",
+            "start_location",
+            "end_location",
+            "received_by",
+            "created_by",
+            "shipping_infos",
+        ];
+        let unknown: Vec<&str> = expand
+            .iter()
+            .copied()
+            .filter(|e| !e.is_empty() && !ALLOWED.contains(e))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::invalid(
+                "expand",
+                format!(
+                    "Unknown: {}. Allowed: {}.",
+                    unknown.join(", "),
+                    ALLOWED.join(", ")
+                ),
+            ));
+        }
+        let mut cache: BTreeMap<RecordKey, Json> = BTreeMap::new();
+        let mut out = Vec::with_capacity(devices.len());
+        for d in devices {
+            let mut v = serde_json::to_value(d).unwrap_or(Json::Null);
+            for name in expand.iter().copied().filter(|e| !e.is_empty()) {
+                let keys: Vec<RecordKey> = match name {
+                    "donor" => d.donor.map(RecordKey::Donor).into_iter().collect(),
+                    "start_location" => d.start_location.map(RecordKey::Location).into_iter().collect(),
+                    "end_location" => d.end_location.map(RecordKey::Location).into_iter().collect(),
+                    "received_by" => d.received_by.map(RecordKey::User).into_iter().collect(),
+                    "created_by" => d.created_by.map(RecordKey::User).into_iter().collect(),
+                    _ => d.shipping_infos.iter().map(|s| RecordKey::Shipment(*s)).collect(),
+                };
+                let mut inlined = Vec::with_capacity(keys.len());
+                for key in keys {
+                    if !cache.contains_key(&key) {
+                        let j = match self.store().get(key).await? {
+                            Some(Record::User(u)) => json!({
+                                "id": u.id, "username": u.username,
+                                "first_name": u.first_name, "last_name": u.last_name,
+                            }),
+                            Some(r) => record_json(&r),
+                            None => Json::Null,
+                        };
+                        cache.insert(key, j);
+                    }
+                    inlined.push(cache.get(&key).cloned().unwrap_or(Json::Null));
+                }
+                if let Some(obj) = v.as_object_mut() {
+                    let value = if name == "shipping_infos" {
+                        Json::Array(inlined)
+                    } else {
+                        inlined.into_iter().next().unwrap_or(Json::Null)
+                    };
+                    obj.insert(name.to_owned(), value);
+                }
+            }
+            out.push(v);
+        }
+        Ok(out)
+    }
+}
+
+/// The conflict of a body `version` that is not current.
+pub(crate) fn version_conflict(sent: u64, current: u64) -> Error {
+    Error::conflict_on(
+        "version",
+        format!("The object is at version {current}, not {sent}; read it again and retry."),
+    )
+}
+
+/// Sets the version and update time of a changed record.
+pub(crate) fn bump(record: &mut Record, now: Timestamp) {
+    match record {
+        Record::Device(r) => {
+            r.version += 1;
+            r.updated_at = now;
+        }
+        Record::Location(r) => {
+            r.version += 1;
+            r.updated_at = now;
+        }
+        Record::Donor(r) => {
+            r.version += 1;
+            r.updated_at = now;
+        }
+        Record::Shipment(r) => {
+            r.version += 1;
+            r.updated_at = now;
+        }
+        Record::User(r) => {
+            r.version += 1;
+            r.updated_at = now;
+        }
+        Record::Role(r) => {
+            r.version += 1;
+            r.updated_at = now;
+        }
+        Record::Audit(_) => {}
+    }
+}
+
+/// The id of a key as audit entries show it.
+pub(crate) fn key_text(key: RecordKey) -> String {
+    match key {
+        RecordKey::Device(i) => i.to_string(),
+        RecordKey::Location(i) => i.to_string(),
+        RecordKey::Donor(i) => i.to_string(),
+        RecordKey::Shipment(i) => i.to_string(),
+        RecordKey::User(i) => i.to_string(),
+        RecordKey::Role(i) => i.to_string(),
+        RecordKey::Audit(i) => i.to_string(),
+    }
+}
+
+/// A 409 naming each unique key of `record` that another record holds.
+pub(crate) async fn check_unique(tx: &Tx<'_>, record: &Record) -> Result<()> {
+    let mut fields = FieldErrors::new();
+    for k in record.unique_keys() {
+        if let Some(other) = tx.get_by_unique(&k).await? {
+            if other.key() != record.key() {
+                fields.merge(unique_errors(k.field));
+            }
+        }
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Conflict {
+            detail: fields.0.values().flatten().next().cloned().unwrap_or_default(),
+            fields,
+        })
+    }
+}
+
+fn take_status(body: &mut Body) -> Option<DeviceStatus> {
+    match body.take("status") {
+        Some(Parsed::Status(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn check_status(caller: &Caller, from: DeviceStatus, to: DeviceStatus, errors: &mut FieldErrors) {
+    if from.can_move_to(to) || caller.is_superuser() {
+        return;
+    }
+    let allowed: Vec<&str> = from.allowed_next().into_iter().map(|s| s.as_str()).collect();
+    let allowed = if allowed.is_empty() {
+        "none".to_owned()
+    } else {
+        allowed.join(", ")
+    };
+    errors.add(
+        "status",
+        format!("Cannot move from {from} to {to}; allowed next statuses: {allowed}."),
+    );
+}
+
+fn apply_device(b: &mut Body, d: &mut Device) {
+    for (name, slot) in [
+        ("type", &mut d.device_type),
+        ("make", &mut d.make),
+        ("model", &mut d.model),
+        ("serial_number", &mut d.serial_number),
+        ("mac_id", &mut d.mac_id),
+        ("physical_condition", &mut d.physical_condition),
+        ("specifications", &mut d.specifications),
+        ("operating_system", &mut d.operating_system),
+        ("notes", &mut d.notes),
+    ] {
+        if let Some(v) = b.text(name) {
+            *slot = v;
+        }
+    }
+    if let Some(v) = b.int_opt("year_of_manufacture") {
+        d.year_of_manufacture = v.and_then(|y| i32::try_from(y).ok());
+    }
+    if let Some(v) = b.date_opt("date_received") {
+        d.date_received = v;
+    }
+    if let Some(v) = b.date_opt("date_of_donation") {
+        d.date_of_donation = v;
+    }
+    if let Some(v) = b.int_opt("received_by") {
+        d.received_by = v.map(UserId);
+    }
+    if let Some(v) = b.int_opt("donor") {
+        d.donor = v.map(DonorId);
+    }
+    if let Some(v) = b.int_opt("start_location") {
+        d.start_location = v.map(LocationId);
+    }
+    if let Some(v) = b.int_opt("end_location") {
+        d.end_location = v.map(LocationId);
+    }
+    match b.take("value") {
+        Some(Parsed::Money(m)) => d.value = Some(m),
+        Some(_) => d.value = None,
+        None => {}
+    }
+    match b.take("shipping_infos") {
+        Some(Parsed::Ids(ids)) => d.shipping_infos = ids.into_iter().map(ShipmentId).collect(),
+        Some(_) => d.shipping_infos.clear(),
+        None => {}
+    }
+}
+
+fn apply_location(b: &mut Body, l: &mut Location) {
+    for (name, slot) in [
+        ("name", &mut l.name),
+        ("type", &mut l.location_type),
+        ("address", &mut l.address),
+        ("country", &mut l.country),
+        ("city", &mut l.city),
+        ("postal_code", &mut l.postal_code),
+        ("phone", &mut l.phone),
+    ] {
+        if let Some(v) = b.text(name) {
+            *slot = v;
+        }
+    }
+}
+
+fn apply_donor(b: &mut Body, d: &mut Donor) {
+    for (name, slot) in [
+        ("name", &mut d.name),
+        ("contact_info", &mut d.contact_info),
+        ("address", &mut d.address),
+        ("email", &mut d.email),
+        ("phone", &mut d.phone),
+    ] {
+        if let Some(v) = b.text(name) {
+            *slot = v;
+        }
+    }
+}
+
+fn apply_shipment(b: &mut Body, s: &mut Shipment) {
+    if let Some(v) = b.int_opt("destination") {
+        s.destination = v.map(LocationId);
+    }
+    if let Some(v) = b.bool("arrived") {
+        s.arrived = v;
+    }
+    if let Some(Some(v)) = b.date_opt("date_shipped") {
+        s.date_shipped = v;
+    }
+    if let Some(v) = b.date_opt("date_delivered") {
+        s.date_delivered = v;
+    }
+    if let Some(v) = b.text("tracking_identifier") {
+        s.tracking_identifier = v;
+    }
+}
+
+impl Rehome {
+    /// Lists objects of `model` with the contract's filters, search, ordering and pages.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        model: Model,
+        params: &super::ListParams,
+    ) -> Result<super::ListResult<Record>> {
+        caller.require_any(model.read_permissions())?;
+        super::listing::run(&**self.store(), model.collection(), params, |_| {}).await
+    }
+}
