@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 
 use super::input::{self, Body, Mode, Parsed};
 use super::inventory::{
-    bump, check_unique, diff, map_commit_error, record_json, version_conflict,
+    bump, check_body_version, check_if_match, check_unique, diff, map_commit_error, record_json,
 };
 use super::listing::{ListParams, ListResult};
 use super::tx::Tx;
@@ -58,7 +58,10 @@ fn check_username(name: &str, errors: &mut FieldErrors) {
 
 fn check_role_name(name: &str, errors: &mut FieldErrors) {
     if name.contains('/') || name.chars().any(char::is_control) {
-        errors.add("name", "A role name may not contain \"/\" or control characters.");
+        errors.add(
+            "name",
+            "A role name may not contain \"/\" or control characters.",
+        );
     }
 }
 
@@ -86,11 +89,10 @@ impl Rehome {
     ) -> Result<ListResult<User>> {
         caller.require(Permission::ManageUsers)?;
         let page = super::listing::run(&**self.store(), Collection::Users, params, |_| {}).await?;
-        Ok(page.map(|r| match r {
+        Ok(page.filter_map(|r| match r {
             Record::User(u) => Some(u),
             _ => None,
-        })
-        .filter_some())
+        }))
     }
 
     /// Reads a user by id (needs `manageUsers`, or being that user).
@@ -172,8 +174,15 @@ impl Rehome {
         let record = Record::User(user.clone());
         check_unique(&tx, &record).await?;
         tx.push(Change::Insert(record.clone()));
-        tx.audit(caller, now, "user.create", "user", id.to_string(), record_json(&record))
-            .await?;
+        tx.audit(
+            caller,
+            now,
+            "user.create",
+            "user",
+            id.to_string(),
+            record_json(&record),
+        )
+        .await?;
         tx.commit().await.map_err(map_commit_error)?;
         Ok(user)
     }
@@ -213,12 +222,14 @@ impl Rehome {
                 Parsed::Text(name) if !name.is_empty() => Some(name),
                 _ => None,
             };
-            if user.role != before.and_then(|b| b.role.clone()) {
-                if let Some(name) = &user.role {
-                    match self.tx_role(tx, name).await? {
-                        Some(r) => new_role_perms = r.permissions,
-                        None => errors.add("role", format!("Role \"{name}\" does not exist.")),
-                    }
+            if let Some(name) = user
+                .role
+                .as_ref()
+                .filter(|r| before.and_then(|b| b.role.as_ref()) != Some(*r))
+            {
+                match self.tx_role(tx, name).await? {
+                    Some(r) => new_role_perms = r.permissions,
+                    None => errors.add("role", format!("Role \"{name}\" does not exist.")),
                 }
             }
         }
@@ -258,23 +269,13 @@ impl Rehome {
     ) -> Result<User> {
         caller.require(Permission::ManageUsers)?;
         let current = self.load_user(id).await?;
-        if let Some(v) = if_match {
-            if v != current.version {
-                return Err(Error::PreconditionFailed {
-                    current: current.version,
-                });
-            }
-        }
+        check_if_match(if_match, current.version)?;
         if current.is_superuser && !caller.is_superuser() {
             return Err(Error::PermissionDenied);
         }
-        let mut body = input::parse(input::USER, body, mode, self.next_year())
-            .map_err(Error::Validation)?;
-        if let Some(v) = body.version {
-            if v != current.version {
-                return Err(version_conflict(v, current.version));
-            }
-        }
+        let mut body =
+            input::parse(input::USER, body, mode, self.next_year()).map_err(Error::Validation)?;
+        check_body_version(body.version, current.version)?;
         let mut tx = Tx::new(&**self.store());
         let mut user = current.clone();
         self.apply_user(&mut tx, caller, &mut body, Some(&current), &mut user)
@@ -305,7 +306,12 @@ impl Rehome {
 
     /// Deletes a user (needs `manageUsers`; a superuser only by a superuser; never oneself).
     /// Devices that name the user as `received_by` or `created_by` keep a null there.
-    pub async fn delete_user(&self, caller: &Caller, id: UserId, if_match: Option<u64>) -> Result<()> {
+    pub async fn delete_user(
+        &self,
+        caller: &Caller,
+        id: UserId,
+        if_match: Option<u64>,
+    ) -> Result<()> {
         caller.require(Permission::ManageUsers)?;
         if caller.user_id() == Some(id) {
             return Err(Error::invalid("id", "You cannot delete your own account."));
@@ -313,13 +319,7 @@ impl Rehome {
         let mut attempts = 0;
         loop {
             let current = self.load_user(id).await?;
-            if let Some(v) = if_match {
-                if v != current.version {
-                    return Err(Error::PreconditionFailed {
-                        current: current.version,
-                    });
-                }
-            }
+            check_if_match(if_match, current.version)?;
             if current.is_superuser && !caller.is_superuser() {
                 return Err(Error::PermissionDenied);
             }
@@ -342,7 +342,9 @@ impl Rehome {
             .await?;
             match tx.commit().await {
                 Ok(()) => return Ok(()),
-                Err(crate::store::StoreError::Conflict { .. }) if attempts < 3 && if_match.is_none() => {
+                Err(crate::store::StoreError::Conflict { .. })
+                    if attempts < 3 && if_match.is_none() =>
+                {
                     attempts += 1
                 }
                 Err(e) => return Err(map_commit_error(e)),
@@ -424,12 +426,10 @@ impl Rehome {
     ) -> Result<ListResult<Role>> {
         caller.require(Permission::ManageUsers)?;
         let page = super::listing::run(&**self.store(), Collection::Roles, params, |_| {}).await?;
-        Ok(page
-            .map(|r| match r {
-                Record::Role(r) => Some(r),
-                _ => None,
-            })
-            .filter_some())
+        Ok(page.filter_map(|r| match r {
+            Record::Role(r) => Some(r),
+            _ => None,
+        }))
     }
 
     /// Reads a role by name (needs `manageUsers`).
@@ -461,8 +461,15 @@ impl Rehome {
         let record = Record::Role(role.clone());
         check_unique(&tx, &record).await?;
         tx.push(Change::Insert(record.clone()));
-        tx.audit(caller, now, "role.create", "role", role.name.clone(), record_json(&record))
-            .await?;
+        tx.audit(
+            caller,
+            now,
+            "role.create",
+            "role",
+            role.name.clone(),
+            record_json(&record),
+        )
+        .await?;
         tx.commit().await.map_err(map_commit_error)?;
         Ok(role)
     }
@@ -478,21 +485,14 @@ impl Rehome {
         if_match: Option<u64>,
     ) -> Result<Role> {
         caller.require(Permission::ManageUsers)?;
-        let current = self.role_named(Some(name)).await?.ok_or_else(user_not_found)?;
-        if let Some(v) = if_match {
-            if v != current.version {
-                return Err(Error::PreconditionFailed {
-                    current: current.version,
-                });
-            }
-        }
-        let mut body = input::parse(input::ROLE, body, mode, self.next_year())
-            .map_err(Error::Validation)?;
-        if let Some(v) = body.version {
-            if v != current.version {
-                return Err(version_conflict(v, current.version));
-            }
-        }
+        let current = self
+            .role_named(Some(name))
+            .await?
+            .ok_or_else(user_not_found)?;
+        check_if_match(if_match, current.version)?;
+        let mut body =
+            input::parse(input::ROLE, body, mode, self.next_year()).map_err(Error::Validation)?;
+        check_body_version(body.version, current.version)?;
         let mut role = current.clone();
         apply_role(&mut body, &mut role)?;
         check_grantable(caller, current.permissions.union(role.permissions))?;
@@ -519,13 +519,23 @@ impl Rehome {
         let mut record = Record::Role(role);
         bump(&mut record, now);
         check_unique(&tx, &record).await?;
-        let changes = diff(&record_json(&Record::Role(current.clone())), &record_json(&record));
+        let changes = diff(
+            &record_json(&Record::Role(current.clone())),
+            &record_json(&record),
+        );
         tx.push(Change::Update {
             record: record.clone(),
             expected_version: current.version,
         });
-        tx.audit(caller, now, "role.update", "role", current.name.clone(), changes)
-            .await?;
+        tx.audit(
+            caller,
+            now,
+            "role.update",
+            "role",
+            current.name.clone(),
+            changes,
+        )
+        .await?;
         tx.commit().await.map_err(map_commit_error)?;
         match record {
             Record::Role(r) => Ok(r),
@@ -534,16 +544,18 @@ impl Rehome {
     }
 
     /// Deletes a role nobody holds (409 naming how many users hold it otherwise).
-    pub async fn delete_role(&self, caller: &Caller, name: &str, if_match: Option<u64>) -> Result<()> {
+    pub async fn delete_role(
+        &self,
+        caller: &Caller,
+        name: &str,
+        if_match: Option<u64>,
+    ) -> Result<()> {
         caller.require(Permission::ManageUsers)?;
-        let current = self.role_named(Some(name)).await?.ok_or_else(user_not_found)?;
-        if let Some(v) = if_match {
-            if v != current.version {
-                return Err(Error::PreconditionFailed {
-                    current: current.version,
-                });
-            }
-        }
+        let current = self
+            .role_named(Some(name))
+            .await?
+            .ok_or_else(user_not_found)?;
+        check_if_match(if_match, current.version)?;
         check_grantable(caller, current.permissions)?;
         let mut tx = Tx::new(&**self.store());
         let holders = tx
@@ -602,7 +614,10 @@ impl Rehome {
     /// Counts the users holding the role called `name`.
     pub async fn role_holders(&self, name: &str) -> Result<u64> {
         let q = crate::query::ListQuery::all(Collection::Users)
-            .filter(Field::UserRole, crate::query::Op::Eq(Value::Text(name.to_owned())))
+            .filter(
+                Field::UserRole,
+                crate::query::Op::Eq(Value::Text(name.to_owned())),
+            )
             .page(0, 0)
             .with_count();
         Ok(self.store().list(&q).await?.total.unwrap_or(0))
@@ -634,20 +649,4 @@ pub fn user_view(user: &User, role: Option<&Role>) -> Json {
         );
     }
     v
-}
-
-trait FilterSome<T> {
-    fn filter_some(self) -> ListResult<T>;
-}
-
-impl<T> FilterSome<T> for ListResult<Option<T>> {
-    fn filter_some(self) -> ListResult<T> {
-        ListResult {
-            results: self.results.into_iter().flatten().collect(),
-            count: self.count,
-            page: self.page,
-            page_size: self.page_size,
-            total_pages: self.total_pages,
-        }
-    }
 }

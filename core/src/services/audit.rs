@@ -19,19 +19,9 @@ impl Rehome {
     ) -> Result<ListResult<AuditEvent>> {
         caller.require(Permission::ViewAuditLog)?;
         let page = super::listing::run(&**self.store(), Collection::Audit, params, |_| {}).await?;
-        Ok(ListResult {
-            results: page
-                .results
-                .into_iter()
-                .filter_map(|r| match r {
-                    Record::Audit(a) => Some(a),
-                    _ => None,
-                })
-                .collect(),
-            count: page.count,
-            page: page.page,
-            page_size: page.page_size,
-            total_pages: page.total_pages,
-        })
+        Ok(page.filter_map(|r| match r {
+            Record::Audit(a) => Some(a),
+            _ => None,
+        }))
     }
 }

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::inventory::{Model, WriteKind, operation_error, record_json};
 use super::input::Mode;
+use super::inventory::{Model, WriteKind, operation_error, record_json};
 use super::tx::Tx;
 use super::{Caller, Rehome};
 use crate::error::{Error, FieldErrors, OperationError, Result};
@@ -87,7 +87,10 @@ pub fn parse_operations(body: &Json) -> Result<Vec<Operation>> {
         return Err(Error::invalid("operations", "This field is required."));
     };
     let Some(items) = list.as_array() else {
-        return Err(Error::invalid("operations", "Expected a list of operations."));
+        return Err(Error::invalid(
+            "operations",
+            "Expected a list of operations.",
+        ));
     };
     if items.is_empty() {
         return Err(Error::invalid("operations", "This list may not be empty."));
@@ -116,11 +119,17 @@ pub fn parse_operations(body: &Json) -> Result<Vec<Operation>> {
             });
             continue;
         };
-        let op = obj.get("op").and_then(Json::as_str).and_then(BatchOp::parse);
+        let op = obj
+            .get("op")
+            .and_then(Json::as_str)
+            .and_then(BatchOp::parse);
         if op.is_none() {
             e.add("op", "Expected \"create\", \"update\" or \"delete\".");
         }
-        let model = obj.get("model").and_then(Json::as_str).and_then(Model::from_name);
+        let model = obj
+            .get("model")
+            .and_then(Json::as_str)
+            .and_then(Model::from_name);
         if model.is_none() {
             e.add(
                 "model",
@@ -138,7 +147,9 @@ pub fn parse_operations(body: &Json) -> Result<Vec<Operation>> {
             Some(BatchOp::Update | BatchOp::Delete) if id.is_none() => {
                 e.add("id", "This field is required.");
             }
-            Some(BatchOp::Create | BatchOp::Update) if !data.as_ref().is_some_and(Json::is_object) => {
+            Some(BatchOp::Create | BatchOp::Update)
+                if !data.as_ref().is_some_and(Json::is_object) =>
+            {
                 e.add("data", "Expected an object.");
             }
             _ => {}
@@ -239,9 +250,7 @@ impl Rehome {
         let mut ops = Vec::with_capacity(objects.len());
         for obj in objects {
             let mut data = obj.clone();
-            let id = id_names
-                .iter()
-                .find_map(|n| obj.get(*n).and_then(id_text));
+            let id = id_names.iter().find_map(|n| obj.get(*n).and_then(id_text));
             if let Some(map) = data.as_object_mut() {
                 map.remove("id");
             }

@@ -337,9 +337,9 @@ fn parse_value(spec: &Spec, value: &Json, next_year: i32) -> Result<Parsed, Stri
             Some(s) => parse_date(s).map(Parsed::Date).ok_or_else(|| {
                 "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.".into()
             }),
-            None => Err(
-                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.".into(),
-            ),
+            None => {
+                Err("Date has wrong format. Use one of these formats instead: YYYY-MM-DD.".into())
+            }
         },
         Kind::Money => {
             let s = match value {
@@ -414,7 +414,9 @@ pub(crate) fn parse_permissions(value: &Json) -> Result<Permissions, String> {
         let Some(name) = item.as_str() else {
             return Err(format!("\"{}\" is not a valid permission.", display(item)));
         };
-        let p: Permission = name.parse().map_err(|e: crate::permission::UnknownPermission| e.to_string())?;
+        let p: Permission = name
+            .parse()
+            .map_err(|e: crate::permission::UnknownPermission| e.to_string())?;
         if set.contains(p) {
             return Err(format!("\"{name}\" is listed more than once."));
         }
@@ -600,10 +602,16 @@ mod tests {
 
     #[test]
     fn emails() {
-        for ok in ["a@b.co", "first.last+tag@example.org", "x@sub.domain.example"] {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@example.org",
+            "x@sub.domain.example",
+        ] {
             assert!(valid_email(ok), "{ok}");
         }
-        for bad in ["", "a", "a@", "@b.co", "a@b", "a b@c.de", "a@b..c", "a@-b.co", "a@b.c1", ".a@b.co"] {
+        for bad in [
+            "", "a", "a@", "@b.co", "a@b", "a b@c.de", "a@b..c", "a@-b.co", "a@b.c1", ".a@b.co",
+        ] {
             assert!(!valid_email(bad), "{bad}");
         }
     }
@@ -627,8 +635,14 @@ mod tests {
             ("type", NOT_BLANK),
             ("make", "Ensure this field has no more than 255 characters."),
             ("model", REQUIRED),
-            ("year_of_manufacture", "Ensure this value is between 1970 and 2027."),
-            ("date_received", "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+            (
+                "year_of_manufacture",
+                "Ensure this value is between 1970 and 2027.",
+            ),
+            (
+                "date_received",
+                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+            ),
             ("value", "Ensure this value is greater than or equal to 0."),
             ("donor", "Incorrect type. Expected pk value, received str."),
             ("status", "\"lost\" is not a valid choice."),

@@ -43,7 +43,12 @@ pub enum WriteKind {
 
 impl Model {
     /// Every model.
-    pub const ALL: [Model; 4] = [Model::Device, Model::Location, Model::Donor, Model::Shipment];
+    pub const ALL: [Model; 4] = [
+        Model::Device,
+        Model::Location,
+        Model::Donor,
+        Model::Shipment,
+    ];
 
     /// The singular name used in batch bodies and audit entries (`"device"`).
     pub fn name(self) -> &'static str {
@@ -188,7 +193,13 @@ pub(crate) fn map_commit_error(e: StoreError) -> Error {
             Conflict::Unique(k) => {
                 let fields = unique_errors(k.field);
                 Error::Conflict {
-                    detail: fields.0.values().flatten().next().cloned().unwrap_or_default(),
+                    detail: fields
+                        .0
+                        .values()
+                        .flatten()
+                        .next()
+                        .cloned()
+                        .unwrap_or_default(),
                     fields,
                 }
             }
@@ -210,7 +221,10 @@ pub(crate) fn map_commit_error(e: StoreError) -> Error {
 
 /// Maps a service error to the error of one batch operation (or passes it on when it is not
 /// about the operation's input: permission, store failure).
-pub(crate) fn operation_error(index: usize, e: Error) -> std::result::Result<OperationError, Error> {
+pub(crate) fn operation_error(
+    index: usize,
+    e: Error,
+) -> std::result::Result<OperationError, Error> {
     let (errors, conflict) = match e {
         Error::Validation(f) => (f, false),
         Error::Conflict { detail, fields } => {
@@ -307,9 +321,7 @@ impl Rehome {
         caller.require_any(&[Permission::ScanDevices, Permission::ReadDevices])?;
         let key = match (serial_number.map(str::trim), mac_id.map(str::trim)) {
             (Some(s), _) if !s.is_empty() => UniqueField::DeviceSerialNumber.key(s),
-            (_, Some(m)) if !m.is_empty() => {
-                UniqueField::DeviceMacId.key(&input::normalize_mac(m))
-            }
+            (_, Some(m)) if !m.is_empty() => UniqueField::DeviceMacId.key(&input::normalize_mac(m)),
             _ => {
                 return Err(Error::invalid(
                     "serial_number",
@@ -450,20 +462,10 @@ impl Rehome {
         caller.require(model.write_permission(WriteKind::Update))?;
         let key = model.parse_key(id).ok_or_else(not_found)?;
         let current = tx.get(key).await?.ok_or_else(not_found)?;
-        if let Some(v) = if_match {
-            if v != current.version() {
-                return Err(Error::PreconditionFailed {
-                    current: current.version(),
-                });
-            }
-        }
-        let mut body = input::parse(model.specs(), body, mode, self.next_year())
-            .map_err(Error::Validation)?;
-        if let Some(v) = body.version {
-            if v != current.version() {
-                return Err(version_conflict(v, current.version()));
-            }
-        }
+        check_if_match(if_match, current.version())?;
+        let mut body =
+            input::parse(model.specs(), body, mode, self.next_year()).map_err(Error::Validation)?;
+        check_body_version(body.version, current.version())?;
         let now = self.now();
         let mut errors = FieldErrors::new();
         let mut status_override = false;
@@ -491,10 +493,8 @@ impl Rehome {
         bump(&mut new, now);
         check_unique(tx, &new).await?;
         let mut changes = diff(&record_json(&current), &record_json(&new));
-        if status_override {
-            if let Some(obj) = changes.as_object_mut() {
-                obj.insert("status_override".into(), Json::Bool(true));
-            }
+        if status_override && let Some(obj) = changes.as_object_mut() {
+            obj.insert("status_override".into(), Json::Bool(true));
         }
         tx.push(Change::Update {
             record: new.clone(),
@@ -523,13 +523,7 @@ impl Rehome {
         caller.require(model.write_permission(WriteKind::Delete))?;
         let key = model.parse_key(id).ok_or_else(not_found)?;
         let current = tx.get(key).await?.ok_or_else(not_found)?;
-        if let Some(v) = if_match {
-            if v != current.version() {
-                return Err(Error::PreconditionFailed {
-                    current: current.version(),
-                });
-            }
-        }
+        check_if_match(if_match, current.version())?;
         let now = self.now();
         self.clear_references_to(tx, caller, key, now).await?;
         tx.push(Change::Delete {
@@ -572,7 +566,9 @@ impl Rehome {
                         d.end_location = None;
                     }
                 }
-                (Record::Device(d), RecordKey::Shipment(id)) => d.shipping_infos.retain(|s| *s != id),
+                (Record::Device(d), RecordKey::Shipment(id)) => {
+                    d.shipping_infos.retain(|s| *s != id)
+                }
                 (Record::Device(d), RecordKey::User(id)) => {
                     if d.received_by == Some(id) {
                         d.received_by = None;
@@ -603,8 +599,15 @@ impl Rehome {
                 record: new.clone(),
                 expected_version: referrer.version(),
             });
-            tx.audit(caller, now, action, object_type, key_text(new.key()), changes)
-                .await?;
+            tx.audit(
+                caller,
+                now,
+                action,
+                object_type,
+                key_text(new.key()),
+                changes,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -620,8 +623,14 @@ impl Rehome {
             Record::Device(d) => {
                 let mut v = Vec::new();
                 v.extend(d.donor.map(|i| ("donor", RecordKey::Donor(i))));
-                v.extend(d.start_location.map(|i| ("start_location", RecordKey::Location(i))));
-                v.extend(d.end_location.map(|i| ("end_location", RecordKey::Location(i))));
+                v.extend(
+                    d.start_location
+                        .map(|i| ("start_location", RecordKey::Location(i))),
+                );
+                v.extend(
+                    d.end_location
+                        .map(|i| ("end_location", RecordKey::Location(i))),
+                );
                 v.extend(d.received_by.map(|i| ("received_by", RecordKey::User(i))));
                 v.extend(
                     d.shipping_infos
@@ -646,7 +655,10 @@ impl Rehome {
                     RecordKey::Shipment(i) => i.0,
                     _ => 0,
                 };
-                errors.add(field, format!("Invalid pk \"{id}\" - object does not exist."));
+                errors.add(
+                    field,
+                    format!("Invalid pk \"{id}\" - object does not exist."),
+                );
             }
         }
         Ok(())
@@ -686,15 +698,27 @@ impl Rehome {
             for name in expand.iter().copied().filter(|e| !e.is_empty()) {
                 let keys: Vec<RecordKey> = match name {
                     "donor" => d.donor.map(RecordKey::Donor).into_iter().collect(),
-                    "start_location" => d.start_location.map(RecordKey::Location).into_iter().collect(),
-                    "end_location" => d.end_location.map(RecordKey::Location).into_iter().collect(),
+                    "start_location" => d
+                        .start_location
+                        .map(RecordKey::Location)
+                        .into_iter()
+                        .collect(),
+                    "end_location" => d
+                        .end_location
+                        .map(RecordKey::Location)
+                        .into_iter()
+                        .collect(),
                     "received_by" => d.received_by.map(RecordKey::User).into_iter().collect(),
                     "created_by" => d.created_by.map(RecordKey::User).into_iter().collect(),
-                    _ => d.shipping_infos.iter().map(|s| RecordKey::Shipment(*s)).collect(),
+                    _ => d
+                        .shipping_infos
+                        .iter()
+                        .map(|s| RecordKey::Shipment(*s))
+                        .collect(),
                 };
                 let mut inlined = Vec::with_capacity(keys.len());
                 for key in keys {
-                    if !cache.contains_key(&key) {
+                    if let std::collections::btree_map::Entry::Vacant(slot) = cache.entry(key) {
                         let j = match self.store().get(key).await? {
                             Some(Record::User(u)) => json!({
                                 "id": u.id, "username": u.username,
@@ -703,7 +727,7 @@ impl Rehome {
                             Some(r) => record_json(&r),
                             None => Json::Null,
                         };
-                        cache.insert(key, j);
+                        slot.insert(j);
                     }
                     inlined.push(cache.get(&key).cloned().unwrap_or(Json::Null));
                 }
@@ -722,12 +746,24 @@ impl Rehome {
     }
 }
 
-/// The conflict of a body `version` that is not current.
-pub(crate) fn version_conflict(sent: u64, current: u64) -> Error {
-    Error::conflict_on(
-        "version",
-        format!("The object is at version {current}, not {sent}; read it again and retry."),
-    )
+/// 412 when the caller's precondition (`If-Match`) names a version that is not current.
+pub(crate) fn check_if_match(if_match: Option<u64>, current: u64) -> Result<()> {
+    match if_match {
+        Some(v) if v != current => Err(Error::PreconditionFailed { current }),
+        _ => Ok(()),
+    }
+}
+
+/// 409 when a body's `version` is not current (stops lost updates from clients that do not
+/// send `If-Match`).
+pub(crate) fn check_body_version(sent: Option<u64>, current: u64) -> Result<()> {
+    match sent {
+        Some(v) if v != current => Err(Error::conflict_on(
+            "version",
+            format!("The object is at version {current}, not {v}; read it again and retry."),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Sets the version and update time of a changed record.
@@ -778,17 +814,23 @@ pub(crate) fn key_text(key: RecordKey) -> String {
 pub(crate) async fn check_unique(tx: &Tx<'_>, record: &Record) -> Result<()> {
     let mut fields = FieldErrors::new();
     for k in record.unique_keys() {
-        if let Some(other) = tx.get_by_unique(&k).await? {
-            if other.key() != record.key() {
-                fields.merge(unique_errors(k.field));
-            }
+        if let Some(other) = tx.get_by_unique(&k).await?
+            && other.key() != record.key()
+        {
+            fields.merge(unique_errors(k.field));
         }
     }
     if fields.is_empty() {
         Ok(())
     } else {
         Err(Error::Conflict {
-            detail: fields.0.values().flatten().next().cloned().unwrap_or_default(),
+            detail: fields
+                .0
+                .values()
+                .flatten()
+                .next()
+                .cloned()
+                .unwrap_or_default(),
             fields,
         })
     }
@@ -805,7 +847,11 @@ fn check_status(caller: &Caller, from: DeviceStatus, to: DeviceStatus, errors: &
     if from.can_move_to(to) || caller.is_superuser() {
         return;
     }
-    let allowed: Vec<&str> = from.allowed_next().into_iter().map(|s| s.as_str()).collect();
+    let allowed: Vec<&str> = from
+        .allowed_next()
+        .into_iter()
+        .map(|s| s.as_str())
+        .collect();
     let allowed = if allowed.is_empty() {
         "none".to_owned()
     } else {

@@ -84,10 +84,10 @@ impl<T> ListResult<T> {
         self.page > 1
     }
 
-    /// The same page with its results converted.
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> ListResult<U> {
+    /// The same page with its results converted (those `f` maps to `None` left out).
+    pub fn filter_map<U>(self, f: impl FnMut(T) -> Option<U>) -> ListResult<U> {
         ListResult {
-            results: self.results.into_iter().map(f).collect(),
+            results: self.results.into_iter().filter_map(f).collect(),
             count: self.count,
             page: self.page,
             page_size: self.page_size,
@@ -169,7 +169,13 @@ fn spec(c: Collection) -> Spec {
         },
         Collection::Donors => Spec {
             filters: &[(DonorName, false), (DonorEmail, false), (DonorPhone, false)],
-            search: &[DonorName, DonorContactInfo, DonorAddress, DonorEmail, DonorPhone],
+            search: &[
+                DonorName,
+                DonorContactInfo,
+                DonorAddress,
+                DonorEmail,
+                DonorPhone,
+            ],
             extra_order: &[
                 ("id", DonorId),
                 ("donor_id", DonorId),
@@ -329,13 +335,13 @@ pub(crate) fn build_query(collection: Collection, params: &ListParams) -> Result
             }
         }
     }
-    if let Some(text) = params.get("search") {
-        if !spec.search.is_empty() {
-            query.search = Some(Search {
-                text: text.trim().to_owned(),
-                fields: spec.search.to_vec(),
-            });
-        }
+    if let Some(text) = params.get("search")
+        && !spec.search.is_empty()
+    {
+        query.search = Some(Search {
+            text: text.trim().to_owned(),
+            fields: spec.search.to_vec(),
+        });
     }
     query.ordering = spec
         .default
@@ -345,45 +351,44 @@ pub(crate) fn build_query(collection: Collection, params: &ListParams) -> Result
             direction: *d,
         })
         .collect();
-    if let Some(raw) = params.get("ordering") {
-        if !spec.extra_order.is_empty() || collection != Collection::Audit {
-            let allowed = |name: &str| -> Option<Field> {
-                spec.filters
-                    .iter()
-                    .map(|(f, _)| *f)
-                    .find(|f| f.name() == name)
-                    .or_else(|| {
-                        spec.extra_order
-                            .iter()
-                            .find(|(n, _)| *n == name)
-                            .map(|(_, f)| *f)
-                    })
+    if let Some(raw) = params.get("ordering")
+        && collection != Collection::Audit
+    {
+        let allowed = |name: &str| -> Option<Field> {
+            spec.filters
+                .iter()
+                .map(|(f, _)| *f)
+                .find(|f| f.name() == name)
+                .or_else(|| {
+                    spec.extra_order
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, f)| *f)
+                })
+        };
+        let mut ordering = Vec::new();
+        for term in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let (name, direction) = match term.strip_prefix('-') {
+                Some(n) => (n, Direction::Desc),
+                None => (term, Direction::Asc),
             };
-            let mut ordering = Vec::new();
-            for term in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-                let (name, direction) = match term.strip_prefix('-') {
-                    Some(n) => (n, Direction::Desc),
-                    None => (term, Direction::Asc),
-                };
-                match allowed(name) {
-                    Some(field) => ordering.push(Order { field, direction }),
-                    None => {
-                        let mut names: Vec<&str> =
-                            spec.filters.iter().map(|(f, _)| f.name()).collect();
-                        names.extend(spec.extra_order.iter().map(|(n, _)| *n));
-                        errors.add(
-                            "ordering",
-                            format!(
-                                "Unknown ordering field \"{name}\". Allowed: {}.",
-                                names.join(", ")
-                            ),
-                        );
-                    }
+            match allowed(name) {
+                Some(field) => ordering.push(Order { field, direction }),
+                None => {
+                    let mut names: Vec<&str> = spec.filters.iter().map(|(f, _)| f.name()).collect();
+                    names.extend(spec.extra_order.iter().map(|(n, _)| *n));
+                    errors.add(
+                        "ordering",
+                        format!(
+                            "Unknown ordering field \"{name}\". Allowed: {}.",
+                            names.join(", ")
+                        ),
+                    );
                 }
             }
-            if !ordering.is_empty() {
-                query.ordering = ordering;
-            }
+        }
+        if !ordering.is_empty() {
+            query.ordering = ordering;
         }
     }
     errors.into_result()?;
@@ -501,7 +506,10 @@ mod tests {
             },
         ];
         assert_eq!(query.filters, want);
-        assert_eq!(query.search.as_ref().map(|s| s.text.as_str()), Some("think"));
+        assert_eq!(
+            query.search.as_ref().map(|s| s.text.as_str()),
+            Some("think")
+        );
         assert_eq!(
             query.ordering,
             vec![
@@ -517,7 +525,10 @@ mod tests {
             (Collection::Devices, Order::asc(Field::DeviceType)),
             (Collection::Locations, Order::asc(Field::LocationName)),
             (Collection::Donors, Order::asc(Field::DonorName)),
-            (Collection::Shipments, Order::asc(Field::ShipmentDateShipped)),
+            (
+                Collection::Shipments,
+                Order::asc(Field::ShipmentDateShipped),
+            ),
             (Collection::Users, Order::asc(Field::UserUsername)),
             (Collection::Audit, Order::desc(Field::AuditId)),
         ];
@@ -545,11 +556,20 @@ mod tests {
         let keys: Vec<&str> = f.0.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["date_received__gte", "device_id", "donor", "ordering", "status"]
+            [
+                "date_received__gte",
+                "device_id",
+                "donor",
+                "ordering",
+                "status"
+            ]
         );
         // icontains on a non-text field and gte on a field without ranges are ignored.
-        let ok = q(Collection::Devices, &[("donor__icontains", "x"), ("make__gte", "a")])
-            .expect("ignored");
+        let ok = q(
+            Collection::Devices,
+            &[("donor__icontains", "x"), ("make__gte", "a")],
+        )
+        .expect("ignored");
         assert!(ok.filters.is_empty());
     }
 
@@ -558,12 +578,21 @@ mod tests {
         let p = |pairs: &[(&str, &str)]| paging(&ListParams::new(pairs.iter().copied()));
         assert_eq!(p(&[]).ok(), Some((PageRequest::Number(1), 10)));
         assert_eq!(p(&[("page", "last")]).ok(), Some((PageRequest::Last, 10)));
-        assert_eq!(p(&[("page_size", "100")]).ok(), Some((PageRequest::Number(1), 100)));
+        assert_eq!(
+            p(&[("page_size", "100")]).ok(),
+            Some((PageRequest::Number(1), 100))
+        );
         for bad in ["0", "101", "-1", "x"] {
-            assert!(matches!(p(&[("page_size", bad)]), Err(Error::Validation(_))), "{bad}");
+            assert!(
+                matches!(p(&[("page_size", bad)]), Err(Error::Validation(_))),
+                "{bad}"
+            );
         }
         for bad in ["0", "-2", "x", "1.5"] {
-            assert!(matches!(p(&[("page", bad)]), Err(Error::NotFound(_))), "{bad}");
+            assert!(
+                matches!(p(&[("page", bad)]), Err(Error::NotFound(_))),
+                "{bad}"
+            );
         }
     }
 }

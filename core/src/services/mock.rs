@@ -244,25 +244,35 @@ impl Rehome {
     async fn mock_location(&self, rng: &mut ChaCha20Rng, pending: &[Record]) -> Result<Location> {
         let now = self.now();
         let address = self
-            .unique_value(rng, pending, crate::store::UniqueField::LocationAddress, |rng, attempt| {
-                let street: String = StreetName().fake_with_rng(rng);
-                let n = rng.random_range(1..2000);
-                if attempt < 3 {
-                    format!("{n} {street}")
-                } else {
-                    format!("{n} {street}, unit {}", alnum(rng, 4))
-                }
-            })
+            .unique_value(
+                rng,
+                pending,
+                crate::store::UniqueField::LocationAddress,
+                |rng, attempt| {
+                    let street: String = StreetName().fake_with_rng(rng);
+                    let n = rng.random_range(1..2000);
+                    if attempt < 3 {
+                        format!("{n} {street}")
+                    } else {
+                        format!("{n} {street}, unit {}", alnum(rng, 4))
+                    }
+                },
+            )
             .await?;
         let phone = self
-            .unique_value(rng, pending, crate::store::UniqueField::LocationPhone, |rng, _| {
-                format!(
-                    "+1-{}-{}-{}",
-                    rng.random_range(200..999),
-                    rng.random_range(200..999),
-                    rng.random_range(1000..9999)
-                )
-            })
+            .unique_value(
+                rng,
+                pending,
+                crate::store::UniqueField::LocationPhone,
+                |rng, _| {
+                    format!(
+                        "+1-{}-{}-{}",
+                        rng.random_range(200..999),
+                        rng.random_range(200..999),
+                        rng.random_range(1000..9999)
+                    )
+                },
+            )
             .await?;
         let company: String = CompanyName().fake_with_rng(rng);
         let kind = pick(rng, &LOCATION_TYPES);
@@ -284,14 +294,19 @@ impl Rehome {
     async fn mock_donor(&self, rng: &mut ChaCha20Rng, pending: &[Record]) -> Result<Donor> {
         let now = self.now();
         let email = self
-            .unique_value(rng, pending, crate::store::UniqueField::DonorEmail, |rng, attempt| {
-                let e: String = SafeEmail().fake_with_rng(rng);
-                if attempt < 3 {
-                    e
-                } else {
-                    format!("{}.{e}", alnum(rng, 6).to_lowercase())
-                }
-            })
+            .unique_value(
+                rng,
+                pending,
+                crate::store::UniqueField::DonorEmail,
+                |rng, attempt| {
+                    let e: String = SafeEmail().fake_with_rng(rng);
+                    if attempt < 3 {
+                        e
+                    } else {
+                        format!("{}.{e}", alnum(rng, 6).to_lowercase())
+                    }
+                },
+            )
             .await?;
         let name: String = Name().fake_with_rng(rng);
         let street: String = StreetName().fake_with_rng(rng);
@@ -351,18 +366,26 @@ impl Rehome {
         let (kind, makes, systems) = TYPES[rng.random_range(0..TYPES.len())];
         let make = pick(rng, makes);
         let serial_number = self
-            .unique_value(rng, pending, crate::store::UniqueField::DeviceSerialNumber, |rng, _| {
-                format!("SN-{}", alnum(rng, 10))
-            })
+            .unique_value(
+                rng,
+                pending,
+                crate::store::UniqueField::DeviceSerialNumber,
+                |rng, _| format!("SN-{}", alnum(rng, 10)),
+            )
             .await?;
         let mac_id = self
-            .unique_value(rng, pending, crate::store::UniqueField::DeviceMacId, |rng, _| {
-                let b: [u8; 6] = rng.random();
-                b.iter()
-                    .map(|x| format!("{x:02x}"))
-                    .collect::<Vec<_>>()
-                    .join(":")
-            })
+            .unique_value(
+                rng,
+                pending,
+                crate::store::UniqueField::DeviceMacId,
+                |rng, _| {
+                    let b: [u8; 6] = rng.random();
+                    b.iter()
+                        .map(|x| format!("{x:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(":")
+                },
+            )
             .await?;
         let received = date(rng, base_date(), 5 * 365);
         let status = DeviceStatus::ALL[rng.random_range(0..DeviceStatus::ALL.len())];
@@ -390,7 +413,11 @@ impl Rehome {
             ),
             operating_system: pick(rng, systems).to_owned(),
             donor: (!donors.is_empty()).then(|| donors[rng.random_range(0..donors.len())]),
-            date_of_donation: Some(date(rng, received.checked_sub_days(Days::new(30)).unwrap_or(received), 30)),
+            date_of_donation: Some(date(
+                rng,
+                received.checked_sub_days(Days::new(30)).unwrap_or(received),
+                30,
+            )),
             value: Money::from_cents(rng.random_range(2_000..150_000)),
             start_location: any(rng, locations),
             end_location: any(rng, locations),

@@ -68,10 +68,10 @@ impl<'a> Tx<'a> {
             if self.pending.contains_key(&key) {
                 continue;
             }
-            if let Some(r) = self.store.get(key).await? {
-                if r.references().contains(reference) {
-                    found.insert(key, r);
-                }
+            if let Some(r) = self.store.get(key).await?
+                && r.references().contains(reference)
+            {
+                found.insert(key, r);
             }
         }
         for r in self.pending.values().flatten() {
