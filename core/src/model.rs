@@ -178,7 +178,9 @@ impl FromStr for Money {
         if d.scale() > 2 {
             return Err(MoneyError::TooPrecise);
         }
-        let cents = (d * rust_decimal::Decimal::from(100))
+        let cents = d
+            .checked_mul(rust_decimal::Decimal::from(100))
+            .ok_or(MoneyError::TooLarge)?
             .trunc()
             .to_string()
             .parse::<i64>()
@@ -456,6 +458,8 @@ mod tests {
             ("", Err(MoneyError::NotANumber)),
             ("1000000000000", Err(MoneyError::TooLarge)),
             ("999999999999.99", Ok("999999999999.99")),
+            ("79228162514264337593543950335", Err(MoneyError::TooLarge)),
+            ("1e400", Err(MoneyError::NotANumber)),
         ];
         for (input, want) in cases {
             let got = input.parse::<Money>().map(|m| m.to_string());
