@@ -338,6 +338,11 @@ impl<E: KvEngine> KvStore<E> {
         Ok(1)
     }
 
+    /// [`Self::eq_count`] of each equality filter.
+    fn eq_estimates(&self, c: Collection, a: &Analysis) -> StoreResult<Vec<u64>> {
+        a.eqs.iter().map(|(f, v)| self.eq_count(c, *f, v)).collect()
+    }
+
     /// The exact count when counters or index entries alone give it.
     fn count_from_indexes(&self, q: &ListQuery, a: &Analysis) -> StoreResult<Option<u64>> {
         let c = q.collection;
@@ -387,23 +392,27 @@ impl<E: KvEngine> KvStore<E> {
     }
 
     /// The smallest candidate set and its estimated size.
-    fn best_source(&self, q: &ListQuery, a: &Analysis) -> StoreResult<(Source, u64)> {
+    fn best_source(
+        &self,
+        q: &ListQuery,
+        a: &Analysis,
+        n: u64,
+        eq_est: &[u64],
+    ) -> StoreResult<(Source, u64)> {
         let c = q.collection;
         let id = c.id_field();
-        let n = self.collection_size(c)?;
         let mut best = (Source::Runs(vec![Run::prefix(record_prefix(c), true)]), n);
         let consider = |s: Source, est: u64, best: &mut (Source, u64)| {
             if est < best.1 {
                 *best = (s, est);
             }
         };
-        for (f, v) in &a.eqs {
+        for ((f, v), &est) in a.eqs.iter().zip(eq_est) {
             if *f == id {
                 let keys: Vec<RecordKey> = key_of_id_value(c, v).into_iter().collect();
                 let est = keys.len() as u64;
                 consider(Source::Keys(keys), est, &mut best);
             } else if is_indexed(*f) {
-                let est = self.eq_count(c, *f, v)?;
                 let run = Run::prefix(index_value_prefix(*f, v), false);
                 consider(Source::Runs(vec![run]), est, &mut best);
             }
@@ -438,7 +447,7 @@ impl<E: KvEngine> KvStore<E> {
     }
 
     /// The cheapest walk giving candidates in the effective order, if any.
-    fn best_walk(&self, q: &ListQuery, a: &Analysis, n: u64) -> StoreResult<Option<Walk>> {
+    fn best_walk(&self, q: &ListQuery, a: &Analysis, n: u64, eq_est: &[u64]) -> Option<Walk> {
         let c = q.collection;
         let id = c.id_field();
         let ordering = effective_ordering(q, a);
@@ -454,14 +463,14 @@ impl<E: KvEngine> KvStore<E> {
                     exact: true,
                     estimate: if a.id_range.is_some() { n / 4 } else { n },
                 });
-                for (f, v) in &a.eqs {
+                for ((f, v), &estimate) in a.eqs.iter().zip(eq_est) {
                     if *f != id && is_indexed(*f) {
                         walks.push(Walk {
                             run: Run::prefix(index_value_prefix(*f, v), false),
                             group_dir: dir,
                             id_dir: dir,
                             exact: true,
-                            estimate: self.eq_count(c, *f, v)?,
+                            estimate,
                         });
                     }
                 }
@@ -486,14 +495,14 @@ impl<E: KvEngine> KvStore<E> {
                     });
                 }
                 if g == default_order(c).field {
-                    for (f, v) in &a.eqs {
+                    for ((f, v), &estimate) in a.eqs.iter().zip(eq_est) {
                         if has_composite(*f) {
                             walks.push(Walk {
                                 run: Run::prefix(composite_value_prefix(*f, v), false),
                                 group_dir: first.direction,
                                 id_dir,
                                 exact,
-                                estimate: self.eq_count(c, *f, v)?,
+                                estimate,
                             });
                         }
                     }
@@ -501,14 +510,15 @@ impl<E: KvEngine> KvStore<E> {
             }
         }
         // Prefer the smallest source; among equals, an exact walk.
-        Ok(walks.into_iter().min_by_key(|w| (w.estimate, !w.exact)))
+        walks.into_iter().min_by_key(|w| (w.estimate, !w.exact))
     }
 
     /// One page, without a count.
     fn list_page(&self, q: &ListQuery, a: &Analysis, m: &Matcher) -> StoreResult<Page<Record>> {
-        let (source, source_est) = self.best_source(q, a)?;
         let n = self.collection_size(q.collection)?;
-        match self.best_walk(q, a, n)? {
+        let eq_est = self.eq_estimates(q.collection, a)?;
+        let (source, source_est) = self.best_source(q, a, n, &eq_est)?;
+        match self.best_walk(q, a, n, &eq_est) {
             Some(walk) if walk.estimate <= source_est => self.list_walk(q, m, &walk),
             _ => self.collect_candidates(q, m, source, false),
         }
@@ -522,7 +532,9 @@ impl<E: KvEngine> KvStore<E> {
         m: &Matcher,
         count: bool,
     ) -> StoreResult<Page<Record>> {
-        let (source, _) = self.best_source(q, a)?;
+        let n = self.collection_size(q.collection)?;
+        let eq_est = self.eq_estimates(q.collection, a)?;
+        let (source, _) = self.best_source(q, a, n, &eq_est)?;
         self.collect_candidates(q, m, source, count)
     }
 
@@ -637,41 +649,79 @@ impl<E: KvEngine> KvStore<E> {
             self.scan_run(c, run, run.lo.clone(), run.hi.clone(), reverse, chunk, sink)?;
             return Ok(());
         }
-        // Values in one direction, ids in the other: find each distinct value with one probe
-        // from the open end, then read that value's entries in id order.
+        // Values in one direction, ids in the other: read entries in value order, and
+        // replay each group of equal values backwards once it is complete (the last group of a
+        // full chunk may continue past it, so it is read again with the next chunk). A group
+        // larger than a chunk is streamed on its own in id order.
         let l = id_len(c);
-        let mut lo = run.lo.clone();
-        let mut hi = run.hi.clone();
         let values_desc = walk.group_dir == Direction::Desc;
-        loop {
-            let probe = self.read_range(&lo, hi.as_deref(), values_desc, 1, false)?;
-            let Some((key, _)) = probe.into_iter().next() else {
-                return Ok(());
-            };
-            let group_end_at = key
-                .len()
+        let id_desc = walk.id_dir == Direction::Desc;
+        let (mut lo, mut hi) = (run.lo.clone(), run.hi.clone());
+        // Start small and double: with few entries per value the page's groups complete
+        // quickly, and with many the first read tells so after two entries.
+        let mut size = 2;
+        let group_of = |key: &[u8]| -> StoreResult<Vec<u8>> {
+            key.len()
                 .checked_sub(l)
                 .filter(|e| *e >= run.prefix_len)
-                .ok_or_else(|| corrupt("index entry too short"))?;
-            let gp = key[..group_end_at].to_vec();
-            let ge = prefix_end(&gp);
-            let from = gp.clone().max(lo.clone());
-            let to = match (&ge, &hi) {
-                (Some(a), Some(b)) => Some(a.clone().min(b.clone())),
-                (a, b) => a.clone().or_else(|| b.clone()),
-            };
-            let id_desc = walk.id_dir == Direction::Desc;
-            if self.scan_run(c, run, from, to, id_desc, chunk, sink)? {
-                return Ok(());
-            }
-            if values_desc {
-                hi = Some(gp);
-            } else {
-                match ge {
-                    Some(e) => lo = e,
-                    None => return Ok(()),
+                .map(|e| key[..e].to_vec())
+                .ok_or_else(|| corrupt("index entry too short"))
+        };
+        loop {
+            let entries = self.read_range(&lo, hi.as_deref(), values_desc, size, false)?;
+            let full = entries.len() == size;
+            let mut groups: Vec<(Vec<u8>, Vec<Vec<u8>>)> = Vec::new();
+            for (key, _) in entries {
+                let g = group_of(&key)?;
+                match groups.last_mut() {
+                    Some((last, keys)) if *last == g => keys.push(key),
+                    _ => groups.push((g, vec![key])),
                 }
             }
+            let partial = if full { groups.pop() } else { None };
+            if groups.is_empty() {
+                let Some((gp, _)) = partial else {
+                    return Ok(());
+                };
+                let ge = prefix_end(&gp);
+                let from = gp.clone().max(lo.clone());
+                let to = match (&ge, &hi) {
+                    (Some(a), Some(b)) => Some(a.clone().min(b.clone())),
+                    (a, b) => a.clone().or_else(|| b.clone()),
+                };
+                if self.scan_run(c, run, from, to, id_desc, chunk, sink)? {
+                    return Ok(());
+                }
+                if values_desc {
+                    hi = Some(gp);
+                } else {
+                    match ge {
+                        Some(e) => lo = e,
+                        None => return Ok(()),
+                    }
+                }
+                continue;
+            }
+            for (_, keys) in groups {
+                for key in keys.into_iter().rev() {
+                    if self.emit(c, run, key, Vec::new(), sink)? {
+                        return Ok(());
+                    }
+                }
+            }
+            let Some((gp, _)) = partial else {
+                return Ok(());
+            };
+            if values_desc {
+                let ge = prefix_end(&gp);
+                hi = match (ge, hi) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            } else {
+                lo = gp.max(lo);
+            }
+            size = size.saturating_mul(2).min(MAX_CHUNK);
         }
     }
 
@@ -688,7 +738,6 @@ impl<E: KvEngine> KvStore<E> {
         chunk: &mut usize,
         sink: &mut dyn FnMut(&[u8], Record) -> bool,
     ) -> StoreResult<bool> {
-        let l = id_len(c);
         loop {
             let entries = self.read_range(&lo, hi.as_deref(), reverse, *chunk, run.records)?;
             let full = entries.len() == *chunk;
@@ -696,23 +745,7 @@ impl<E: KvEngine> KvStore<E> {
                 return Ok(false);
             };
             for (key, value) in entries {
-                let group_end = key
-                    .len()
-                    .checked_sub(l)
-                    .filter(|e| *e >= run.prefix_len)
-                    .ok_or_else(|| corrupt("index entry too short"))?;
-                let record = if run.records {
-                    decode_record(&value)?
-                } else {
-                    let k = decode_id(c, &key[group_end..])
-                        .ok_or_else(|| corrupt("malformed index entry"))?;
-                    match self.fetch(k)? {
-                        Some(r) => r,
-                        // Removed since the index entry was read.
-                        None => continue,
-                    }
-                };
-                if sink(&key[run.prefix_len..group_end], record) {
+                if self.emit(c, run, key, value, sink)? {
                     return Ok(true);
                 }
             }
@@ -726,6 +759,35 @@ impl<E: KvEngine> KvStore<E> {
             }
             *chunk = chunk.saturating_mul(2).min(MAX_CHUNK);
         }
+    }
+
+    /// Materialises one entry of `run` (its record, fetched when the entry is an index entry)
+    /// and feeds it to `sink`; returns what `sink` returned.
+    fn emit(
+        &self,
+        c: Collection,
+        run: &Run,
+        key: Vec<u8>,
+        value: Vec<u8>,
+        sink: &mut dyn FnMut(&[u8], Record) -> bool,
+    ) -> StoreResult<bool> {
+        let group_end = key
+            .len()
+            .checked_sub(id_len(c))
+            .filter(|e| *e >= run.prefix_len)
+            .ok_or_else(|| corrupt("index entry too short"))?;
+        let record = if run.records {
+            decode_record(&value)?
+        } else {
+            let k =
+                decode_id(c, &key[group_end..]).ok_or_else(|| corrupt("malformed index entry"))?;
+            match self.fetch(k)? {
+                Some(r) => r,
+                // Removed since the index entry was read.
+                None => return Ok(false),
+            }
+        };
+        Ok(sink(&key[run.prefix_len..group_end], record))
     }
 }
 
