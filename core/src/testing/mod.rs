@@ -15,10 +15,12 @@
 //! rehome_core::store_conformance_tests!(Factory);
 //! ```
 //!
-//! The macro expands to one test per check (so a failure names its check), each on a
-//! multi-threaded tokio runtime with four workers. The checks are plain `pub async fn`s too
-//! ([`check_crud_devices`], ...), for backends that want to call them another way; they need a
-//! multi-threaded runtime (the list property test blocks on the store from inside a test runner).
+//! The macro expands to a module `store_conformance` with one test per check (so a failure
+//! names its check), each on a multi-threaded tokio runtime with four workers; the backend's
+//! crate needs neither tokio nor proptest itself. The checks are plain `pub async fn`s too
+//! ([`check_crud_devices`], ...), for backends that want to call them another way ([`run_check`]
+//! runs one from a plain `#[test]`); they need a multi-threaded runtime (the list property test
+//! blocks on the store from inside its synchronous test runner).
 //!
 //! Expected answers never come from the code under test: the list checks compare with
 //! [`model::Model`], an independent reference implementation of the query semantics of
@@ -83,9 +85,8 @@ pub trait StoreFactory: Send + Sync {
     async fn reopen(&self, store: Arc<dyn Store>) -> Option<Arc<dyn Store>>;
 }
 
-/// Runs one check to completion on a fresh multi-threaded runtime with four workers: what
-/// `#[tokio::test(flavor = "multi_thread", worker_threads = 4)]` does, written out because that
-/// attribute names tokio by a path the backend's crate may not have.
+/// Runs one check to completion on a fresh multi-threaded runtime with four workers (what the
+/// macro's tests run on), for calling a check from a plain `#[test]`.
 pub fn run_check<F: Future<Output = ()>>(check: F) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
@@ -95,45 +96,57 @@ pub fn run_check<F: Future<Output = ()>>(check: F) {
     runtime.block_on(check);
 }
 
-/// Expands to one test per conformance check, each running the check against the factory that
-/// `$factory` (evaluated anew in every test) builds. See the [module docs](crate::testing).
+/// Expands to a module `store_conformance` holding one
+/// `#[tokio::test(flavor = "multi_thread", worker_threads = 4)]` per conformance check, each
+/// running the check against the factory that `$factory` builds (the expression is evaluated
+/// anew in every test, inside the module, which sees the invoking module's names through
+/// `use super::*`). Invoke it once per module. See the [module docs](crate::testing).
 #[macro_export]
 macro_rules! store_conformance_tests {
     ($factory:expr $(,)?) => {
-        $crate::__store_conformance_tests!(
-            $factory;
-            check_crud_devices,
-            check_crud_locations,
-            check_crud_donors,
-            check_crud_shipments,
-            check_crud_users,
-            check_crud_roles,
-            check_crud_audit,
-            check_scan_order_and_paging,
-            check_reopen,
-            check_unique_keys_every_field,
-            check_unique_when_not_empty,
-            check_unique_case_insensitive,
-            check_unique_update_onto_taken_key,
-            check_unique_freed_in_same_batch,
-            check_concurrent_unique_inserts,
-            check_concurrent_version_updates,
-            check_concurrent_next_id,
-            check_batch_atomicity,
-            check_batch_sees_earlier_changes,
-            check_version_conflicts,
-            check_not_found,
-            check_exists,
-            check_empty_change_set,
-            check_missing_references,
-            check_referenced_delete,
-            check_clear_references_then_delete,
-            check_audit_immutable,
-            check_audit_lands_with_changes,
-            check_next_id,
-            check_list_table,
-            check_list_property,
-        );
+        /// The Store conformance suite (`rehome_core::testing`), one test per check.
+        mod store_conformance {
+            #[allow(unused_imports)]
+            use super::*;
+            // `#[tokio::test]` names `tokio` by a relative path: make it the re-exported one, so
+            // the backend's crate need not depend on tokio.
+            use $crate::testing::reexports::tokio;
+
+            $crate::__store_conformance_tests!(
+                $factory;
+                check_crud_devices,
+                check_crud_locations,
+                check_crud_donors,
+                check_crud_shipments,
+                check_crud_users,
+                check_crud_roles,
+                check_crud_audit,
+                check_scan_order_and_paging,
+                check_reopen,
+                check_unique_keys_every_field,
+                check_unique_when_not_empty,
+                check_unique_case_insensitive,
+                check_unique_update_onto_taken_key,
+                check_unique_freed_in_same_batch,
+                check_concurrent_unique_inserts,
+                check_concurrent_version_updates,
+                check_concurrent_next_id,
+                check_batch_atomicity,
+                check_batch_sees_earlier_changes,
+                check_version_conflicts,
+                check_not_found,
+                check_exists,
+                check_empty_change_set,
+                check_missing_references,
+                check_referenced_delete,
+                check_clear_references_then_delete,
+                check_audit_immutable,
+                check_audit_lands_with_changes,
+                check_next_id,
+                check_list_table,
+                check_list_property,
+            );
+        }
     };
 }
 
@@ -143,12 +156,10 @@ macro_rules! store_conformance_tests {
 macro_rules! __store_conformance_tests {
     ($factory:expr; $($check:ident),* $(,)?) => {
         $(
-            #[test]
-            fn $check() {
-                $crate::testing::run_check(async {
-                    let factory = $factory;
-                    $crate::testing::$check(&factory).await;
-                });
+            #[$crate::testing::reexports::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                let factory = $factory;
+                $crate::testing::$check(&factory).await;
             }
         )*
     };
