@@ -13,12 +13,13 @@ use crate::ids::{AuditId, DeviceId, DonorId, LocationId, RoleId, ShipmentId, Use
 use crate::model::{AuditEvent, Device, DeviceStatus, Donor, Location, Role, Shipment, User};
 use crate::permission::Permissions;
 use crate::query::{Collection, Field, Filter, ListQuery, Op, Order, Search, Value};
-use crate::store::{Record, RecordKey, Store};
+use crate::store::{ChangeSet, Record, RecordKey, Store};
 
 use super::StoreFactory;
 use super::assert::{compare_pages, ok};
 use super::fixtures::{date, device, inserts, location, role, shipment, ts, user};
 use super::model::{Kind, MValue, Model, field_kind};
+use super::unique::with_version;
 
 // ---------------------------------------------------------------------------------------------
 // The hand-written table.
@@ -1234,14 +1235,169 @@ fn query_spec() -> impl Strategy<Value = QuerySpec> {
         )
 }
 
+/// A change to the data after the first round of queries: record `target` of collection
+/// `collection` takes every field of record `source` except its id (so unique keys, references
+/// and indexed values move), or is deleted when nothing refers to it.
+#[derive(Debug, Clone)]
+struct MutationSpec {
+    collection: usize,
+    target: usize,
+    source: usize,
+    delete: bool,
+}
+
 #[derive(Debug, Clone)]
 struct Case {
     data: DataSpec,
     queries: Vec<QuerySpec>,
+    mutations: Vec<MutationSpec>,
+}
+
+fn mutation_spec() -> impl Strategy<Value = MutationSpec> {
+    (
+        0..Collection::ALL.len(),
+        any::<usize>(),
+        any::<usize>(),
+        proptest::bool::weighted(0.3),
+    )
+        .prop_map(|(collection, target, source, delete)| MutationSpec {
+            collection,
+            target,
+            source,
+            delete,
+        })
 }
 
 fn case_strategy() -> impl Strategy<Value = Case> {
-    (data_spec(), vec(query_spec(), 1..10)).prop_map(|(data, queries)| Case { data, queries })
+    (
+        data_spec(),
+        vec(query_spec(), 1..10),
+        vec(mutation_spec(), 0..10),
+    )
+        .prop_map(|(data, queries, mutations)| Case {
+            data,
+            queries,
+            mutations,
+        })
+}
+
+/// `to[target]` becomes `from[source]` with `keep` applied (the id-deciding parts of the target).
+fn copy_spec<T: Clone>(to: &mut [T], from: &[T], t: usize, s: usize, keep: impl Fn(&T, &mut T)) {
+    if to.is_empty() {
+        return;
+    }
+    let (t, s) = (t % to.len(), s % from.len());
+    let mut new = from[s].clone();
+    keep(&to[t], &mut new);
+    to[t] = new;
+}
+
+impl DataSpec {
+    /// The data after the mutations' field copies (audit events are never changed).
+    fn mutated(&self, mutations: &[MutationSpec]) -> DataSpec {
+        let mut out = self.clone();
+        for m in mutations.iter().filter(|m| !m.delete) {
+            let (t, s) = (m.target, m.source);
+            match Collection::ALL[m.collection] {
+                Collection::Roles => {
+                    copy_spec(&mut out.roles, &self.roles, t, s, |o, n| n.big = o.big)
+                }
+                Collection::Users => {
+                    copy_spec(&mut out.users, &self.users, t, s, |o, n| n.big = o.big)
+                }
+                Collection::Locations => {
+                    copy_spec(&mut out.locations, &self.locations, t, s, |o, n| {
+                        n.big = o.big
+                    })
+                }
+                Collection::Donors => {
+                    copy_spec(&mut out.donors, &self.donors, t, s, |o, n| n.big = o.big)
+                }
+                Collection::Shipments => {
+                    copy_spec(&mut out.shipments, &self.shipments, t, s, |o, n| {
+                        n.big = o.big
+                    })
+                }
+                Collection::Devices => copy_spec(&mut out.devices, &self.devices, t, s, |o, n| {
+                    n.uuid = o.uuid
+                }),
+                Collection::Audit => {}
+            }
+        }
+        out
+    }
+}
+
+/// Whether `r` refers to `target` (a role by its name), read from the fields directly.
+fn refers_to(r: &Record, target: &Record) -> bool {
+    match (r, target) {
+        (Record::Device(d), Record::Donor(x)) => d.donor == Some(x.donor_id),
+        (Record::Device(d), Record::Location(x)) => {
+            d.start_location == Some(x.location_id) || d.end_location == Some(x.location_id)
+        }
+        (Record::Device(d), Record::User(x)) => {
+            d.received_by == Some(x.id) || d.created_by == Some(x.id)
+        }
+        (Record::Device(d), Record::Shipment(x)) => d.shipping_infos.contains(&x.shipping_id),
+        (Record::Shipment(s), Record::Location(x)) => s.destination == Some(x.location_id),
+        (Record::User(u), Record::Role(x)) => u.role.as_deref() == Some(x.name.as_str()),
+        _ => false,
+    }
+}
+
+/// The batch taking the stored `before` records to the mutated `after` ones (updates first,
+/// then deletes of unreferenced targets, referrers before what they refer to), and the records
+/// the store holds afterwards.
+fn mutation_batch(
+    before: &[Record],
+    after: &[Record],
+    mutations: &[MutationSpec],
+) -> (ChangeSet, Vec<Record>) {
+    let mut batch = ChangeSet::new();
+    let mut now: Vec<Record> = Vec::new();
+    for (old, new) in before.iter().zip(after) {
+        if old != new && old.collection() != Collection::Audit {
+            let new = with_version(new.clone(), 2);
+            batch.update(new.clone(), 1);
+            now.push(new);
+        } else {
+            now.push(old.clone());
+        }
+    }
+    let mut doomed: Vec<RecordKey> = Vec::new();
+    for c in [
+        Collection::Devices,
+        Collection::Shipments,
+        Collection::Donors,
+        Collection::Locations,
+        Collection::Users,
+        Collection::Roles,
+    ] {
+        let of_c: Vec<&Record> = now.iter().filter(|r| r.collection() == c).collect();
+        if of_c.is_empty() {
+            continue;
+        }
+        let mut targets: Vec<usize> = mutations
+            .iter()
+            .filter(|m| m.delete && Collection::ALL[m.collection] == c)
+            .map(|m| m.target % of_c.len())
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        for t in targets {
+            let target = of_c[t];
+            let referenced = now
+                .iter()
+                .filter(|r| !doomed.contains(&r.key()))
+                .any(|r| refers_to(r, target));
+            if !referenced {
+                doomed.push(target.key());
+                batch.delete(target.key(), target.version());
+            }
+        }
+    }
+    now.retain(|r| !doomed.contains(&r.key()));
+    (batch, now)
 }
 
 /// The text fields of a collection, by the model's own typing.
@@ -1387,7 +1543,7 @@ async fn run_case(factory: &dyn StoreFactory, case: &Case) -> Result<(), String>
     let records = case.data.build();
     let model = Model::with(records.clone());
     store
-        .commit(inserts(records))
+        .commit(inserts(records.clone()))
         .await
         .map_err(|e| format!("the store refused valid generated data: {e} ({e:?})"))?;
     let mut queries: Vec<ListQuery> = Collection::ALL
@@ -1395,8 +1551,29 @@ async fn run_case(factory: &dyn StoreFactory, case: &Case) -> Result<(), String>
         .map(|c| ListQuery::all(*c).with_count())
         .collect();
     queries.extend(case.queries.iter().map(|q| resolve_query(q, &model)));
-    for q in &queries {
-        check_query(store.as_ref(), &model, q).await?;
+    check_all(store.as_ref(), &model, &queries).await?;
+
+    // Again after updates that move values, unique keys and references, and deletes.
+    let after = case.data.mutated(&case.mutations).build();
+    let (batch, now) = mutation_batch(&records, &after, &case.mutations);
+    store
+        .commit(batch.clone())
+        .await
+        .map_err(|e| format!("the store refused valid generated changes {batch:?}: {e} ({e:?})"))?;
+    let model = Model::with(now);
+    let mut queries: Vec<ListQuery> = Collection::ALL
+        .iter()
+        .map(|c| ListQuery::all(*c).with_count())
+        .collect();
+    queries.extend(case.queries.iter().map(|q| resolve_query(q, &model)));
+    check_all(store.as_ref(), &model, &queries)
+        .await
+        .map_err(|e| format!("after the changes {batch:?}:\n{e}"))
+}
+
+async fn check_all(store: &dyn Store, model: &Model, queries: &[ListQuery]) -> Result<(), String> {
+    for q in queries {
+        check_query(store, model, q).await?;
     }
     for c in Collection::ALL {
         let got = store
