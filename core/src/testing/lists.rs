@@ -1137,6 +1137,7 @@ impl DataSpec {
 /// generated text.
 #[derive(Debug, Clone)]
 enum ValSpec {
+    Null,
     Record(usize),
     Pool(usize),
     Text(String),
@@ -1176,6 +1177,7 @@ struct QuerySpec {
 
 fn val_spec() -> impl Strategy<Value = ValSpec> {
     prop_oneof![
+        1 => Just(ValSpec::Null),
         3 => any::<usize>().prop_map(ValSpec::Record),
         2 => any::<usize>().prop_map(ValSpec::Pool),
         1 => text(2).prop_map(ValSpec::Text),
@@ -1201,7 +1203,7 @@ fn filter_spec() -> impl Strategy<Value = FilterSpec> {
     (
         any::<usize>(),
         any::<usize>(),
-        vec(val_spec(), 1..4),
+        vec(val_spec(), 0..4),
         needle_spec(),
     )
         .prop_map(|(field, op, values, needle)| FilterSpec {
@@ -1429,6 +1431,7 @@ fn pool_value(kind: Kind, i: usize) -> Value {
 fn resolve_value(spec: &ValSpec, field: Field, model: &Model, records: &[Record]) -> Value {
     let kind = field_kind(field);
     match spec {
+        ValSpec::Null => Value::Null,
         ValSpec::Record(i) if !records.is_empty() => {
             let key = records[i % records.len()].key();
             model
@@ -1485,19 +1488,20 @@ fn resolve_query(spec: &QuerySpec, model: &Model) -> ListQuery {
         .map(|f| {
             let field = fields[f.field % fields.len()];
             let kind = field_kind(field);
-            let value =
-                |i: usize| resolve_value(&f.values[i % f.values.len()], field, model, &records);
+            // Eq and the bounds take the first value; `In` takes them all (maybe none).
+            let first = f.values.first().cloned().unwrap_or(ValSpec::Pool(f.op));
+            let value = || resolve_value(&first, field, model, &records);
             let ops = if kind == Kind::Text { 6 } else { 4 };
             let op = match f.op % ops {
-                0 => Op::Eq(value(0)),
+                0 => Op::Eq(value()),
                 1 => Op::In(
                     f.values
                         .iter()
                         .map(|v| resolve_value(v, field, model, &records))
                         .collect(),
                 ),
-                2 => Op::Gte(value(0)),
-                3 => Op::Lte(value(0)),
+                2 => Op::Gte(value()),
+                3 => Op::Lte(value()),
                 _ => Op::IContains(resolve_needle(&f.needle, c, model, &records)),
             };
             Filter { field, op }
