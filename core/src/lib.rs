@@ -12,6 +12,8 @@ pub mod permission;
 pub mod query;
 pub mod services;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{Error, FieldErrors, Result};
 pub use ids::{AuditId, DeviceId, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId};
