@@ -947,7 +947,6 @@ async fn users_roles_and_grants() {
 #[tokio::test]
 async fn audit_log_records_exactly_the_changes() {
     let (core, clock) = core();
-    let sys = Caller::system();
     let auditor = user_with(
         &core,
         "aud",
@@ -1058,7 +1057,7 @@ async fn mock_data_is_deterministic_and_repeatable() {
             .count,
         60
     );
-    let user = user_with(&a, "u", &[Permission::CreateDevices]).await;
+    let user = user_with(&a, "mockuser", &[Permission::CreateDevices]).await;
     assert!(matches!(
         a.generate_mock_data(&user, req).await,
         Err(Error::PermissionDenied)

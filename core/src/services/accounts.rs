@@ -149,8 +149,8 @@ impl Rehome {
     }
 
     async fn insert_user(&self, caller: &Caller, body: &Json) -> Result<User> {
-        let mut body = input::parse(input::USER, body, Mode::Create, self.next_year())
-            .map_err(Error::Validation)?;
+        let (mut body, parse_errors) =
+            input::parse(input::USER, body, Mode::Create, self.next_year());
         let now = self.now();
         let id = UserId(self.store().next_id(IdKind::User).await?);
         let mut user = User {
@@ -169,7 +169,7 @@ impl Rehome {
             version: 1,
         };
         let mut tx = Tx::new(&**self.store());
-        self.apply_user(&mut tx, caller, &mut body, None, &mut user)
+        self.apply_user(&mut tx, caller, &mut body, parse_errors, None, &mut user)
             .await?;
         let record = Record::User(user.clone());
         check_unique(&tx, &record).await?;
@@ -194,10 +194,11 @@ impl Rehome {
         tx: &mut Tx<'_>,
         caller: &Caller,
         body: &mut Body,
+        parse_errors: FieldErrors,
         before: Option<&User>,
         user: &mut User,
     ) -> Result<()> {
-        let mut errors = FieldErrors::new();
+        let mut errors = parse_errors;
         if let Some(v) = body.text("username") {
             check_username(&v, &mut errors);
             user.username = v;
@@ -273,13 +274,19 @@ impl Rehome {
         if current.is_superuser && !caller.is_superuser() {
             return Err(Error::PermissionDenied);
         }
-        let mut body =
-            input::parse(input::USER, body, mode, self.next_year()).map_err(Error::Validation)?;
+        let (mut body, parse_errors) = input::parse(input::USER, body, mode, self.next_year());
         check_body_version(body.version, current.version)?;
         let mut tx = Tx::new(&**self.store());
         let mut user = current.clone();
-        self.apply_user(&mut tx, caller, &mut body, Some(&current), &mut user)
-            .await?;
+        self.apply_user(
+            &mut tx,
+            caller,
+            &mut body,
+            parse_errors,
+            Some(&current),
+            &mut user,
+        )
+        .await?;
         if user == current {
             return Ok(current);
         }
@@ -443,8 +450,8 @@ impl Rehome {
     /// Creates a role (needs `manageUsers` and every permission the role holds).
     pub async fn create_role(&self, caller: &Caller, body: &Json) -> Result<Role> {
         caller.require(Permission::ManageUsers)?;
-        let mut body = input::parse(input::ROLE, body, Mode::Create, self.next_year())
-            .map_err(Error::Validation)?;
+        let (mut body, parse_errors) =
+            input::parse(input::ROLE, body, Mode::Create, self.next_year());
         let now = self.now();
         let mut role = Role {
             id: RoleId(self.store().next_id(IdKind::Role).await?),
@@ -455,7 +462,7 @@ impl Rehome {
             updated_at: now,
             version: 1,
         };
-        apply_role(&mut body, &mut role)?;
+        apply_role(&mut body, parse_errors, &mut role)?;
         check_grantable(caller, role.permissions)?;
         let mut tx = Tx::new(&**self.store());
         let record = Record::Role(role.clone());
@@ -490,11 +497,10 @@ impl Rehome {
             .await?
             .ok_or_else(user_not_found)?;
         check_if_match(if_match, current.version)?;
-        let mut body =
-            input::parse(input::ROLE, body, mode, self.next_year()).map_err(Error::Validation)?;
+        let (mut body, parse_errors) = input::parse(input::ROLE, body, mode, self.next_year());
         check_body_version(body.version, current.version)?;
         let mut role = current.clone();
-        apply_role(&mut body, &mut role)?;
+        apply_role(&mut body, parse_errors, &mut role)?;
         check_grantable(caller, current.permissions.union(role.permissions))?;
         if role == current {
             return Ok(current);
@@ -624,8 +630,8 @@ impl Rehome {
     }
 }
 
-fn apply_role(body: &mut Body, role: &mut Role) -> Result<()> {
-    let mut errors = FieldErrors::new();
+fn apply_role(body: &mut Body, parse_errors: FieldErrors, role: &mut Role) -> Result<()> {
+    let mut errors = parse_errors;
     if let Some(v) = body.text("name") {
         check_role_name(&v, &mut errors);
         role.name = v;

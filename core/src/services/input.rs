@@ -248,19 +248,24 @@ pub enum Mode {
     Patch,
 }
 
-/// Parses `body` against `specs`. `next_year` bounds `year_of_manufacture`.
+/// Parses `body` against `specs`: the valid fields, and the errors of the others (so callers
+/// can add their own checks and report everything at once). `next_year` bounds
+/// `year_of_manufacture`.
 pub(crate) fn parse(
     specs: &[Spec],
     body: &Json,
     mode: Mode,
     next_year: i32,
-) -> Result<Body, FieldErrors> {
+) -> (Body, FieldErrors) {
     let mut errors = FieldErrors::new();
     let Some(obj) = body.as_object() else {
-        return Err(FieldErrors::one(
-            "non_field_errors",
-            "Invalid data. Expected a dictionary (JSON object).",
-        ));
+        return (
+            Body::default(),
+            FieldErrors::one(
+                "non_field_errors",
+                "Invalid data. Expected a dictionary (JSON object).",
+            ),
+        );
     };
     let mut out = Body::default();
     for (key, value) in obj {
@@ -295,11 +300,7 @@ pub(crate) fn parse(
             }
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    (out, errors)
 }
 
 fn parse_value(spec: &Spec, value: &Json, next_year: i32) -> Result<Parsed, String> {
@@ -630,7 +631,7 @@ mod tests {
             "bogus": 1,
             "device_id": "ignored-read-only",
         });
-        let err = parse(DEVICE, &body, Mode::Create, 2027).expect_err("invalid");
+        let (_, err) = parse(DEVICE, &body, Mode::Create, 2027);
         let want: &[(&str, &str)] = &[
             ("type", NOT_BLANK),
             ("make", "Ensure this field has no more than 255 characters."),
@@ -657,7 +658,8 @@ mod tests {
     #[test]
     fn patch_needs_nothing_and_keeps_version() {
         let body = json!({"notes": null, "version": 3, "value": 416.69});
-        let b = parse(DEVICE, &body, Mode::Patch, 2027).expect("valid");
+        let (b, err) = parse(DEVICE, &body, Mode::Patch, 2027);
+        assert!(err.is_empty(), "{err:?}");
         assert_eq!(b.version, Some(3));
         assert_eq!(b.fields.get("notes"), Some(&Parsed::Null));
         assert_eq!(

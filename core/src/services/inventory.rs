@@ -343,10 +343,9 @@ impl Rehome {
         body: &Json,
     ) -> Result<Record> {
         caller.require(model.write_permission(WriteKind::Create))?;
-        let mut body = input::parse(model.specs(), body, Mode::Create, self.next_year())
-            .map_err(Error::Validation)?;
+        let (mut body, mut errors) =
+            input::parse(model.specs(), body, Mode::Create, self.next_year());
         let now = self.now();
-        let mut errors = FieldErrors::new();
         let record = match model {
             Model::Device => {
                 let mut d = Device {
@@ -463,11 +462,9 @@ impl Rehome {
         let key = model.parse_key(id).ok_or_else(not_found)?;
         let current = tx.get(key).await?.ok_or_else(not_found)?;
         check_if_match(if_match, current.version())?;
-        let mut body =
-            input::parse(model.specs(), body, mode, self.next_year()).map_err(Error::Validation)?;
+        let (mut body, mut errors) = input::parse(model.specs(), body, mode, self.next_year());
         check_body_version(body.version, current.version())?;
         let now = self.now();
-        let mut errors = FieldErrors::new();
         let mut status_override = false;
         let mut new = current.clone();
         match &mut new {

@@ -43,6 +43,7 @@ mod lists;
 pub mod model;
 mod references;
 mod reopen;
+mod services;
 mod unique;
 
 pub use batch::{
@@ -62,6 +63,10 @@ pub use references::{
     check_clear_references_then_delete, check_missing_references, check_referenced_delete,
 };
 pub use reopen::check_reopen;
+pub use services::{
+    check_service_batch_atomicity, check_service_concurrent_updates,
+    check_service_reference_clearing, check_service_status_lifecycle,
+};
 pub use unique::{
     check_unique_case_insensitive, check_unique_freed_in_same_batch, check_unique_keys_every_field,
     check_unique_update_onto_taken_key, check_unique_when_not_empty,
@@ -145,6 +150,10 @@ macro_rules! store_conformance_tests {
                 check_next_id,
                 check_list_table,
                 check_list_property,
+                check_service_status_lifecycle,
+                check_service_reference_clearing,
+                check_service_batch_atomicity,
+                check_service_concurrent_updates,
             );
         }
     };
