@@ -32,7 +32,7 @@
 //! entries. Any other counted query (a search, several filters, substring filters) reads every
 //! candidate and counts the matches; its page then comes from the same pass.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use super::KvEngine;
 use super::encode::{prefix_end, successor, tag, value_bytes};
@@ -222,14 +222,33 @@ struct Pager {
     skip: usize,
     limit: usize,
     items: Vec<Record>,
+    /// Keys offered so far, when the source may repeat a record (see [`Seen`]).
+    seen: Seen,
+}
+
+/// The keys of records taken from index entries. Readers take no snapshot, so a record
+/// updated while a walk reads its index in chunks can be met again at its new place; it is
+/// taken once. Records read in key order cannot repeat and are not tracked.
+struct Seen(Option<HashSet<RecordKey>>);
+
+impl Seen {
+    fn new(track: bool) -> Seen {
+        Seen(track.then(HashSet::new))
+    }
+
+    /// Whether `key` is met for the first time.
+    fn first(&mut self, key: RecordKey) -> bool {
+        self.0.as_mut().is_none_or(|s| s.insert(key))
+    }
 }
 
 impl Pager {
-    fn new(q: &ListQuery) -> Pager {
+    fn new(q: &ListQuery, track: bool) -> Pager {
         Pager {
             skip: size(q.offset),
             limit: size(q.limit),
             items: Vec::new(),
+            seen: Seen::new(track),
         }
     }
 
@@ -239,6 +258,9 @@ impl Pager {
 
     /// Takes the next match in order; `true` when the page is full.
     fn offer(&mut self, record: Record) -> bool {
+        if !self.seen.first(record.key()) {
+            return self.full();
+        }
         if self.skip > 0 {
             self.skip -= 1;
         } else if !self.full() {
@@ -548,8 +570,10 @@ impl<E: KvEngine> KvStore<E> {
         let need = size(q.offset.saturating_add(q.limit));
         let mut top = TopN::new(need, &q.ordering);
         let mut total = 0u64;
+        let from_index = matches!(&source, Source::Runs(runs) if runs.iter().any(|r| !r.records));
+        let mut seen = Seen::new(from_index);
         let mut take = |r: Record| {
-            if m.matches(&r) {
+            if m.matches(&r) && seen.first(r.key()) {
                 total += 1;
                 top.push(r);
             }
@@ -596,7 +620,7 @@ impl<E: KvEngine> KvStore<E> {
 
     /// Streams a page from an ordered walk.
     fn list_walk(&self, q: &ListQuery, m: &Matcher, walk: &Walk) -> StoreResult<Page<Record>> {
-        let mut pager = Pager::new(q);
+        let mut pager = Pager::new(q, !walk.run.records);
         let mut chunk = size(q.offset.saturating_add(q.limit)).clamp(1, MAX_CHUNK);
         if walk.exact {
             self.walk(q.collection, walk, &mut chunk, &mut |_, r| {
