@@ -194,6 +194,16 @@ async fn main() {
     .await;
     time_list(
         &store,
+        "eq status (143k), -created_at, page 1",
+        &dev()
+            .filter(Field::DeviceStatus, Op::Eq(text("shipped")))
+            .order_by(vec![Order::desc(Field::DeviceCreatedAt)])
+            .page(0, 10),
+        200,
+    )
+    .await;
+    time_list(
+        &store,
         "icontains make '42' + count (scan)",
         &dev()
             .filter(Field::DeviceMake, Op::IContains("42".into()))

@@ -22,8 +22,11 @@
 //!   sorted with [`compare_records`] (keeping only `offset + limit` at a time) and paged.
 //!
 //! A walk is chosen when its source is estimated no larger than the smallest candidate set, so
-//! a query with an indexed equality filter never reads more than that filter's entries and
-//! their records (plus a page).
+//! a query with an indexed equality filter reads no more than that filter's entries and their
+//! records (plus a page). One exception, bounded: when the candidates are many and the walk
+//! along the ordering's index is expected to fill the page from a small fraction of them
+//! (e.g. `status = X` ordered by `-created_at`), the walk is tried first with a budget of a
+//! sixteenth of the candidates; if it runs out, the candidates are read after all.
 //!
 //! # Counts
 //! Maintained counters answer: no filter (the collection's record count), or one `Eq` / `In`
@@ -210,6 +213,13 @@ fn effective_ordering(q: &ListQuery, a: &Analysis) -> Vec<Order> {
         }
     }
     out
+}
+
+fn empty_page() -> Page<Record> {
+    Page {
+        items: Vec::new(),
+        total: None,
+    }
 }
 
 /// Offsets and limits as in-memory sizes.
@@ -540,10 +550,27 @@ impl<E: KvEngine> KvStore<E> {
         let n = self.collection_size(q.collection)?;
         let eq_est = self.eq_estimates(q.collection, a)?;
         let (source, source_est) = self.best_source(q, a, n, &eq_est)?;
-        match self.best_walk(q, a, n, &eq_est) {
-            Some(walk) if walk.estimate <= source_est => self.list_walk(q, m, &walk),
-            _ => self.collect_candidates(q, m, source, false),
+        let Some(walk) = self.best_walk(q, a, n, &eq_est) else {
+            return self.collect_candidates(q, m, source, false);
+        };
+        if walk.estimate <= source_est {
+            return self
+                .list_walk(q, m, &walk, None)
+                .map(|p| p.unwrap_or_else(empty_page));
         }
+        // The candidates are many but the ordering's index would meet enough of them early
+        // (if they are spread evenly along it): try it, giving up after a sixteenth of the
+        // candidates' cost, so a bad guess costs little more than the candidates.
+        let need = q.offset.saturating_add(q.limit);
+        let expected = need.saturating_mul(walk.estimate) / source_est.max(1);
+        let budget = source_est / 16;
+        if walk.exact
+            && expected.saturating_mul(4) <= budget
+            && let Some(page) = self.list_walk(q, m, &walk, Some(budget))?
+        {
+            return Ok(page);
+        }
+        self.collect_candidates(q, m, source, false)
     }
 
     /// Reads every candidate of the best source; counts when `count`.
@@ -619,13 +646,33 @@ impl<E: KvEngine> KvStore<E> {
     }
 
     /// Streams a page from an ordered walk.
-    fn list_walk(&self, q: &ListQuery, m: &Matcher, walk: &Walk) -> StoreResult<Page<Record>> {
+    /// Streams a page from an ordered walk; with a `budget`, gives up (`None`) after visiting
+    /// that many candidates.
+    fn list_walk(
+        &self,
+        q: &ListQuery,
+        m: &Matcher,
+        walk: &Walk,
+        budget: Option<u64>,
+    ) -> StoreResult<Option<Page<Record>>> {
         let mut pager = Pager::new(q, !walk.run.records);
         let mut chunk = size(q.offset.saturating_add(q.limit)).clamp(1, MAX_CHUNK);
         if walk.exact {
+            let mut left = budget;
+            let mut exhausted = false;
             self.walk(q.collection, walk, &mut chunk, &mut |_, r| {
+                if let Some(left) = &mut left {
+                    if *left == 0 {
+                        exhausted = true;
+                        return true;
+                    }
+                    *left -= 1;
+                }
                 m.matches(&r) && pager.offer(r)
             })?;
+            if exhausted {
+                return Ok(None);
+            }
         } else {
             // Sort each group of equal first-term values before paging it.
             let mut group: Option<Vec<u8>> = None;
@@ -652,10 +699,10 @@ impl<E: KvEngine> KvStore<E> {
                 flush(&mut buf, &mut pager);
             }
         }
-        Ok(Page {
+        Ok(Some(Page {
             items: pager.items,
             total: None,
-        })
+        }))
     }
 
     /// Feeds the candidates of `walk` to `sink` (group bytes, record) in walk order until it
