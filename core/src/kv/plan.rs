@@ -30,7 +30,7 @@
 //!
 //! # Counts
 //! Maintained counters answer: no filter (the collection's record count), or one `Eq` / `In`
-//! filter on an indexed field (per-value counters, see [`layout::counted`]; values without a
+//! filter on an indexed field (per-value counters, see [`super::layout::counted`]; values without a
 //! counter count their index entries). One range filter on an indexed field counts its index
 //! entries. Any other counted query (a search, several filters, substring filters) reads every
 //! candidate and counts the matches; its page then comes from the same pass.
