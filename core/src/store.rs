@@ -387,7 +387,9 @@ pub enum Change {
     /// Replaces a record whose current version is `expected_version` (the new record carries
     /// its own version, normally `expected_version + 1`). Fails with [`Conflict::Version`] when
     /// the current version differs, `NotFound` when there is no such record, and like
-    /// [`Change::Insert`] for unique keys and references. Audit events cannot be updated.
+    /// [`Change::Insert`] for unique keys and references, and with [`Conflict::Referenced`]
+    /// when it renames a role that users still hold (they refer to it by name). Audit events
+    /// cannot be updated.
     Update {
         /// The new state.
         record: Record,

@@ -359,6 +359,17 @@ impl<'a, E: KvEngine> Tx<'a, E> {
                     });
                 }
                 let old = self.current(index, key, *expected_version)?;
+                if let (Record::Role(before), Record::Role(after)) = (&old, record)
+                    && before.name != after.name
+                {
+                    // Users refer to a role by name: a rename would leave them dangling.
+                    let prefix = ref_prefix(&Reference::RoleName(before.name.clone()));
+                    if let Some(entry) = self.first_with_prefix(&prefix)? {
+                        let by = ref_source(&prefix, &entry)
+                            .ok_or_else(|| corrupt("malformed reverse-reference entry"))?;
+                        return Err(conflict(index, Conflict::Referenced { key, by }));
+                    }
+                }
                 self.check_links(index, record)?;
                 self.write_replacement(&old, record)
             }
@@ -542,6 +553,28 @@ impl<E: KvEngine> Store for KvStore<E> {
         self.list_indexed(query)
     }
 
+    async fn referrers(&self, reference: &Reference) -> StoreResult<Vec<RecordKey>> {
+        let prefix = ref_prefix(reference);
+        let end = prefix_end(&prefix);
+        let mut found = Vec::new();
+        let mut malformed = false;
+        self.engine
+            .scan(&prefix, end.as_deref(), false, &mut |k, _| {
+                self.note_read(1);
+                match ref_source(&prefix, k) {
+                    Some(source) => found.push(source),
+                    None => malformed = true,
+                }
+                true
+            })?;
+        if malformed {
+            return Err(corrupt("malformed reverse-reference entry"));
+        }
+        found.sort();
+        found.dedup();
+        Ok(found)
+    }
+
     async fn next_id(&self, kind: IdKind) -> StoreResult<i64> {
         let next = {
             let _writer = self.lock_writer();
@@ -557,7 +590,9 @@ impl<E: KvEngine> Store for KvStore<E> {
             })?;
             next
         };
-        self.engine.sync().await?;
+        // No sync: an id only matters once a commit stores it, and that commit advances the
+        // counter past it durably. An id handed out but lost in a crash was never stored, so
+        // handing it out again is harmless.
         Ok(next)
     }
 

@@ -1215,9 +1215,12 @@ impl DataSpec {
         for m in mutations.iter().filter(|m| !m.delete) {
             let (t, s) = (m.target, m.source);
             match Collection::ALL[m.collection] {
-                Collection::Roles => {
-                    copy_spec(&mut out.roles, &self.roles, t, s, |o, n| n.big = o.big)
-                }
+                // A role keeps its name: renaming a held role is refused (users refer to it by
+                // name; `check_role_rename_while_held` covers that).
+                Collection::Roles => copy_spec(&mut out.roles, &self.roles, t, s, |o, n| {
+                    n.big = o.big;
+                    n.name = o.name.clone();
+                }),
                 Collection::Users => {
                     copy_spec(&mut out.users, &self.users, t, s, |o, n| n.big = o.big)
                 }

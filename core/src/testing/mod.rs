@@ -61,6 +61,7 @@ pub use crud::{
 pub use lists::{check_list_property, check_list_table};
 pub use references::{
     check_clear_references_then_delete, check_missing_references, check_referenced_delete,
+    check_referrers, check_role_rename_while_held,
 };
 pub use reopen::check_reopen;
 pub use services::{
@@ -145,6 +146,8 @@ macro_rules! store_conformance_tests {
                 check_missing_references,
                 check_referenced_delete,
                 check_clear_references_then_delete,
+                check_role_rename_while_held,
+                check_referrers,
                 check_audit_immutable,
                 check_audit_lands_with_changes,
                 check_next_id,

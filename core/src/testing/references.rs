@@ -382,3 +382,94 @@ pub async fn check_clear_references_then_delete(factory: &dyn StoreFactory) {
         );
     }
 }
+
+/// Renaming a role that users hold is refused with `Referenced` (users refer to it by name);
+/// once nobody holds it, it can be renamed, and users can take the new name in the same batch.
+pub async fn check_role_rename_while_held(factory: &dyn StoreFactory) {
+    let store = factory.open().await;
+    ok(store.commit(inserts(world())).await, "setup");
+    let before = snapshot(store.as_ref()).await;
+    let mut renamed = super::fixtures::role(1, "Helper");
+    renamed.permissions = match store.get(RecordKey::Role(RoleId(1))).await {
+        Ok(Some(Record::Role(r))) => r.permissions,
+        other => panic!("role 1 of the world: {other:?}"),
+    };
+    renamed.version = 2;
+    referenced(
+        store
+            .commit(changes(vec![update(Record::Role(renamed.clone()), 1)]))
+            .await,
+        0,
+        RecordKey::Role(RoleId(1)),
+        &[RecordKey::User(UserId(1))],
+        "renaming a role that user 1 holds",
+    );
+    if snapshot(store.as_ref()).await != before {
+        panic!("a refused rename changed the store");
+    }
+    // Free the role, rename it, and give the new name back, all in one batch.
+    let mut u1 = match store.get(RecordKey::User(UserId(1))).await {
+        Ok(Some(Record::User(u))) => u,
+        other => panic!("user 1 of the world: {other:?}"),
+    };
+    u1.role = None;
+    u1.version = 2;
+    let mut u1_back = u1.clone();
+    u1_back.role = Some("Helper".to_owned());
+    u1_back.version = 3;
+    ok(
+        store
+            .commit(changes(vec![
+                update(Record::User(u1), 1),
+                update(Record::Role(renamed), 1),
+                update(Record::User(u1_back.clone()), 2),
+            ]))
+            .await,
+        "freeing, renaming and re-assigning a role in one batch",
+    );
+    same_record(
+        store.get(RecordKey::User(UserId(1))).await,
+        Some(&Record::User(u1_back)),
+        "user 1 after the rename",
+    );
+}
+
+/// `referrers` names exactly the records that refer to a target, ascending, whatever kind of
+/// reference they hold.
+pub async fn check_referrers(factory: &dyn StoreFactory) {
+    let store = factory.open().await;
+    let dev = full_device(1, "FULL");
+    let dk = RecordKey::Device(dev.device_id);
+    let mut setup = world();
+    setup.push(Record::Device(dev));
+    ok(store.commit(inserts(setup)).await, "setup");
+    // Written out from `world()` and `full_device`.
+    let cases: Vec<(Reference, Vec<RecordKey>)> = vec![
+        (key_ref(RecordKey::Donor(DonorId(1))), vec![dk]),
+        (key_ref(RecordKey::Location(LocationId(1))), vec![dk]),
+        (
+            key_ref(RecordKey::Location(LocationId(2))),
+            vec![dk, RecordKey::Shipment(ShipmentId(1))],
+        ),
+        (key_ref(RecordKey::User(UserId(1))), vec![dk]),
+        (key_ref(RecordKey::User(UserId(2))), vec![dk]),
+        (key_ref(RecordKey::Shipment(ShipmentId(1))), vec![dk]),
+        (key_ref(RecordKey::Shipment(ShipmentId(2))), vec![dk]),
+        (
+            Reference::RoleName("Volunteer".to_owned()),
+            vec![RecordKey::User(UserId(1))],
+        ),
+        (Reference::RoleName("volunteer".to_owned()), vec![]),
+        (key_ref(RecordKey::Donor(DonorId(9))), vec![]),
+        (
+            key_ref(RecordKey::Device(crate::DeviceId(uuid::Uuid::nil()))),
+            vec![],
+        ),
+    ];
+    for (target, want) in cases {
+        let mut want = want;
+        want.sort();
+        let got = ok(store.referrers(&target).await, "referrers");
+        assert_eq!(got, want, "referrers of {target:?}");
+    }
+}

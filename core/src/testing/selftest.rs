@@ -138,6 +138,14 @@ impl TinyStore {
                     .get(&key)
                     .ok_or(StoreError::NotFound { key, index })?;
                 version(current, *expected_version)?;
+                if let (Record::Role(before), Record::Role(after)) = (current, record)
+                    && before.name != after.name
+                {
+                    let held = Reference::RoleName(before.name.clone());
+                    if let Some(by) = s.records.values().find(|o| o.references().contains(&held)) {
+                        return Err(conflict(Conflict::Referenced { key, by: by.key() }));
+                    }
+                }
                 self.check_new_state(s, record).map_err(conflict)?;
                 s.records.insert(key, record.clone());
             }
