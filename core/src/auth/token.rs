@@ -1,0 +1,143 @@
+//! Opaque tokens (login sessions, MFA challenges) and one-time codes: random, shown once,
+//! stored only as a SHA-256 digest, compared in constant time.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Bytes of randomness in a token (256 bits; the contract asks for at least 128).
+pub const TOKEN_BYTES: usize = 32;
+
+/// The SHA-256 digest of a token or code: what the store keeps instead of the secret.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// The digest of `secret`.
+    pub fn of(secret: &str) -> Digest {
+        Digest(Sha256::digest(secret.as_bytes()).into())
+    }
+
+    /// Constant-time equality.
+    pub fn ct_eq(&self, other: &Digest) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+
+    /// Lowercase hex.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// From lowercase or uppercase hex.
+    pub fn from_hex(s: &str) -> Option<Digest> {
+        if s.len() != 64 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).ok()?;
+        }
+        Some(Digest(out))
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only a prefix: enough to tell digests apart in logs.
+        write!(f, "Digest({}…)", &self.to_hex()[..12])
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Digest::from_hex(&s).ok_or_else(|| serde::de::Error::custom("invalid digest"))
+    }
+}
+
+/// A token in its printable form: URL-safe, no padding (base64url of 32 random bytes).
+pub fn encode_token(bytes: &[u8; TOKEN_BYTES]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(43);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for b in bytes {
+        acc = (acc << 8) | u32::from(*b);
+        bits += 8;
+        while bits >= 6 {
+            bits -= 6;
+            out.push(char::from(ALPHABET[((acc >> bits) & 63) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((acc << (6 - bits)) & 63) as usize]));
+    }
+    out
+}
+
+/// A recovery code in its printable form: 10 characters from an alphabet without look-alikes,
+/// grouped `xxxxx-xxxxx` (about 50 bits each; they are single-use and throttled).
+pub fn encode_recovery_code(bytes: &[u8; 10]) -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789_";
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+        .collect();
+    let (a, b) = chars.split_at(5);
+    format!(
+        "{}-{}",
+        a.iter().collect::<String>(),
+        b.iter().collect::<String>()
+    )
+}
+
+/// The canonical form a recovery code is hashed in: lowercase, no spaces or dashes.
+pub fn normalize_recovery_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests() {
+        // SHA-256("abc") from FIPS 180-2.
+        assert_eq!(
+            Digest::of("abc").to_hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let d = Digest::of("x");
+        assert_eq!(Digest::from_hex(&d.to_hex()), Some(d));
+        assert!(Digest::from_hex("zz").is_none());
+        assert!(d.ct_eq(&Digest::of("x")) && !d.ct_eq(&Digest::of("y")));
+    }
+
+    #[test]
+    fn token_forms() {
+        // RFC 4648 base64url of 32 zero bytes is 43 'A's without padding.
+        assert_eq!(encode_token(&[0; 32]), "A".repeat(43));
+        assert_eq!(encode_token(&[0xff; 32]).len(), 43);
+        assert!(encode_token(&[0xfb; 32]).contains('-') || encode_token(&[0xff; 32]).contains('_'));
+        let code = encode_recovery_code(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 31]);
+        assert_eq!(code, "abcde-fghj_");
+        assert_eq!(normalize_recovery_code(" ABCDE-fghj_ "), "abcdefghj_");
+    }
+}
