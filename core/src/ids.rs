@@ -3,7 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 macro_rules! int_id {
@@ -86,6 +88,65 @@ impl FromStr for DeviceId {
             return Uuid::parse_str("invalid").map(DeviceId);
         }
         Uuid::parse_str(s).map(DeviceId)
+    }
+}
+
+/// The SHA-256 digest of a token or code: what the store keeps instead of the secret.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// The digest of `secret`.
+    pub fn of(secret: &str) -> Digest {
+        Digest(Sha256::digest(secret.as_bytes()).into())
+    }
+
+    /// Constant-time equality.
+    pub fn ct_eq(&self, other: &Digest) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+
+    /// Lowercase hex.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// From lowercase or uppercase hex.
+    pub fn from_hex(s: &str) -> Option<Digest> {
+        if s.len() != 64 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).ok()?;
+        }
+        Some(Digest(out))
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only a prefix: enough to tell digests apart in logs.
+        write!(f, "Digest({}…)", &self.to_hex()[..12])
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Digest::from_hex(&s).ok_or_else(|| serde::de::Error::custom("invalid digest"))
     }
 }
 

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::ids::{AuditId, DeviceId, DonorId, LocationId, RoleId, ShipmentId, UserId};
+use crate::ids::{AuditId, DeviceId, Digest, DonorId, LocationId, RoleId, ShipmentId, UserId};
 use crate::permission::Permissions;
 
 /// A UTC timestamp with microsecond precision (what every SQL dialect keeps exactly).
@@ -356,6 +356,10 @@ pub struct User {
     pub is_active: bool,
     /// Direct grants (added to the role's).
     pub permissions: Permissions,
+    /// Whether multi-factor login (TOTP) is on; kept here, beside the secrets' own flag in
+    /// [`Credentials`], so user lists need no second read.
+    #[serde(default)]
+    pub mfa_enabled: bool,
     /// Last successful login.
     pub last_login: Option<Timestamp>,
     /// When the account was created.
@@ -406,6 +410,106 @@ pub struct AuditEvent {
     pub ip: Option<String>,
     /// What changed: `{field: [old, new]}` for updates, the object for creates and deletes.
     pub changes: serde_json::Value,
+}
+
+/// A user's secrets: password hash, TOTP state, recovery codes. Never part of any response or
+/// audit entry (its `Debug` shows none of them).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credentials {
+    /// The user (primary key).
+    pub user: UserId,
+    /// PHC string of the password (argon2id; older schemes are upgraded at login), if any.
+    pub password_hash: Option<String>,
+    /// Base32 TOTP secret, from setup on.
+    pub totp_secret: Option<String>,
+    /// Whether TOTP has been confirmed (MFA is on).
+    pub totp_enabled: bool,
+    /// The last time step a code was accepted for; it and earlier steps are refused.
+    pub totp_last_step: Option<u64>,
+    /// Digests of the unused recovery codes.
+    pub recovery_codes: Vec<Digest>,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "totp_secret",
+                &self.totp_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("totp_enabled", &self.totp_enabled)
+            .field("totp_last_step", &self.totp_last_step)
+            .field("recovery_codes", &self.recovery_codes.len())
+            .field("updated_at", &self.updated_at)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// A login session: its token is shown once; the store keeps only its digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// SHA-256 of the token (primary key).
+    pub digest: Digest,
+    /// Whose session.
+    pub user: UserId,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When it ends, however much it is used.
+    pub expires_at: Timestamp,
+    /// Last use, written at most once a minute.
+    pub last_used_at: Timestamp,
+    /// The client address that logged in.
+    pub ip: Option<String>,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// The second step of a login with MFA on: a short-lived token that a code turns into a
+/// session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MfaChallenge {
+    /// SHA-256 of the MFA token (primary key).
+    pub digest: Digest,
+    /// Whose login.
+    pub user: UserId,
+    /// When the password step succeeded.
+    pub created_at: Timestamp,
+    /// When it ends.
+    pub expires_at: Timestamp,
+    /// Wrong codes still allowed.
+    pub attempts_left: u32,
+    /// The client address of the password step.
+    pub ip: Option<String>,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// Failed-attempt bookkeeping for one username or client address (keyed by a digest of the
+/// scope, so unknown usernames are throttled exactly like known ones).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throttle {
+    /// SHA-256 of the scope, e.g. `user:<folded name>` or `ip:<address>` (primary key).
+    pub digest: Digest,
+    /// Failures inside the window, oldest first.
+    pub failures: Vec<Timestamp>,
+    /// Refused until then.
+    pub locked_until: Option<Timestamp>,
+    /// Locks so far since the last success (each lock lasts twice the previous).
+    pub locks: u32,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version.
+    pub version: u64,
 }
 
 #[cfg(test)]

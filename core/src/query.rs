@@ -36,11 +36,19 @@ pub enum Collection {
     Roles,
     /// [`crate::model::AuditEvent`]
     Audit,
+    /// [`crate::model::Credentials`]
+    Credentials,
+    /// [`crate::model::Session`]
+    Sessions,
+    /// [`crate::model::MfaChallenge`]
+    MfaChallenges,
+    /// [`crate::model::Throttle`]
+    Throttles,
 }
 
 impl Collection {
     /// Every collection, in dependency order (referenced collections first).
-    pub const ALL: [Collection; 7] = [
+    pub const ALL: [Collection; 11] = [
         Collection::Roles,
         Collection::Users,
         Collection::Locations,
@@ -48,6 +56,10 @@ impl Collection {
         Collection::Shipments,
         Collection::Devices,
         Collection::Audit,
+        Collection::Credentials,
+        Collection::Sessions,
+        Collection::MfaChallenges,
+        Collection::Throttles,
     ];
 
     /// Stable lowercase name.
@@ -60,6 +72,10 @@ impl Collection {
             Collection::Users => "users",
             Collection::Roles => "roles",
             Collection::Audit => "audit",
+            Collection::Credentials => "credentials",
+            Collection::Sessions => "sessions",
+            Collection::MfaChallenges => "mfa_challenges",
+            Collection::Throttles => "throttles",
         }
     }
 
@@ -139,6 +155,10 @@ impl Collection {
                 AuditObjectType,
                 AuditObjectId,
             ],
+            Collection::Credentials => &[CredentialsUser],
+            Collection::Sessions => &[SessionId, SessionUser, SessionExpiresAt, SessionLastUsedAt],
+            Collection::MfaChallenges => &[MfaChallengeId, MfaChallengeUser, MfaChallengeExpiresAt],
+            Collection::Throttles => &[ThrottleId, ThrottleUpdatedAt],
         }
     }
 
@@ -167,7 +187,8 @@ pub enum FieldType {
 
 /// A field that a list query can filter, search or order by.
 ///
-/// Reference fields (`DeviceDonor`, ...) hold the referenced id as [`Value::Int`];
+/// Reference fields (`DeviceDonor`, ...) hold the referenced id as [`Value::Int`]; digest ids
+/// (`SessionId`, ...) hold their lowercase hex as [`Value::Text`] (so text order is byte order);
 /// `UserRole` holds the role name as text; `DeviceStatus` holds the status name as text.
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -235,6 +256,16 @@ pub enum Field {
     AuditAction,
     AuditObjectType,
     AuditObjectId,
+    CredentialsUser,
+    SessionId,
+    SessionUser,
+    SessionExpiresAt,
+    SessionLastUsedAt,
+    MfaChallengeId,
+    MfaChallengeUser,
+    MfaChallengeExpiresAt,
+    ThrottleId,
+    ThrottleUpdatedAt,
 }
 
 impl Field {
@@ -277,6 +308,10 @@ impl Field {
             RoleId | RoleName | RoleCreatedAt | RoleUpdatedAt => Collection::Roles,
             AuditId | AuditTimestamp | AuditActor | AuditAction | AuditObjectType
             | AuditObjectId => Collection::Audit,
+            CredentialsUser => Collection::Credentials,
+            SessionId | SessionUser | SessionExpiresAt | SessionLastUsedAt => Collection::Sessions,
+            MfaChallengeId | MfaChallengeUser | MfaChallengeExpiresAt => Collection::MfaChallenges,
+            ThrottleId | ThrottleUpdatedAt => Collection::Throttles,
         }
     }
 
@@ -332,6 +367,11 @@ impl Field {
             AuditAction => "action",
             AuditObjectType => "object_type",
             AuditObjectId => "object_id",
+            CredentialsUser | SessionUser | MfaChallengeUser => "user",
+            SessionId | MfaChallengeId | ThrottleId => "digest",
+            SessionExpiresAt | MfaChallengeExpiresAt => "expires_at",
+            SessionLastUsedAt => "last_used_at",
+            ThrottleUpdatedAt => "updated_at",
         }
     }
 
@@ -354,11 +394,23 @@ impl Field {
             | AuditActor => FieldType::Int,
             ShipmentArrived | UserIsActive | UserIsSuperuser => FieldType::Bool,
             DeviceDateReceived | ShipmentDateShipped | ShipmentDateDelivered => FieldType::Date,
-            DeviceCreatedAt | DeviceUpdatedAt | LocationCreatedAt | LocationUpdatedAt
-            | DonorCreatedAt | DonorUpdatedAt | ShipmentCreatedAt | ShipmentUpdatedAt
-            | UserDateJoined | UserUpdatedAt | RoleCreatedAt | RoleUpdatedAt | AuditTimestamp => {
-                FieldType::Timestamp
-            }
+            DeviceCreatedAt
+            | DeviceUpdatedAt
+            | LocationCreatedAt
+            | LocationUpdatedAt
+            | DonorCreatedAt
+            | DonorUpdatedAt
+            | ShipmentCreatedAt
+            | ShipmentUpdatedAt
+            | UserDateJoined
+            | UserUpdatedAt
+            | RoleCreatedAt
+            | RoleUpdatedAt
+            | AuditTimestamp
+            | SessionExpiresAt
+            | SessionLastUsedAt
+            | MfaChallengeExpiresAt
+            | ThrottleUpdatedAt => FieldType::Timestamp,
             _ => FieldType::Text,
         }
     }

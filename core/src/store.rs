@@ -10,8 +10,13 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::fold::fold;
-use crate::ids::{AuditId, DeviceId, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId};
-use crate::model::{AuditEvent, Device, Donor, Location, Role, Shipment, User};
+use crate::ids::{
+    AuditId, DeviceId, Digest, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId,
+};
+use crate::model::{
+    AuditEvent, Credentials, Device, Donor, Location, MfaChallenge, Role, Session, Shipment,
+    Throttle, User,
+};
 use crate::query::{Collection, Field, ListQuery, Page, Value};
 
 /// One stored object of any collection.
@@ -26,6 +31,10 @@ pub enum Record {
     User(User),
     Role(Role),
     Audit(AuditEvent),
+    Credentials(Credentials),
+    Session(Session),
+    MfaChallenge(MfaChallenge),
+    Throttle(Throttle),
 }
 
 /// The primary key of a record.
@@ -39,6 +48,10 @@ pub enum RecordKey {
     User(UserId),
     Role(RoleId),
     Audit(AuditId),
+    Credentials(UserId),
+    Session(Digest),
+    MfaChallenge(Digest),
+    Throttle(Digest),
 }
 
 impl RecordKey {
@@ -52,6 +65,10 @@ impl RecordKey {
             RecordKey::User(_) => Collection::Users,
             RecordKey::Role(_) => Collection::Roles,
             RecordKey::Audit(_) => Collection::Audit,
+            RecordKey::Credentials(_) => Collection::Credentials,
+            RecordKey::Session(_) => Collection::Sessions,
+            RecordKey::MfaChallenge(_) => Collection::MfaChallenges,
+            RecordKey::Throttle(_) => Collection::Throttles,
         }
     }
 
@@ -65,13 +82,21 @@ impl RecordKey {
             RecordKey::User(id) => Value::Int(id.0),
             RecordKey::Role(id) => Value::Int(id.0),
             RecordKey::Audit(id) => Value::Int(id.0),
+            RecordKey::Credentials(id) => Value::Int(id.0),
+            RecordKey::Session(d) | RecordKey::MfaChallenge(d) | RecordKey::Throttle(d) => {
+                Value::Text(d.to_hex())
+            }
         }
     }
 
-    /// The integer id and its kind, for every key but a device's.
+    /// The integer id and its kind, for keys allocated with [`Store::next_id`].
     pub fn int_id(self) -> Option<(IdKind, i64)> {
         match self {
-            RecordKey::Device(_) => None,
+            RecordKey::Device(_)
+            | RecordKey::Credentials(_)
+            | RecordKey::Session(_)
+            | RecordKey::MfaChallenge(_)
+            | RecordKey::Throttle(_) => None,
             RecordKey::Location(id) => Some((IdKind::Location, id.0)),
             RecordKey::Donor(id) => Some((IdKind::Donor, id.0)),
             RecordKey::Shipment(id) => Some((IdKind::Shipment, id.0)),
@@ -92,6 +117,10 @@ impl fmt::Display for RecordKey {
             RecordKey::User(id) => write!(f, "user {id}"),
             RecordKey::Role(id) => write!(f, "role {id}"),
             RecordKey::Audit(id) => write!(f, "audit event {id}"),
+            RecordKey::Credentials(id) => write!(f, "credentials of user {id}"),
+            RecordKey::Session(d) => write!(f, "session {d:?}"),
+            RecordKey::MfaChallenge(d) => write!(f, "MFA challenge {d:?}"),
+            RecordKey::Throttle(d) => write!(f, "throttle {d:?}"),
         }
     }
 }
@@ -194,6 +223,10 @@ impl Record {
             Record::User(r) => RecordKey::User(r.id),
             Record::Role(r) => RecordKey::Role(r.id),
             Record::Audit(r) => RecordKey::Audit(r.id),
+            Record::Credentials(r) => RecordKey::Credentials(r.user),
+            Record::Session(r) => RecordKey::Session(r.digest),
+            Record::MfaChallenge(r) => RecordKey::MfaChallenge(r.digest),
+            Record::Throttle(r) => RecordKey::Throttle(r.digest),
         }
     }
 
@@ -212,6 +245,10 @@ impl Record {
             Record::User(r) => r.version,
             Record::Role(r) => r.version,
             Record::Audit(_) => 1,
+            Record::Credentials(r) => r.version,
+            Record::Session(r) => r.version,
+            Record::MfaChallenge(r) => r.version,
+            Record::Throttle(r) => r.version,
         }
     }
 
@@ -238,7 +275,12 @@ impl Record {
                 push(UniqueField::UserEmail, &u.email, false);
             }
             Record::Role(r) => push(UniqueField::RoleName, &r.name, false),
-            Record::Shipment(_) | Record::Audit(_) => {}
+            Record::Shipment(_)
+            | Record::Audit(_)
+            | Record::Credentials(_)
+            | Record::Session(_)
+            | Record::MfaChallenge(_)
+            | Record::Throttle(_) => {}
         }
         keys
     }
@@ -272,7 +314,14 @@ impl Record {
                 );
             }
             Record::User(u) => refs.extend(u.role.clone().map(Reference::RoleName)),
-            Record::Location(_) | Record::Donor(_) | Record::Role(_) | Record::Audit(_) => {}
+            Record::Credentials(c) => refs.push(Reference::Key(RecordKey::User(c.user))),
+            Record::Session(s) => refs.push(Reference::Key(RecordKey::User(s.user))),
+            Record::MfaChallenge(m) => refs.push(Reference::Key(RecordKey::User(m.user))),
+            Record::Location(_)
+            | Record::Donor(_)
+            | Record::Role(_)
+            | Record::Audit(_)
+            | Record::Throttle(_) => {}
         }
         refs
     }
@@ -370,6 +419,28 @@ impl Record {
                 F::AuditAction => text(&a.action),
                 F::AuditObjectType => text(&a.object_type),
                 F::AuditObjectId => text(&a.object_id),
+                _ => Value::Null,
+            },
+            (Record::Credentials(c), f) => match f {
+                F::CredentialsUser => Value::Int(c.user.0),
+                _ => Value::Null,
+            },
+            (Record::Session(s), f) => match f {
+                F::SessionId => Value::Text(s.digest.to_hex()),
+                F::SessionUser => Value::Int(s.user.0),
+                F::SessionExpiresAt => Value::Timestamp(s.expires_at),
+                F::SessionLastUsedAt => Value::Timestamp(s.last_used_at),
+                _ => Value::Null,
+            },
+            (Record::MfaChallenge(m), f) => match f {
+                F::MfaChallengeId => Value::Text(m.digest.to_hex()),
+                F::MfaChallengeUser => Value::Int(m.user.0),
+                F::MfaChallengeExpiresAt => Value::Timestamp(m.expires_at),
+                _ => Value::Null,
+            },
+            (Record::Throttle(t), f) => match f {
+                F::ThrottleId => Value::Text(t.digest.to_hex()),
+                F::ThrottleUpdatedAt => Value::Timestamp(t.updated_at),
                 _ => Value::Null,
             },
         }
@@ -577,9 +648,13 @@ pub trait Store: Send + Sync + 'static {
     async fn referrers(&self, reference: &Reference) -> StoreResult<Vec<RecordKey>> {
         let collections: &[Collection] = match reference {
             Reference::Key(RecordKey::Location(_)) => &[Collection::Devices, Collection::Shipments],
-            Reference::Key(RecordKey::Donor(_) | RecordKey::Shipment(_) | RecordKey::User(_)) => {
-                &[Collection::Devices]
-            }
+            Reference::Key(RecordKey::Donor(_) | RecordKey::Shipment(_)) => &[Collection::Devices],
+            Reference::Key(RecordKey::User(_)) => &[
+                Collection::Devices,
+                Collection::Credentials,
+                Collection::Sessions,
+                Collection::MfaChallenges,
+            ],
             Reference::RoleName(_) => &[Collection::Users],
             Reference::Key(_) => &[],
         };

@@ -22,7 +22,9 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::encode::{push_i64, push_text, push_value, read_i64};
-use crate::ids::{AuditId, DeviceId, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId};
+use crate::ids::{
+    AuditId, DeviceId, Digest, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId,
+};
 use crate::query::{Collection, Direction, Field, FieldType, Order, Value};
 use crate::store::{Record, RecordKey, Reference, UniqueField, UniqueKey};
 
@@ -45,6 +47,10 @@ fn collection_tag(c: Collection) -> u8 {
         Collection::Users => 5,
         Collection::Roles => 6,
         Collection::Audit => 7,
+        Collection::Credentials => 8,
+        Collection::Sessions => 9,
+        Collection::MfaChallenges => 10,
+        Collection::Throttles => 11,
     }
 }
 
@@ -144,6 +150,16 @@ fn field_tag(f: Field) -> u8 {
         AuditAction => 0x83,
         AuditObjectType => 0x84,
         AuditObjectId => 0x85,
+        CredentialsUser => 0x90,
+        SessionId => 0xA0,
+        SessionUser => 0xA1,
+        SessionExpiresAt => 0xA2,
+        SessionLastUsedAt => 0xA3,
+        MfaChallengeId => 0xB0,
+        MfaChallengeUser => 0xB1,
+        MfaChallengeExpiresAt => 0xB2,
+        ThrottleId => 0xC0,
+        ThrottleUpdatedAt => 0xC1,
     }
 }
 
@@ -201,6 +217,13 @@ fn filter_fields(c: Collection) -> &'static [Field] {
             AuditObjectId,
             AuditTimestamp,
         ],
+        // The primary key is the user: nothing else to find credentials by.
+        Collection::Credentials => &[],
+        // Logout of all a user's sessions, and purging expired ones.
+        Collection::Sessions => &[SessionUser, SessionExpiresAt],
+        Collection::MfaChallenges => &[MfaChallengeUser, MfaChallengeExpiresAt],
+        // Purging stale throttles.
+        Collection::Throttles => &[ThrottleUpdatedAt],
     }
 }
 
@@ -214,7 +237,11 @@ fn order_only_fields(c: Collection) -> &'static [Field] {
         Collection::Shipments => &[ShipmentCreatedAt, ShipmentUpdatedAt],
         Collection::Users => &[UserDateJoined, UserUpdatedAt],
         Collection::Roles => &[RoleCreatedAt, RoleUpdatedAt],
-        Collection::Audit => &[],
+        Collection::Audit
+        | Collection::Credentials
+        | Collection::Sessions
+        | Collection::MfaChallenges
+        | Collection::Throttles => &[],
     }
 }
 
@@ -238,6 +265,10 @@ pub(crate) fn default_order(c: Collection) -> Order {
             field: Field::AuditId,
             direction: Direction::Desc,
         },
+        Collection::Credentials
+        | Collection::Sessions
+        | Collection::MfaChallenges
+        | Collection::Throttles => Order::asc(c.id_field()),
     }
 }
 
@@ -303,6 +334,7 @@ pub(crate) fn value_count_key(field: Field, value: &Value) -> Vec<u8> {
 pub(crate) fn id_len(c: Collection) -> usize {
     match c {
         Collection::Devices => 16,
+        Collection::Sessions | Collection::MfaChallenges | Collection::Throttles => 32,
         _ => 8,
     }
 }
@@ -315,15 +347,30 @@ fn push_id(buf: &mut Vec<u8>, key: RecordKey) {
         | RecordKey::Shipment(ShipmentId(i))
         | RecordKey::User(UserId(i))
         | RecordKey::Role(RoleId(i))
-        | RecordKey::Audit(AuditId(i)) => push_i64(buf, i),
+        | RecordKey::Audit(AuditId(i))
+        | RecordKey::Credentials(UserId(i)) => push_i64(buf, i),
+        RecordKey::Session(d) | RecordKey::MfaChallenge(d) | RecordKey::Throttle(d) => {
+            buf.extend_from_slice(&d.0)
+        }
     }
 }
 
 /// The record key of collection `c` whose encoded id is `bytes`.
 pub(crate) fn decode_id(c: Collection, bytes: &[u8]) -> Option<RecordKey> {
-    if c == Collection::Devices {
-        let arr: [u8; 16] = bytes.try_into().ok()?;
-        return Some(RecordKey::Device(DeviceId(Uuid::from_bytes(arr))));
+    match c {
+        Collection::Devices => {
+            let arr: [u8; 16] = bytes.try_into().ok()?;
+            return Some(RecordKey::Device(DeviceId(Uuid::from_bytes(arr))));
+        }
+        Collection::Sessions | Collection::MfaChallenges | Collection::Throttles => {
+            let d = Digest(bytes.try_into().ok()?);
+            return Some(match c {
+                Collection::Sessions => RecordKey::Session(d),
+                Collection::MfaChallenges => RecordKey::MfaChallenge(d),
+                _ => RecordKey::Throttle(d),
+            });
+        }
+        _ => {}
     }
     let i = read_i64(bytes)?;
     Some(match c {
@@ -333,7 +380,11 @@ pub(crate) fn decode_id(c: Collection, bytes: &[u8]) -> Option<RecordKey> {
         Collection::Users => RecordKey::User(UserId(i)),
         Collection::Roles => RecordKey::Role(RoleId(i)),
         Collection::Audit => RecordKey::Audit(AuditId(i)),
-        Collection::Devices => return None,
+        Collection::Credentials => RecordKey::Credentials(UserId(i)),
+        Collection::Devices
+        | Collection::Sessions
+        | Collection::MfaChallenges
+        | Collection::Throttles => return None,
     })
 }
 
@@ -342,6 +393,16 @@ pub(crate) fn key_of_id_value(c: Collection, v: &Value) -> Option<RecordKey> {
     match (c, v) {
         (Collection::Devices, Value::Uuid(u)) => Some(RecordKey::Device(DeviceId(*u))),
         (Collection::Devices, _) => None,
+        (
+            Collection::Sessions | Collection::MfaChallenges | Collection::Throttles,
+            Value::Text(h),
+        ) => {
+            let d = Digest::from_hex(h)?;
+            let mut b = Vec::with_capacity(32);
+            b.extend_from_slice(&d.0);
+            decode_id(c, &b)
+        }
+        (Collection::Sessions | Collection::MfaChallenges | Collection::Throttles, _) => None,
         (_, Value::Int(i)) => {
             let mut b = Vec::with_capacity(8);
             push_i64(&mut b, *i);

@@ -163,6 +163,7 @@ impl Rehome {
             is_superuser: false,
             is_active: true,
             permissions: Permissions::empty(),
+            mfa_enabled: false,
             last_login: None,
             date_joined: now,
             updated_at: now,

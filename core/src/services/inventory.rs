@@ -141,6 +141,13 @@ pub fn record_json(record: &Record) -> Json {
         Record::User(r) => serde_json::to_value(r),
         Record::Role(r) => serde_json::to_value(r),
         Record::Audit(r) => serde_json::to_value(r),
+        // Secrets and session state never leave core as JSON.
+        Record::Credentials(_)
+        | Record::Session(_)
+        | Record::MfaChallenge(_)
+        | Record::Throttle(_) => {
+            return Json::Null;
+        }
     };
     v.unwrap_or(Json::Null)
 }
@@ -790,6 +797,16 @@ pub(crate) fn bump(record: &mut Record, now: Timestamp) {
             r.version += 1;
             r.updated_at = now;
         }
+        Record::Credentials(r) => {
+            r.version += 1;
+            r.updated_at = now;
+        }
+        Record::Throttle(r) => {
+            r.version += 1;
+            r.updated_at = now;
+        }
+        Record::Session(r) => r.version += 1,
+        Record::MfaChallenge(r) => r.version += 1,
         Record::Audit(_) => {}
     }
 }
@@ -804,6 +821,11 @@ pub(crate) fn key_text(key: RecordKey) -> String {
         RecordKey::User(i) => i.to_string(),
         RecordKey::Role(i) => i.to_string(),
         RecordKey::Audit(i) => i.to_string(),
+        RecordKey::Credentials(i) => i.to_string(),
+        // Never the digest of a secret: only that there was one.
+        RecordKey::Session(_) | RecordKey::MfaChallenge(_) | RecordKey::Throttle(_) => {
+            String::new()
+        }
     }
 }
 

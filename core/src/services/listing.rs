@@ -229,6 +229,16 @@ fn spec(c: Collection) -> Spec {
             ],
             default: &[(RoleName, Asc)],
         },
+        // Not listable through the contract: internal state.
+        Collection::Credentials
+        | Collection::Sessions
+        | Collection::MfaChallenges
+        | Collection::Throttles => Spec {
+            filters: &[],
+            search: &[],
+            extra_order: &[],
+            default: &[],
+        },
         Collection::Audit => Spec {
             filters: &[
                 (AuditActor, false),

@@ -152,6 +152,7 @@ pub fn user(id: i64, username: &str, email: &str) -> User {
         is_superuser: false,
         is_active: true,
         permissions: Permissions::empty(),
+        mfa_enabled: false,
         last_login: None,
         date_joined: now_plus(0),
         updated_at: now_plus(0),

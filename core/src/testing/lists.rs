@@ -919,6 +919,7 @@ impl DataSpec {
                 is_superuser: s.flags.0,
                 is_active: s.flags.1,
                 permissions: Permissions::empty(),
+                mfa_enabled: s.flags.0 && !s.flags.1,
                 last_login: None,
                 date_joined: c,
                 updated_at: u,
@@ -1240,7 +1241,11 @@ impl DataSpec {
                 Collection::Devices => copy_spec(&mut out.devices, &self.devices, t, s, |o, n| {
                     n.uuid = o.uuid
                 }),
-                Collection::Audit => {}
+                Collection::Audit
+                | Collection::Credentials
+                | Collection::Sessions
+                | Collection::MfaChallenges
+                | Collection::Throttles => {}
             }
         }
         out

@@ -108,10 +108,12 @@ pub fn kind_of(name: &str) -> Kind {
         | "end_location"
         | "destination"
         | "actor"
+        | "user"
         | "year_of_manufacture" => Kind::Int,
         "arrived" | "is_active" | "is_superuser" => Kind::Bool,
         "date_received" | "date_shipped" | "date_delivered" => Kind::Date,
-        "created_at" | "updated_at" | "date_joined" | "timestamp" => Kind::Timestamp,
+        "created_at" | "updated_at" | "date_joined" | "timestamp" | "expires_at"
+        | "last_used_at" => Kind::Timestamp,
         _ => Kind::Text,
     }
 }
@@ -129,6 +131,8 @@ fn id_name(c: Collection) -> &'static str {
         Collection::Donors => "donor_id",
         Collection::Shipments => "shipping_id",
         Collection::Users | Collection::Roles | Collection::Audit => "id",
+        Collection::Credentials => "user",
+        Collection::Sessions | Collection::MfaChallenges | Collection::Throttles => "digest",
     }
 }
 

@@ -651,6 +651,22 @@ pub(crate) fn with_version(r: Record, v: u64) -> Record {
             x.version = v;
             Record::Role(x)
         }
+        Record::Credentials(mut x) => {
+            x.version = v;
+            Record::Credentials(x)
+        }
+        Record::Session(mut x) => {
+            x.version = v;
+            Record::Session(x)
+        }
+        Record::MfaChallenge(mut x) => {
+            x.version = v;
+            Record::MfaChallenge(x)
+        }
+        Record::Throttle(mut x) => {
+            x.version = v;
+            Record::Throttle(x)
+        }
         Record::Audit(x) => Record::Audit(x),
     }
 }
@@ -685,6 +701,22 @@ pub(crate) fn touch(r: Record) -> Record {
         Record::Audit(mut x) => {
             x.action.push_str(" touched");
             Record::Audit(x)
+        }
+        Record::Credentials(mut x) => {
+            x.totp_last_step = Some(x.totp_last_step.unwrap_or(0) + 1);
+            Record::Credentials(x)
+        }
+        Record::Session(mut x) => {
+            x.last_used_at += chrono::TimeDelta::seconds(1);
+            Record::Session(x)
+        }
+        Record::MfaChallenge(mut x) => {
+            x.attempts_left = x.attempts_left.saturating_sub(1);
+            Record::MfaChallenge(x)
+        }
+        Record::Throttle(mut x) => {
+            x.locks += 1;
+            Record::Throttle(x)
         }
     }
 }
