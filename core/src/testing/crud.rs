@@ -235,9 +235,11 @@ async fn same_content(store: &dyn Store, model: &Model, c: Collection, what: &st
     let got = ok(store.scan(c, None, 1000).await, &format!("{what}: scan"));
     if got != want {
         panic!(
-            "{what}: scan of {c:?}: expected {:?}, got {:?}\n(expected records {want:#?}\n got {got:#?})",
+            "{what}: scan of {c:?}: expected {:?}, got {:?}\n(expected records {}\n got {})",
             keys(&want),
-            keys(&got)
+            keys(&got),
+            super::assert::plain(&want),
+            super::assert::plain(&got)
         );
     }
     let q = ListQuery::all(c).with_count();

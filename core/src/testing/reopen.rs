@@ -204,9 +204,11 @@ async fn verify(store: &Arc<dyn Store>, exp: &mut Expected, when: &str) {
         let got = ok(store.scan(c, None, 10_000).await, &format!("{when}: scan"));
         if got != want {
             panic!(
-                "{when}: scan of {c:?}: expected {:?}, got {:?}\n(expected {want:#?}\n got {got:#?})",
+                "{when}: scan of {c:?}: expected {:?}, got {:?}\n(expected {}\n got {})",
                 keys(&want),
-                keys(&got)
+                keys(&got),
+                super::assert::plain(&want),
+                super::assert::plain(&got)
             );
         }
         for r in &want {
