@@ -817,3 +817,31 @@ async fn registration_applies_the_password_policy() {
     );
     assert!(login(&w, "pat", "spaces kept").await.is_err());
 }
+
+#[tokio::test]
+async fn expired_state_is_purged() {
+    let w = world();
+    user(&w, "zoe").await;
+    let kept = session(login(&w, "zoe", PASSWORD).await.expect("login")).access_token;
+    for _ in 0..3 {
+        let _ = login(&w, "someone", "nope nope nope").await;
+    }
+    w.clock.advance(TimeDelta::hours(11));
+    let fresh = session(login(&w, "zoe", PASSWORD).await.expect("login")).access_token;
+    assert_eq!(w.core.purge_expired().await.expect("purge"), 0);
+    w.clock.advance(TimeDelta::hours(1));
+    // The first session expired (12 h); the throttle of "someone" is 12 h old (kept: 1 day).
+    assert_eq!(w.core.purge_expired().await.expect("purge"), 1);
+    assert!(matches!(
+        w.core.authenticate(&kept, None).await,
+        Err(Error::InvalidToken)
+    ));
+    w.core
+        .authenticate(&fresh, None)
+        .await
+        .expect("fresh session kept");
+    w.clock.advance(TimeDelta::hours(13));
+    // Now the fresh session (12 h) and the two day-old throttles (the username's and the
+    // address's) go.
+    assert_eq!(w.core.purge_expired().await.expect("purge"), 3);
+}
