@@ -1,1 +1,7 @@
 #![doc = include_str!("../README.md")]
+
+mod engine;
+mod frame;
+mod group_commit;
+
+pub use engine::{Config, FORMAT_VERSION, SledEngine, SledError};
