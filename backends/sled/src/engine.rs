@@ -11,6 +11,7 @@ use rehome_core::store::{StoreError, StoreResult};
 
 use crate::frame;
 use crate::group_commit::{GroupCommit, SyncFailure, panic_message};
+use crate::marker::Marker;
 
 /// The tree holding the format header, apart from the data so that no scan of the data ever
 /// meets it.
@@ -19,6 +20,9 @@ const META_TREE: &[u8] = b"rehome-sled/meta";
 const FORMAT_KEY: &[u8] = b"format";
 /// The start of the format header's value; the format number follows as 4 big-endian bytes.
 const FORMAT_MAGIC: &[u8] = b"rehome-sled\0";
+/// The key in [`META_TREE`] of the number of the last group-commit flush (see
+/// [`crate::marker`]).
+const FLUSHED_KEY: &[u8] = b"flushed";
 /// The data layout this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -90,6 +94,15 @@ pub enum SledError {
         /// What went wrong.
         message: String,
     },
+    /// The flush marker file could not be opened.
+    #[error("cannot open the flush marker of the sled store at {path}: {source}")]
+    Marker {
+        /// The store's directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The store was closed.
     #[error("the sled store at {path} is closed")]
     Closed {
@@ -136,11 +149,21 @@ impl SledEngine {
                 ))
             })?
             .map_err(|e| map_sled(&path, e))?;
-        guarded(&path, || check_format(&path, &db))?;
-        let flusher = GroupCommit::start(format!("rehome-sled flusher {}", path.display()), {
-            let db = db.clone();
-            move || db.flush().map(drop).map_err(|e| e.to_string())
-        })
+        let marker = Marker::open(&path).map_err(|source| {
+            StoreError::backend(SledError::Marker {
+                path: path.clone(),
+                source,
+            })
+        })?;
+        let meta = guarded(&path, || {
+            let meta = db.open_tree(META_TREE).map_err(|e| map_sled(&path, e))?;
+            check_format(&path, &db, &meta, marker.last())?;
+            Ok(meta)
+        })?;
+        let flusher = GroupCommit::start(
+            format!("rehome-sled flusher {}", path.display()),
+            flush_fn(db.clone(), meta, marker),
+        )
         .map_err(|source| {
             StoreError::backend(SledError::Flusher {
                 path: path.clone(),
@@ -219,7 +242,8 @@ impl KvEngine for SledEngine {
             let range = db.range::<&[u8], _>((Bound::Included(start), upper));
             let mut step = |entry: sled::Result<(sled::IVec, sled::IVec)>| {
                 let (key, stored) = entry.map_err(|e| map_sled(&self.path, e))?;
-                let payload = frame::decode(&key, &stored).ok_or_else(|| self.corrupt_value(&key))?;
+                let payload =
+                    frame::decode(&key, &stored).ok_or_else(|| self.corrupt_value(&key))?;
                 Ok::<bool, StoreError>(visit(&key, payload))
             };
             if reverse {
@@ -327,10 +351,50 @@ fn map_sled(path: &Path, error: sled::Error) -> StoreError {
     }
 }
 
-/// Checks the format header, writing it into a new (empty) store.
-fn check_format(path: &Path, db: &sled::Db) -> StoreResult<()> {
-    let meta = db.open_tree(META_TREE).map_err(|e| map_sled(path, e))?;
-    let corrupt = |why: String| StoreError::Corrupt(format!("sled store at {}: {why}", path.display()));
+/// The flush the group-commit flusher runs: number it, flush, then record the number in the
+/// marker (see [`crate::marker`]).
+fn flush_fn(
+    db: sled::Db,
+    meta: sled::Tree,
+    mut marker: Marker,
+) -> impl FnMut() -> Result<(), String> + Send + 'static {
+    let mut number = marker.last();
+    move || {
+        // Numbers keep growing across restarts: the store's own is at least the marker's.
+        number = number.max(marker.last()) + 1;
+        meta.insert(
+            FLUSHED_KEY,
+            frame::encode(FLUSHED_KEY, &number.to_be_bytes()),
+        )
+        .map_err(|e| e.to_string())?;
+        db.flush().map_err(|e| e.to_string())?;
+        marker.record(number).map_err(|e| {
+            format!(
+                "flushed, but writing {} failed: {e}",
+                marker.path().display()
+            )
+        })
+    }
+}
+
+/// Checks the format header (writing it into a new, empty store) and that sled recovered every
+/// flush the marker knows of.
+fn check_format(path: &Path, db: &sled::Db, meta: &sled::Tree, marked: u64) -> StoreResult<()> {
+    let corrupt =
+        |why: String| StoreError::Corrupt(format!("sled store at {}: {why}", path.display()));
+    let flushed = match meta.get(FLUSHED_KEY).map_err(|e| map_sled(path, e))? {
+        None => 0,
+        Some(stored) => frame::decode(FLUSHED_KEY, &stored)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(|| corrupt("the flush number fails its checksum".into()))?,
+    };
+    if flushed < marked {
+        return Err(corrupt(format!(
+            "sled recovered its log only up to flush {flushed}, but flush {marked} had \
+             completed: the log is damaged and acknowledged writes are missing"
+        )));
+    }
     match meta.get(FORMAT_KEY).map_err(|e| map_sled(path, e))? {
         None => {
             if !db.is_empty() {

@@ -46,6 +46,9 @@ mod tests {
         assert_eq!(decode(b"k", &framed[..3]), None);
         assert_eq!(decode(b"k", &encode(b"k", b"")), Some(&b""[..]));
         // CRC-32 (IEEE) of "123456789" is 0xCBF43926: checks we use the standard polynomial.
-        assert_eq!(&encode(b"1234", b"56789")[..4], &0xCBF4_3926_u32.to_le_bytes());
+        assert_eq!(
+            &encode(b"1234", b"56789")[..4],
+            &0xCBF4_3926_u32.to_le_bytes()
+        );
     }
 }

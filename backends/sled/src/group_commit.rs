@@ -223,7 +223,11 @@ mod tests {
 
     /// A flush that blocks until the test lets it finish, so the test controls interleavings
     /// without timing anything.
-    fn gated() -> (GroupCommit, mpsc::Sender<Result<(), String>>, mpsc::Receiver<()>) {
+    fn gated() -> (
+        GroupCommit,
+        mpsc::Sender<Result<(), String>>,
+        mpsc::Receiver<()>,
+    ) {
         let (release_tx, release_rx) = mpsc::channel::<Result<(), String>>();
         let (entered_tx, entered_rx) = mpsc::channel::<()>();
         let gc = GroupCommit::start("test flusher".into(), move || {

@@ -3,5 +3,6 @@
 mod engine;
 mod frame;
 mod group_commit;
+mod marker;
 
 pub use engine::{Config, FORMAT_VERSION, SledEngine, SledError};
