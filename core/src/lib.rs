@@ -6,6 +6,7 @@ pub mod eval;
 pub mod fold;
 pub mod ids;
 pub mod kv;
+pub mod memory;
 pub mod model;
 pub mod permission;
 pub mod query;
@@ -13,6 +14,7 @@ pub mod store;
 
 pub use error::{Error, FieldErrors, Result};
 pub use ids::{AuditId, DeviceId, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId};
+pub use memory::MemoryStore;
 pub use model::{AuditEvent, Device, DeviceStatus, Donor, Location, Money, Role, Shipment, User};
 pub use permission::{Permission, Permissions};
 pub use store::{Change, ChangeSet, Conflict, Record, RecordKey, Store, StoreError, UniqueKey};

@@ -424,7 +424,15 @@ mod tests {
             (Delivered, [0, 0, 0, 0, 0, 1, 0]),
             (Recycled, [0, 0, 0, 0, 0, 0, 1]),
         ];
-        let order = [Received, Wiped, Refurbished, Ready, Shipped, Delivered, Recycled];
+        let order = [
+            Received,
+            Wiped,
+            Refurbished,
+            Ready,
+            Shipped,
+            Delivered,
+            Recycled,
+        ];
         for (from, row) in table {
             for (to, allowed) in order.iter().zip(row) {
                 assert_eq!(from.can_move_to(*to), allowed == 1, "{from} -> {to}");
@@ -451,7 +459,11 @@ mod tests {
         ];
         for (input, want) in cases {
             let got = input.parse::<Money>().map(|m| m.to_string());
-            assert_eq!(got.as_deref().map_err(Clone::clone), want.clone(), "{input}");
+            assert_eq!(
+                got.as_deref().map_err(Clone::clone),
+                want.clone(),
+                "{input}"
+            );
         }
         let from_number: Money = serde_json::from_str("416.69").expect("number");
         assert_eq!(from_number.to_string(), "416.69");

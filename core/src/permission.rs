@@ -160,7 +160,9 @@ impl Permissions {
 
     /// The permissions in canonical order.
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL.into_iter().filter(move |p| self.contains(*p))
+        Permission::ALL
+            .into_iter()
+            .filter(move |p| self.contains(*p))
     }
 
     /// The names in canonical order.

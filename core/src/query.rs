@@ -242,19 +242,35 @@ impl Field {
     pub fn collection(self) -> Collection {
         use Field::*;
         match self {
-            DeviceId | DeviceType | DeviceMake | DeviceModel | DeviceSerialNumber | DeviceMacId
-            | DeviceStatus | DeviceYearOfManufacture | DeviceOperatingSystem
-            | DevicePhysicalCondition | DeviceDonor | DeviceStartLocation | DeviceEndLocation
-            | DeviceDateReceived | DeviceNotes | DeviceCreatedAt | DeviceUpdatedAt => {
-                Collection::Devices
-            }
+            DeviceId
+            | DeviceType
+            | DeviceMake
+            | DeviceModel
+            | DeviceSerialNumber
+            | DeviceMacId
+            | DeviceStatus
+            | DeviceYearOfManufacture
+            | DeviceOperatingSystem
+            | DevicePhysicalCondition
+            | DeviceDonor
+            | DeviceStartLocation
+            | DeviceEndLocation
+            | DeviceDateReceived
+            | DeviceNotes
+            | DeviceCreatedAt
+            | DeviceUpdatedAt => Collection::Devices,
             LocationId | LocationName | LocationType | LocationAddress | LocationCountry
             | LocationCity | LocationPostalCode | LocationPhone | LocationCreatedAt
             | LocationUpdatedAt => Collection::Locations,
             DonorId | DonorName | DonorContactInfo | DonorAddress | DonorEmail | DonorPhone
             | DonorCreatedAt | DonorUpdatedAt => Collection::Donors,
-            ShipmentId | ShipmentDestination | ShipmentArrived | ShipmentDateShipped
-            | ShipmentDateDelivered | ShipmentTrackingIdentifier | ShipmentCreatedAt
+            ShipmentId
+            | ShipmentDestination
+            | ShipmentArrived
+            | ShipmentDateShipped
+            | ShipmentDateDelivered
+            | ShipmentTrackingIdentifier
+            | ShipmentCreatedAt
             | ShipmentUpdatedAt => Collection::Shipments,
             UserId | UserUsername | UserEmail | UserRole | UserFirstName | UserLastName
             | UserIsActive | UserIsSuperuser | UserDateJoined | UserUpdatedAt => Collection::Users,
@@ -324,9 +340,18 @@ impl Field {
         use Field::*;
         match self {
             DeviceId => FieldType::Uuid,
-            DeviceYearOfManufacture | DeviceDonor | DeviceStartLocation | DeviceEndLocation
-            | LocationId | DonorId | ShipmentId | ShipmentDestination | UserId | RoleId
-            | AuditId | AuditActor => FieldType::Int,
+            DeviceYearOfManufacture
+            | DeviceDonor
+            | DeviceStartLocation
+            | DeviceEndLocation
+            | LocationId
+            | DonorId
+            | ShipmentId
+            | ShipmentDestination
+            | UserId
+            | RoleId
+            | AuditId
+            | AuditActor => FieldType::Int,
             ShipmentArrived | UserIsActive | UserIsSuperuser => FieldType::Bool,
             DeviceDateReceived | ShipmentDateShipped | ShipmentDateDelivered => FieldType::Date,
             DeviceCreatedAt | DeviceUpdatedAt | LocationCreatedAt | LocationUpdatedAt

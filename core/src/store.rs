@@ -253,7 +253,10 @@ impl Record {
                     d.start_location
                         .map(|id| Reference::Key(RecordKey::Location(id))),
                 );
-                refs.extend(d.end_location.map(|id| Reference::Key(RecordKey::Location(id))));
+                refs.extend(
+                    d.end_location
+                        .map(|id| Reference::Key(RecordKey::Location(id))),
+                );
                 refs.extend(d.received_by.map(|id| Reference::Key(RecordKey::User(id))));
                 refs.extend(d.created_by.map(|id| Reference::Key(RecordKey::User(id))));
                 refs.extend(
@@ -263,7 +266,10 @@ impl Record {
                 );
             }
             Record::Shipment(s) => {
-                refs.extend(s.destination.map(|id| Reference::Key(RecordKey::Location(id))));
+                refs.extend(
+                    s.destination
+                        .map(|id| Reference::Key(RecordKey::Location(id))),
+                );
             }
             Record::User(u) => refs.extend(u.role.clone().map(Reference::RoleName)),
             Record::Location(_) | Record::Donor(_) | Record::Role(_) | Record::Audit(_) => {}

@@ -8,6 +8,13 @@ use async_trait::async_trait;
 
 use crate::store::StoreResult;
 
+mod encode;
+pub mod layout;
+mod plan;
+mod store;
+
+pub use store::KvStore;
+
 /// One write of a [`KvBatch`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KvOp {
