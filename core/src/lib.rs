@@ -11,6 +11,8 @@ pub mod model;
 pub mod permission;
 pub mod query;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{Error, FieldErrors, Result};
 pub use ids::{AuditId, DeviceId, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId};

@@ -1,0 +1,241 @@
+//! Records for tests: minimal ones built from an id and their unique keys, fully populated ones,
+//! and a small consistent "world" (role, users, locations, donor, shipments) for devices to
+//! refer to. Backends may use them in their own tests.
+
+use chrono::{DateTime, NaiveDate};
+use uuid::Uuid;
+
+use crate::ids::{AuditId, DeviceId, DonorId, LocationId, RoleId, ShipmentId, UserId};
+use crate::model::{
+    AuditEvent, Device, DeviceStatus, Donor, Location, Money, Role, Shipment, Timestamp, User,
+};
+use crate::permission::{Permission, Permissions};
+use crate::store::{Change, ChangeSet, Record, RecordKey};
+
+/// A timestamp `micros` microseconds after the Unix epoch (negative: before it).
+pub fn ts(micros: i64) -> Timestamp {
+    DateTime::from_timestamp_micros(micros).expect("fixture timestamp in range")
+}
+
+/// 2024-05-06T07:08:09.123456Z plus `micros`: a typical "now" with a fractional second.
+pub fn now_plus(micros: i64) -> Timestamp {
+    ts(1_714_979_289_123_456 + micros)
+}
+
+/// A calendar date.
+pub fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).expect("fixture date valid")
+}
+
+/// The device id whose UUID is the integer `n`.
+pub fn device_id(n: u128) -> DeviceId {
+    DeviceId(Uuid::from_u128(n))
+}
+
+/// A change set of the given changes, in order.
+pub fn changes(changes: Vec<Change>) -> ChangeSet {
+    ChangeSet { changes }
+}
+
+/// An insert.
+pub fn insert(record: Record) -> Change {
+    Change::Insert(record)
+}
+
+/// An update of `record` (which carries its new version) from `expected_version`.
+pub fn update(record: Record, expected_version: u64) -> Change {
+    Change::Update {
+        record,
+        expected_version,
+    }
+}
+
+/// A delete of `key` at `expected_version`.
+pub fn delete(key: RecordKey, expected_version: u64) -> Change {
+    Change::Delete {
+        key,
+        expected_version,
+    }
+}
+
+/// A change set inserting `records` in order.
+pub fn inserts(records: Vec<Record>) -> ChangeSet {
+    changes(records.into_iter().map(Change::Insert).collect())
+}
+
+/// A device with only its id and serial number set (every optional field empty).
+pub fn device(n: u128, serial: &str) -> Device {
+    Device {
+        device_id: device_id(n),
+        device_type: "Laptop".to_owned(),
+        make: "Make".to_owned(),
+        model: "Model".to_owned(),
+        serial_number: serial.to_owned(),
+        mac_id: String::new(),
+        year_of_manufacture: None,
+        date_received: None,
+        received_by: None,
+        created_by: None,
+        physical_condition: String::new(),
+        specifications: String::new(),
+        operating_system: String::new(),
+        donor: None,
+        date_of_donation: None,
+        value: None,
+        start_location: None,
+        end_location: None,
+        notes: String::new(),
+        shipping_infos: Vec::new(),
+        status: DeviceStatus::Received,
+        created_at: now_plus(0),
+        updated_at: now_plus(0),
+        version: 1,
+    }
+}
+
+/// A location with only its id and address set.
+pub fn location(id: i64, address: &str) -> Location {
+    Location {
+        location_id: LocationId(id),
+        name: format!("Location {id}"),
+        location_type: String::new(),
+        address: address.to_owned(),
+        country: String::new(),
+        city: String::new(),
+        postal_code: String::new(),
+        phone: String::new(),
+        created_at: now_plus(0),
+        updated_at: now_plus(0),
+        version: 1,
+    }
+}
+
+/// A donor with only its id and email set.
+pub fn donor(id: i64, email: &str) -> Donor {
+    Donor {
+        donor_id: DonorId(id),
+        name: format!("Donor {id}"),
+        contact_info: String::new(),
+        address: String::new(),
+        email: email.to_owned(),
+        phone: String::new(),
+        created_at: now_plus(0),
+        updated_at: now_plus(0),
+        version: 1,
+    }
+}
+
+/// A shipment with only its id set (shipped 2024-05-01, no destination).
+pub fn shipment(id: i64) -> Shipment {
+    Shipment {
+        shipping_id: ShipmentId(id),
+        destination: None,
+        arrived: false,
+        date_shipped: date(2024, 5, 1),
+        date_delivered: None,
+        tracking_identifier: String::new(),
+        created_at: now_plus(0),
+        updated_at: now_plus(0),
+        version: 1,
+    }
+}
+
+/// An active user with no role and no permissions.
+pub fn user(id: i64, username: &str, email: &str) -> User {
+    User {
+        id: UserId(id),
+        username: username.to_owned(),
+        email: email.to_owned(),
+        role: None,
+        first_name: String::new(),
+        last_name: String::new(),
+        is_superuser: false,
+        is_active: true,
+        permissions: Permissions::empty(),
+        last_login: None,
+        date_joined: now_plus(0),
+        updated_at: now_plus(0),
+        version: 1,
+    }
+}
+
+/// A role with no permissions.
+pub fn role(id: i64, name: &str) -> Role {
+    Role {
+        id: RoleId(id),
+        name: name.to_owned(),
+        description: String::new(),
+        permissions: Permissions::empty(),
+        created_at: now_plus(0),
+        updated_at: now_plus(0),
+        version: 1,
+    }
+}
+
+/// An audit event of `action` with no actor.
+pub fn audit(id: i64, action: &str) -> AuditEvent {
+    AuditEvent {
+        id: AuditId(id),
+        timestamp: now_plus(id),
+        actor: None,
+        actor_username: None,
+        action: action.to_owned(),
+        object_type: "device".to_owned(),
+        object_id: String::new(),
+        ip: None,
+        changes: serde_json::Value::Null,
+    }
+}
+
+/// The records of the world, in dependency order: role 1 `"Volunteer"`, users 1 (holding it)
+/// and 2, locations 1 and 2, donor 1, shipments 1 (to location 2) and 2.
+pub fn world() -> Vec<Record> {
+    let mut volunteer = role(1, "Volunteer");
+    volunteer.permissions = [Permission::ReadDevices, Permission::ScanDevices]
+        .into_iter()
+        .collect();
+    let mut u1 = user(1, "world-one", "one@world.example");
+    u1.role = Some("Volunteer".to_owned());
+    let mut s1 = shipment(1);
+    s1.destination = Some(LocationId(2));
+    vec![
+        Record::Role(volunteer),
+        Record::User(u1),
+        Record::User(user(2, "world-two", "two@world.example")),
+        Record::Location(location(1, "1 World Street")),
+        Record::Location(location(2, "2 World Street")),
+        Record::Donor(donor(1, "donor@world.example")),
+        Record::Shipment(s1),
+        Record::Shipment(shipment(2)),
+    ]
+}
+
+/// A device with every field set, referring to the [`world`].
+pub fn full_device(n: u128, serial: &str) -> Device {
+    Device {
+        device_id: device_id(n),
+        device_type: "Laptop".to_owned(),
+        make: "Lenovo".to_owned(),
+        model: "ThinkPad T480 – Ünïcödé 😀".to_owned(),
+        serial_number: serial.to_owned(),
+        mac_id: format!("aa:bb:cc:dd:ee:{:02x}", n % 256),
+        year_of_manufacture: Some(2019),
+        date_received: Some(date(2024, 1, 31)),
+        received_by: Some(UserId(1)),
+        created_by: Some(UserId(2)),
+        physical_condition: "Good".to_owned(),
+        specifications: "16 GB RAM\n\"quoted\" 100% _x_ \\ tab\there".to_owned(),
+        operating_system: "Windows 11".to_owned(),
+        donor: Some(DonorId(1)),
+        date_of_donation: Some(date(1999, 12, 31)),
+        value: Some(Money::from_cents(41_669).expect("fixture money in range")),
+        start_location: Some(LocationId(1)),
+        end_location: Some(LocationId(2)),
+        notes: "Straße, ΣΊΣΥΦΟΣ, İstanbul".to_owned(),
+        shipping_infos: vec![ShipmentId(1), ShipmentId(2)],
+        status: DeviceStatus::Refurbished,
+        created_at: now_plus(1),
+        updated_at: now_plus(2),
+        version: 1,
+    }
+}
