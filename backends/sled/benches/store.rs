@@ -11,7 +11,7 @@
 //!
 //! Measured, after seeding the collection with 1000-device commits:
 //! - create: single-device commits from 16 concurrent writers (durable on sled);
-//! - get: `Store::get` of random existing devices, one caller;
+//! - get: `Store::get` of random existing devices, from one caller, then from 4 concurrent ones;
 //! - list: the first page of 10 devices with `make = <one of 20>`, default ordering (`type`,
 //!   then id), without and with the total count.
 
@@ -135,6 +135,9 @@ async fn seed(store: &dyn Store, size: u64) -> Duration {
         }
         n = (n + SEED_BATCH).min(size);
         store.commit(changes).await.expect("seed commit");
+        if size >= 100_000 && n % (size / 10).max(1) == 0 {
+            eprintln!("  seeded {n} of {size} in {:.1?}", started.elapsed());
+        }
     }
     started.elapsed()
 }
@@ -160,14 +163,31 @@ async fn bench_create(store: Arc<dyn Store>, first: u64, total: u64) -> Duration
     started.elapsed()
 }
 
-async fn bench_get(store: &dyn Store, size: u64, count: u64) -> Duration {
-    let keys: Vec<RecordKey> = (0..count)
-        .map(|i| RecordKey::Device(device_id(mix(i ^ 0x5555) % size)))
+/// `count` gets of random seeded devices, split over `callers` concurrent tasks.
+async fn bench_get(store: Arc<dyn Store>, size: u64, count: u64, callers: u64) -> Duration {
+    let per_caller = count / callers;
+    let keys: Vec<Vec<RecordKey>> = (0..callers)
+        .map(|c| {
+            (0..per_caller)
+                .map(|i| RecordKey::Device(device_id(mix(c * per_caller + i) % size)))
+                .collect()
+        })
         .collect();
     let started = Instant::now();
-    for key in keys {
-        let record = store.get(key).await.expect("get");
-        assert!(record.is_some(), "seeded device {key} is there");
+    let tasks: Vec<_> = keys
+        .into_iter()
+        .map(|keys| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                for key in keys {
+                    let record = store.get(key).await.expect("get");
+                    assert!(record.is_some(), "seeded device {key} is there");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("reader");
     }
     started.elapsed()
 }
@@ -219,8 +239,14 @@ async fn run(name: &str, store: Arc<dyn Store>, size: u64) {
     );
 
     let gets = 200_000;
-    let elapsed = bench_get(&*store, size, gets).await;
-    report(name, size, "get device by id", gets, elapsed, "");
+    for callers in [1, 4] {
+        let elapsed = bench_get(Arc::clone(&store), size, gets, callers).await;
+        let what = format!(
+            "get device by id, {callers} caller{}",
+            if callers > 1 { "s" } else { "" }
+        );
+        report(name, size, &what, gets, elapsed, "");
+    }
 
     for count in [false, true] {
         let rounds = if count && size > 100_000 { 1 } else { 10 };
