@@ -5,9 +5,12 @@
 //! cargo bench -p rehome-sled --bench store -- 10000 1000000   # 10k, then 1M
 //! ```
 //!
-//! Sizes can also come from `REHOME_BENCH_DEVICES` (comma-separated); `REHOME_BENCH_STORES`
-//! (`memory`, `sled` or both, comma-separated) picks the stores; `REHOME_BENCH_DIR` is where the
-//! sled stores go (a temporary directory by default).
+//! Sizes can also come from `REHOME_BENCH_DEVICES` (comma-separated). Other knobs:
+//! - `REHOME_BENCH_STORES`: `memory`, `sled` or both (comma-separated, the default);
+//! - `REHOME_BENCH_DIR`: where sled stores go (a temporary directory by default);
+//! - `REHOME_BENCH_KEEP`: keep the sled store as `$REHOME_BENCH_DIR/sled-<size>` and reuse it
+//!   on the next run instead of seeding again (seeding 1M devices takes a while);
+//! - `REHOME_BENCH_SLED_CACHE_MB`: sled's page-cache size (its default is 1 GiB).
 //!
 //! Measured, after seeding the collection with 1000-device commits:
 //! - create: single-device commits from 16 concurrent writers (durable on sled);
@@ -15,7 +18,7 @@
 //! - list: the first page of 10 devices with `make = <one of 20>`, default ordering (`type`,
 //!   then id), without and with the total count.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +27,7 @@ use rehome_core::memory::MemoryStore;
 use rehome_core::query::{Collection, Field, ListQuery, Op, Order, Value};
 use rehome_core::store::{ChangeSet, Record, RecordKey, Store};
 use rehome_core::{Device, DeviceId, DeviceStatus};
+use rehome_sled::Config;
 
 const MAKES: [&str; 20] = [
     "Acer",
@@ -218,12 +222,25 @@ async fn bench_list(store: &dyn Store, count: bool, rounds: usize) -> (u64, Dura
     (queries, started.elapsed(), slowest)
 }
 
+/// How many devices the store holds.
+async fn device_count(store: &dyn Store) -> u64 {
+    let all = ListQuery::all(Collection::Devices).page(0, 0).with_count();
+    store.list(&all).await.expect("count").total.unwrap_or(0)
+}
+
 async fn run(name: &str, store: Arc<dyn Store>, size: u64) {
-    let seeding = seed(&*store, size).await;
-    report(name, size, "seed (1000 inserts/commit)", size, seeding, "");
+    // A kept store (REHOME_BENCH_KEEP) is seeded once; later runs start from what it holds.
+    let held = device_count(&*store).await;
+    if held == 0 {
+        let seeding = seed(&*store, size).await;
+        report(name, size, "seed (1000 inserts/commit)", size, seeding, "");
+    } else {
+        eprintln!("  reusing a store holding {held} devices");
+    }
+    let first_new = held.max(size);
 
     let creates = if name == "sled" { 4_000 } else { 16_000 };
-    let elapsed = bench_create(Arc::clone(&store), size, creates).await;
+    let elapsed = bench_create(Arc::clone(&store), first_new, creates).await;
     let note = if name == "sled" {
         "durable, 16 writers"
     } else {
@@ -291,6 +308,11 @@ fn sizes() -> Vec<u64> {
 fn main() {
     let stores = std::env::var("REHOME_BENCH_STORES").unwrap_or_else(|_| "memory,sled".into());
     let base = std::env::var_os("REHOME_BENCH_DIR").map(PathBuf::from);
+    let keep = std::env::var_os("REHOME_BENCH_KEEP").is_some();
+    let cache_mb: Option<u64> = std::env::var("REHOME_BENCH_SLED_CACHE_MB")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let mut temp = Vec::new();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -305,15 +327,29 @@ fn main() {
                 match name {
                     "memory" => run("memory", Arc::new(MemoryStore::new()), size).await,
                     "sled" => {
-                        let dir = match &base {
-                            Some(base) => tempfile::tempdir_in(base),
-                            None => tempfile::tempdir(),
-                        }
-                        .expect("temporary directory");
-                        let store = rehome_sled::open(dir.path())
-                            .await
-                            .expect("open sled store");
+                        let config = |path: &Path| match cache_mb {
+                            Some(mb) => Config::new(path).cache_capacity(mb << 20),
+                            None => Config::new(path),
+                        };
+                        let store = match (&base, keep) {
+                            (Some(base), true) => {
+                                let path = base.join(format!("sled-{size}"));
+                                config(&path).open().await.expect("open sled store")
+                            }
+                            _ => {
+                                let dir = match &base {
+                                    Some(base) => tempfile::tempdir_in(base),
+                                    None => tempfile::tempdir(),
+                                }
+                                .expect("temporary directory");
+                                let store =
+                                    config(dir.path()).open().await.expect("open sled store");
+                                temp.push(dir);
+                                store
+                            }
+                        };
                         run("sled", Arc::new(store), size).await;
+                        temp.clear();
                     }
                     other => eprintln!("unknown store {other:?} (memory, sled)"),
                 }

@@ -23,8 +23,9 @@ const FORMAT_MAGIC: &[u8] = b"rehome-sled\0";
 /// The key in [`META_TREE`] of the number of the last group-commit flush (see
 /// [`crate::marker`]).
 const FLUSHED_KEY: &[u8] = b"flushed";
-/// The data layout this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The engine-level format (header, value frames, flush number) this build reads and writes;
+/// `KvStore` versions its key layout separately.
+const FORMAT_VERSION: u32 = 1;
 
 /// Knobs for opening a sled store.
 #[derive(Debug, Clone, PartialEq, Eq)]

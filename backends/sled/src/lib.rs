@@ -10,7 +10,7 @@ use std::path::Path;
 use rehome_core::kv::KvStore;
 use rehome_core::store::{StoreError, StoreResult};
 
-pub use engine::{Config, FORMAT_VERSION, SledEngine, SledError};
+pub use engine::{Config, SledEngine, SledError};
 
 /// rehome's [`Store`](rehome_core::store::Store) on sled: core's indexed key-value store over
 /// [`SledEngine`].
