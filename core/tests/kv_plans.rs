@@ -41,6 +41,10 @@ async fn fixture() -> Fixture {
         d.year_of_manufacture = Some(1990 + (i % 30) as i32);
         d.created_at = ts(i as i64);
         d.updated_at = ts((i % 10) as i64);
+        // Half the devices each, spread evenly over creation time...
+        d.physical_condition = if i % 2 == 0 { "Good" } else { "Poor" }.into();
+        // ...or the older and the newer half.
+        d.operating_system = if i < DEVICES / 2 { "Old" } else { "New" }.into();
         devices.push(Record::Device(d));
     }
     let mut events = Vec::new();
@@ -166,6 +170,30 @@ async fn plans_read_what_they_should() {
         "eq make, deep page",
         make().order_by(by_type.clone()).page(90, 10),
         2 * 100 + 10,
+    )
+    .await;
+    // Many matches, ordered by another index: a budgeted walk along that index finds the page
+    // when the matches are spread over it, and falls back to the matches when they are not.
+    let newest = vec![Order::desc(Field::DeviceCreatedAt)];
+    let cond = devices().filter(Field::DevicePhysicalCondition, Op::Eq(text("Good")));
+    expect(
+        "eq condition (5000), -created_at",
+        page(cond.order_by(newest.clone())),
+        60,
+    )
+    .await;
+    let os = |v: &str| devices().filter(Field::DeviceOperatingSystem, Op::Eq(text(v)));
+    expect(
+        "eq os new (5000), -created_at",
+        page(os("New").order_by(newest.clone())),
+        30,
+    )
+    .await;
+    let half = DEVICES as u64 / 2;
+    expect(
+        "eq os old (5000), -created_at: walk gives up",
+        page(os("Old").order_by(newest.clone())),
+        2 * half + 2 * half / 16 + 1024 + 10,
     )
     .await;
     // Unique equality.

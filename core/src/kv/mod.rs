@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crate::store::StoreResult;
 
 mod encode;
-pub mod layout;
+mod layout;
 mod plan;
 mod store;
 

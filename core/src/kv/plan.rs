@@ -22,17 +22,20 @@
 //!   sorted with [`compare_records`] (keeping only `offset + limit` at a time) and paged.
 //!
 //! A walk is chosen when its source is estimated no larger than the smallest candidate set, so
-//! a query with an indexed equality filter never reads more than that filter's entries and
-//! their records (plus a page).
+//! a query with an indexed equality filter reads no more than that filter's entries and their
+//! records (plus a page). One exception, bounded: when the candidates are many and the walk
+//! along the ordering's index is expected to fill the page from a small fraction of them
+//! (e.g. `status = X` ordered by `-created_at`), the walk is tried first with a budget of a
+//! sixteenth of the candidates; if it runs out, the candidates are read after all.
 //!
 //! # Counts
 //! Maintained counters answer: no filter (the collection's record count), or one `Eq` / `In`
-//! filter on an indexed field (per-value counters, see [`layout::counted`]; values without a
+//! filter on an indexed field (per-value counters, see [`super::layout::counted`]; values without a
 //! counter count their index entries). One range filter on an indexed field counts its index
 //! entries. Any other counted query (a search, several filters, substring filters) reads every
 //! candidate and counts the matches; its page then comes from the same pass.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use super::KvEngine;
 use super::encode::{prefix_end, successor, tag, value_bytes};
@@ -212,6 +215,13 @@ fn effective_ordering(q: &ListQuery, a: &Analysis) -> Vec<Order> {
     out
 }
 
+fn empty_page() -> Page<Record> {
+    Page {
+        items: Vec::new(),
+        total: None,
+    }
+}
+
 /// Offsets and limits as in-memory sizes.
 fn size(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
@@ -222,14 +232,33 @@ struct Pager {
     skip: usize,
     limit: usize,
     items: Vec<Record>,
+    /// Keys offered so far, when the source may repeat a record (see [`Seen`]).
+    seen: Seen,
+}
+
+/// The keys of records taken from index entries. Readers take no snapshot, so a record
+/// updated while a walk reads its index in chunks can be met again at its new place; it is
+/// taken once. Records read in key order cannot repeat and are not tracked.
+struct Seen(Option<HashSet<RecordKey>>);
+
+impl Seen {
+    fn new(track: bool) -> Seen {
+        Seen(track.then(HashSet::new))
+    }
+
+    /// Whether `key` is met for the first time.
+    fn first(&mut self, key: RecordKey) -> bool {
+        self.0.as_mut().is_none_or(|s| s.insert(key))
+    }
 }
 
 impl Pager {
-    fn new(q: &ListQuery) -> Pager {
+    fn new(q: &ListQuery, track: bool) -> Pager {
         Pager {
             skip: size(q.offset),
             limit: size(q.limit),
             items: Vec::new(),
+            seen: Seen::new(track),
         }
     }
 
@@ -239,6 +268,9 @@ impl Pager {
 
     /// Takes the next match in order; `true` when the page is full.
     fn offer(&mut self, record: Record) -> bool {
+        if !self.seen.first(record.key()) {
+            return self.full();
+        }
         if self.skip > 0 {
             self.skip -= 1;
         } else if !self.full() {
@@ -518,10 +550,27 @@ impl<E: KvEngine> KvStore<E> {
         let n = self.collection_size(q.collection)?;
         let eq_est = self.eq_estimates(q.collection, a)?;
         let (source, source_est) = self.best_source(q, a, n, &eq_est)?;
-        match self.best_walk(q, a, n, &eq_est) {
-            Some(walk) if walk.estimate <= source_est => self.list_walk(q, m, &walk),
-            _ => self.collect_candidates(q, m, source, false),
+        let Some(walk) = self.best_walk(q, a, n, &eq_est) else {
+            return self.collect_candidates(q, m, source, false);
+        };
+        if walk.estimate <= source_est {
+            return self
+                .list_walk(q, m, &walk, None)
+                .map(|p| p.unwrap_or_else(empty_page));
         }
+        // The candidates are many but the ordering's index would meet enough of them early
+        // (if they are spread evenly along it): try it, giving up after a sixteenth of the
+        // candidates' cost, so a bad guess costs little more than the candidates.
+        let need = q.offset.saturating_add(q.limit);
+        let expected = need.saturating_mul(walk.estimate) / source_est.max(1);
+        let budget = source_est / 16;
+        if walk.exact
+            && expected.saturating_mul(4) <= budget
+            && let Some(page) = self.list_walk(q, m, &walk, Some(budget))?
+        {
+            return Ok(page);
+        }
+        self.collect_candidates(q, m, source, false)
     }
 
     /// Reads every candidate of the best source; counts when `count`.
@@ -548,8 +597,10 @@ impl<E: KvEngine> KvStore<E> {
         let need = size(q.offset.saturating_add(q.limit));
         let mut top = TopN::new(need, &q.ordering);
         let mut total = 0u64;
+        let from_index = matches!(&source, Source::Runs(runs) if runs.iter().any(|r| !r.records));
+        let mut seen = Seen::new(from_index);
         let mut take = |r: Record| {
-            if m.matches(&r) {
+            if m.matches(&r) && seen.first(r.key()) {
                 total += 1;
                 top.push(r);
             }
@@ -595,13 +646,33 @@ impl<E: KvEngine> KvStore<E> {
     }
 
     /// Streams a page from an ordered walk.
-    fn list_walk(&self, q: &ListQuery, m: &Matcher, walk: &Walk) -> StoreResult<Page<Record>> {
-        let mut pager = Pager::new(q);
+    /// Streams a page from an ordered walk; with a `budget`, gives up (`None`) after visiting
+    /// that many candidates.
+    fn list_walk(
+        &self,
+        q: &ListQuery,
+        m: &Matcher,
+        walk: &Walk,
+        budget: Option<u64>,
+    ) -> StoreResult<Option<Page<Record>>> {
+        let mut pager = Pager::new(q, !walk.run.records);
         let mut chunk = size(q.offset.saturating_add(q.limit)).clamp(1, MAX_CHUNK);
         if walk.exact {
+            let mut left = budget;
+            let mut exhausted = false;
             self.walk(q.collection, walk, &mut chunk, &mut |_, r| {
+                if let Some(left) = &mut left {
+                    if *left == 0 {
+                        exhausted = true;
+                        return true;
+                    }
+                    *left -= 1;
+                }
                 m.matches(&r) && pager.offer(r)
             })?;
+            if exhausted {
+                return Ok(None);
+            }
         } else {
             // Sort each group of equal first-term values before paging it.
             let mut group: Option<Vec<u8>> = None;
@@ -628,10 +699,10 @@ impl<E: KvEngine> KvStore<E> {
                 flush(&mut buf, &mut pager);
             }
         }
-        Ok(Page {
+        Ok(Some(Page {
             items: pager.items,
             total: None,
-        })
+        }))
     }
 
     /// Feeds the candidates of `walk` to `sink` (group bytes, record) in walk order until it

@@ -20,13 +20,40 @@ use crate::store::{
     UniqueField, UniqueKey,
 };
 
-/// A [`Store`] over any ordered key-value engine, with unique-key, reverse-reference and
-/// secondary indexes and counters kept in the same engine (layout in [`super::layout`]'s docs).
+/// A [`Store`] over any ordered key-value engine, with its indexes and counters kept in the
+/// same engine and written in the same batch as the records.
 ///
+/// # Layout
+/// Records are stored by collection and id (integers big-endian with the sign flipped, UUIDs
+/// as their 16 bytes, so key order is id order) as JSON. Beside them: unique keys (value ->
+/// holder), reverse references (target -> referrer, for [`Conflict::Referenced`]), a plain
+/// index `(value, id)` per filter field and per ordering field (`created_at`, `updated_at`,
+/// `date_joined`), a composite index `(value, default-order value, id)` per non-unique filter
+/// field of collections not ordered by id, record counts per collection, per-value counts for
+/// filter fields (not for timestamps, nor non-empty values of unique fields), the id counters
+/// and a format version. Values encode order-preservingly: null first, text by UTF-8 bytes
+/// with `0x00` escaped and a terminator, so a text is never confused with a longer one.
+///
+/// # Lists
+/// [`Store::list`] gives exactly the answers of [`crate::eval::apply`], rechecking every
+/// fetched record with [`crate::eval::Matcher`]. It streams the page from an index when one is
+/// in the query's order (an equality filter's composite index for the default ordering, its
+/// plain index for id order, the ordering field's index otherwise), else reads the smallest
+/// candidate set (an equality or `In` filter's entries, a range, or every record), sorts with
+/// [`crate::eval::compare_records`] keeping only `offset + limit`, and pages. An equality
+/// filter on an indexed field bounds what a list reads by its matches.
+///
+/// # Counts
+/// Without filters, the collection's counter; with one `Eq` or `In` filter on an indexed field,
+/// the per-value counters (or, for values without one, counting their index entries); with one
+/// range filter, counting its index entries. Anything else counts by checking every candidate.
+///
+/// # Concurrency
 /// Writers are serialised by a mutex held while a change set is validated and its batch built
 /// and applied; the engine's `sync` runs after the mutex is released, so concurrent committers
 /// can share one flush. Readers take no lock: a list made of several engine reads may observe a
-/// commit that lands in between, but every record it returns matched the query when read.
+/// commit that lands in between, but every record it returns matched the query when read, and
+/// none is returned twice.
 pub struct KvStore<E: KvEngine> {
     engine: E,
     writer: Mutex<()>,
