@@ -1,0 +1,61 @@
+//! PostgreSQL: one pool.
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Postgres};
+
+use crate::driver::{Arg, Conn, DbResult, Done, Driver, Sql, Tx, Ty, impl_conn};
+use crate::schema::Dialect;
+
+impl_conn!(Postgres, PgConnection, PgTx, PgPooled, |r: sqlx::postgres::PgQueryResult| {
+    Done {
+        rows: r.rows_affected(),
+        last_insert_id: 0,
+    }
+});
+
+pub(crate) struct PgDriver {
+    pool: PgPool,
+}
+
+pub(crate) async fn connect(url: &str, max_connections: u32) -> DbResult<PgDriver> {
+    let options = PgConnectOptions::from_str(url)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        // A ping before every use would double the round trips; a dead connection fails its
+        // statement instead, and the pool replaces it.
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await?;
+    Ok(PgDriver { pool })
+}
+
+#[async_trait]
+impl Driver for PgDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn reader(&self) -> DbResult<Box<dyn Conn + '_>> {
+        Ok(Box::new(PgPooled(self.pool.acquire().await?)))
+    }
+
+    async fn begin(&self) -> DbResult<Box<dyn Tx + '_>> {
+        Ok(Box::new(PgTx(self.pool.begin().await?)))
+    }
+
+    async fn write_one(&self, q: Sql, cols: &[Ty]) -> DbResult<(Done, Vec<Vec<Arg>>)> {
+        let mut conn = PgPooled(self.pool.acquire().await?);
+        if cols.is_empty() {
+            Ok((conn.execute(q).await?, Vec::new()))
+        } else {
+            Ok((Done::default(), conn.fetch(q, cols).await?))
+        }
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
