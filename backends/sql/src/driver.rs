@@ -125,9 +125,6 @@ pub(crate) struct DbError(#[from] pub sqlx::Error);
 impl DbError {
     pub(crate) fn class(&self) -> ErrorClass {
         let Some(db) = self.0.as_database_error() else {
-            if matches!(self.0, sqlx::Error::PoolTimedOut) {
-                return ErrorClass::Other;
-            }
             return ErrorClass::Other;
         };
         match db.kind() {
@@ -135,19 +132,26 @@ impl DbError {
             sqlx::error::ErrorKind::ForeignKeyViolation => return ErrorClass::ForeignKey,
             _ => {}
         }
+        // MySQL's SQLSTATEs are too coarse for some errors: use its error numbers there.
+        #[cfg(feature = "mysql")]
+        if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+            match my.number() {
+                1213 | 1205 => return ErrorClass::Retry,
+                1406 | 1071 => return ErrorClass::TooLong,
+                1146 => return ErrorClass::NoTable,
+                _ => {}
+            }
+        }
         let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
         let message = db.message();
         match code.as_str() {
             // PostgreSQL SQLSTATEs: deadlock, serialisation failure, lock timeout.
             "40P01" | "40001" | "55P03" => ErrorClass::Retry,
-            // MySQL error numbers: deadlock, lock wait timeout.
-            "1213" | "1205" => ErrorClass::Retry,
             // SQLite: busy, locked (after the busy timeout).
             "5" | "6" | "261" | "517" => ErrorClass::Retry,
-            // Too long: PostgreSQL string truncation and index row size; MySQL data too long,
-            // key too long.
-            "22001" | "54000" | "1406" | "1071" => ErrorClass::TooLong,
-            "42P01" | "1146" => ErrorClass::NoTable,
+            // Too long: string truncation (both), PostgreSQL's index row size.
+            "22001" | "54000" => ErrorClass::TooLong,
+            "42P01" | "42S02" => ErrorClass::NoTable,
             _ if message.starts_with("no such table") => ErrorClass::NoTable,
             _ => ErrorClass::Other,
         }

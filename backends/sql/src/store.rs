@@ -868,7 +868,7 @@ impl Store for SqlStore {
         let mut conn = self.driver.reader().await?;
         let mut q = self.sql();
         q.push("SELECT 1");
-        conn.fetch(q, &[Ty::Int]).await?;
+        conn.execute(q).await?;
         Ok(())
     }
 
