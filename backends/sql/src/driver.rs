@@ -205,7 +205,34 @@ pub(crate) trait Driver: Send + Sync {
     /// Runs a statement outside any transaction, on the writer (id counters).
     async fn write_one(&self, q: Sql, cols: &[Ty]) -> DbResult<(Done, Vec<Vec<Arg>>)>;
 
+    /// The durability and isolation settings in force, as the database reports them (read on
+    /// the connection that writes).
+    async fn settings(&self) -> DbResult<Vec<(String, String)>>;
+
     async fn close(&self);
+}
+
+/// Runs `name -> query` pairs whose one column is text as bytes.
+pub(crate) async fn read_settings(
+    conn: &mut dyn Conn,
+    d: crate::schema::Dialect,
+    queries: &[(&str, &str)],
+) -> DbResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (name, sql) in queries {
+        let mut q = Sql::new(d);
+        q.push(sql);
+        let rows = conn.fetch(q, &[Ty::Bytes]).await?;
+        let value = rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .and_then(Arg::into_bytes)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        out.push(((*name).to_owned(), value));
+    }
+    Ok(out)
 }
 
 /// Implements [`Conn`] and [`Tx`] for one sqlx driver.

@@ -137,6 +137,15 @@ impl SqlStore {
     pub async fn schema_version(&self) -> StoreResult<Option<i64>> {
         migrate::version(self.driver()).await
     }
+
+    /// The durability and isolation settings in force, as the database reports them on the
+    /// connection that writes: SQLite's `journal_mode`, `synchronous` (2 = FULL),
+    /// `foreign_keys`, `busy_timeout` (ms); PostgreSQL's `synchronous_commit`, `fsync`,
+    /// `transaction_isolation`, `search_path`; MySQL's `innodb_flush_log_at_trx_commit`,
+    /// `sync_binlog`, `tx_isolation`, `sql_mode`.
+    pub async fn settings(&self) -> StoreResult<Vec<(String, String)>> {
+        Ok(self.driver().settings().await?)
+    }
 }
 
 #[cfg(test)]

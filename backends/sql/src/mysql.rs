@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::{MySql, MySqlConnection};
 
-use crate::driver::{Arg, Conn, DbResult, Done, Driver, Sql, Tx, Ty, impl_conn};
+use crate::driver::{Arg, Conn, DbResult, Done, Driver, Sql, Tx, Ty, impl_conn, read_settings};
 use crate::schema::Dialect;
 
 impl_conn!(MySql, MySqlConnection, MySqlTx, MySqlPooled, |r: sqlx::mysql::MySqlQueryResult| {
@@ -66,6 +66,49 @@ impl Driver for MySqlDriver {
         } else {
             Ok((Done::default(), conn.fetch(q, cols).await?))
         }
+    }
+
+    async fn settings(&self) -> DbResult<Vec<(String, String)>> {
+        let mut conn = MySqlPooled(self.pool.acquire().await?);
+        let mut out = read_settings(
+            &mut conn,
+            Dialect::MySql,
+            &[
+                (
+                    "innodb_flush_log_at_trx_commit",
+                    "SELECT CAST(@@innodb_flush_log_at_trx_commit AS BINARY)",
+                ),
+                ("sync_binlog", "SELECT CAST(@@sync_binlog AS BINARY)"),
+                ("sql_mode", "SELECT CAST(@@SESSION.sql_mode AS BINARY)"),
+            ],
+        )
+        .await?;
+        // MySQL 8 knows only `transaction_isolation`, MariaDB 10 only `tx_isolation`.
+        let isolation = match read_settings(
+            &mut conn,
+            Dialect::MySql,
+            &[(
+                "transaction_isolation",
+                "SELECT CAST(@@SESSION.transaction_isolation AS BINARY)",
+            )],
+        )
+        .await
+        {
+            Ok(v) => v,
+            Err(_) => {
+                read_settings(
+                    &mut conn,
+                    Dialect::MySql,
+                    &[(
+                        "transaction_isolation",
+                        "SELECT CAST(@@SESSION.tx_isolation AS BINARY)",
+                    )],
+                )
+                .await?
+            }
+        };
+        out.extend(isolation);
+        Ok(out)
     }
 
     async fn close(&self) {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres};
 
-use crate::driver::{Arg, Conn, DbResult, Done, Driver, Sql, Tx, Ty, impl_conn};
+use crate::driver::{Arg, Conn, DbResult, Done, Driver, Sql, Tx, Ty, impl_conn, read_settings};
 use crate::schema::Dialect;
 
 impl_conn!(Postgres, PgConnection, PgTx, PgPooled, |r: sqlx::postgres::PgQueryResult| {
@@ -53,6 +53,16 @@ impl Driver for PgDriver {
         } else {
             Ok((Done::default(), conn.fetch(q, cols).await?))
         }
+    }
+
+    async fn settings(&self) -> DbResult<Vec<(String, String)>> {
+        let mut conn = PgPooled(self.pool.acquire().await?);
+        let mut out = Vec::new();
+        for name in ["synchronous_commit", "fsync", "transaction_isolation", "search_path"] {
+            let sql = format!("SELECT convert_to(current_setting('{name}'), 'UTF8')");
+            out.extend(read_settings(&mut conn, Dialect::Postgres, &[(name, &sql)]).await?);
+        }
+        Ok(out)
     }
 
     async fn close(&self) {

@@ -412,10 +412,13 @@ fn is_unique_field(f: Field) -> bool {
 
 fn text_type(f: Field) -> ColType {
     let c = f.collection();
+    let keyed_on_itself = UniqueField::ALL
+        .iter()
+        .any(|u| u.field() == f && unique_column(*u).0 == column_name(f));
     let indexed = filter_fields(c).contains(&f)
         || order_only_fields(c).contains(&f)
         || default_order_field(c) == Some(f)
-        || is_unique_field(f);
+        || keyed_on_itself;
     if indexed {
         ColType::Text
     } else {

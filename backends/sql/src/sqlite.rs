@@ -9,7 +9,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, SqliteConnection};
 
-use crate::driver::{Arg, Conn, DbResult, Done, Driver, Sql, Tx, Ty, impl_conn};
+use crate::driver::{Arg, Conn, DbResult, Done, Driver, Sql, Tx, Ty, impl_conn, read_settings};
 use crate::schema::Dialect;
 
 impl_conn!(Sqlite, SqliteConnection, SqliteTx, SqlitePooled, |r: sqlx::sqlite::SqliteQueryResult| {
@@ -97,6 +97,21 @@ impl Driver for SqliteDriver {
         } else {
             Ok((Done::default(), conn.fetch(q, cols).await?))
         }
+    }
+
+    async fn settings(&self) -> DbResult<Vec<(String, String)>> {
+        let mut conn = SqlitePooled(self.writer.acquire().await?);
+        read_settings(
+            &mut conn,
+            Dialect::Sqlite,
+            &[
+                ("journal_mode", "SELECT CAST(journal_mode AS BLOB) FROM pragma_journal_mode()"),
+                ("synchronous", "SELECT CAST(synchronous AS BLOB) FROM pragma_synchronous()"),
+                ("foreign_keys", "SELECT CAST(foreign_keys AS BLOB) FROM pragma_foreign_keys()"),
+                ("busy_timeout", "SELECT CAST(timeout AS BLOB) FROM pragma_busy_timeout()"),
+            ],
+        )
+        .await
     }
 
     async fn close(&self) {

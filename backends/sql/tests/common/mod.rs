@@ -16,7 +16,6 @@ use rehome_core::store::{
 };
 use rehome_core::testing::StoreFactory;
 use rehome_sql::SqlStore;
-#[cfg(any(feature = "postgres", feature = "mysql"))]
 use sqlx::Connection as _;
 
 /// What a store's database needs when the last handle on it goes: dropping a server-side
@@ -355,4 +354,57 @@ impl StoreFactory for Factory {
         drop(store);
         Some(self.handle(db).await)
     }
+}
+
+/// Runs `sql` on its own connection to the database at `url` (any dialect).
+pub async fn raw_execute(url: &str, sql: &str) {
+    let run = async {
+        if url.starts_with("sqlite") {
+            #[cfg(feature = "sqlite")]
+            {
+                use std::str::FromStr as _;
+                let options =
+                    sqlx::sqlite::SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+                let mut c = sqlx::SqliteConnection::connect_with(&options).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut c)
+                    .await?;
+                c.close().await?;
+            }
+        } else {
+            admin_execute(url, sql).await?;
+        }
+        Ok::<(), sqlx::Error>(())
+    };
+    run.await.unwrap_or_else(|e| panic!("{sql} on {url}: {e}"));
+}
+
+/// The one integer `sql` returns, read on its own connection to the database at `url`.
+pub async fn raw_int(url: &str, sql: &str) -> i64 {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    let run = async {
+        #[allow(unused_mut, unused_assignments)]
+        let mut v = 0i64;
+        if url.starts_with("sqlite") {
+            #[cfg(feature = "sqlite")]
+            {
+                let mut c = sqlx::SqliteConnection::connect(url).await?;
+                v = sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut c).await?;
+            }
+        } else if url.starts_with("postgres") {
+            #[cfg(feature = "postgres")]
+            {
+                let mut c = sqlx::PgConnection::connect(url).await?;
+                v = sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut c).await?;
+            }
+        } else {
+            #[cfg(feature = "mysql")]
+            {
+                let mut c = sqlx::MySqlConnection::connect(url).await?;
+                v = sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut c).await?;
+            }
+        }
+        Ok::<i64, sqlx::Error>(v)
+    };
+    run.await.unwrap_or_else(|e| panic!("query on {url}: {e}"))
 }
