@@ -91,6 +91,13 @@ impl Sql {
     }
 }
 
+/// Pool settings every driver takes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PoolSize {
+    pub max_connections: u32,
+    pub acquire_timeout: std::time::Duration,
+}
+
 /// What a statement did.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Done {

@@ -1,4 +1,10 @@
 #![doc = include_str!("../README.md")]
+// Built without any dialect feature the crate still compiles (so every feature combination
+// does), but its drivers' shared machinery goes unused.
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code, unused_macros, unused_imports)
+)]
 
 mod driver;
 mod list;
@@ -13,6 +19,8 @@ mod schema;
 mod sqlite;
 mod store;
 
+use std::time::Duration;
+
 use rehome_core::store::{StoreError, StoreResult};
 
 pub use migrate::SCHEMA_VERSION;
@@ -24,6 +32,7 @@ pub use store::SqlStore;
 pub struct Options {
     url: String,
     max_connections: u32,
+    acquire_timeout: Duration,
 }
 
 impl Options {
@@ -33,7 +42,15 @@ impl Options {
         Options {
             url: url.into(),
             max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
         }
+    }
+
+    /// How long to wait for a connection, at open (a server that is still starting) and
+    /// later (every connection busy). Default 30 s.
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Options {
+        self.acquire_timeout = timeout;
+        self
     }
 
     /// The most connections the store holds (readers, for SQLite, which writes through one
@@ -107,7 +124,10 @@ fn not_compiled(dialect: Dialect) -> StoreError {
 
 async fn connect(dialect: Dialect, options: &Options) -> StoreResult<Box<dyn driver::Driver>> {
     let url = options.url.as_str();
-    let n = options.max_connections;
+    let n = driver::PoolSize {
+        max_connections: options.max_connections,
+        acquire_timeout: options.acquire_timeout,
+    };
     match dialect {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => Ok(Box::new(sqlite::connect(url, n).await?)),

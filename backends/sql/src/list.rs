@@ -104,13 +104,25 @@ fn push_contains(q: &mut Sql, t: &Table, field: Field, needle: &str) {
     let needle = Arg::bytes(needle.as_bytes());
     match q.dialect() {
         Dialect::Sqlite => {
-            q.push("instr(").push(col).push(", ").arg(needle).push(") > 0");
+            q.push("instr(")
+                .push(col)
+                .push(", ")
+                .arg(needle)
+                .push(") > 0");
         }
         Dialect::Postgres => {
-            q.push("position(").arg(needle).push(" in ").push(col).push(") > 0");
+            q.push("position(")
+                .arg(needle)
+                .push(" in ")
+                .push(col)
+                .push(") > 0");
         }
         Dialect::MySql => {
-            q.push("LOCATE(").arg(needle).push(", ").push(col).push(") > 0");
+            q.push("LOCATE(")
+                .arg(needle)
+                .push(", ")
+                .push(col)
+                .push(") > 0");
         }
     }
 }

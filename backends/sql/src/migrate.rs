@@ -98,8 +98,10 @@ pub(crate) async fn migrate(driver: &dyn Driver) -> StoreResult<()> {
         // BEGIN IMMEDIATE holds the write lock already.
         Dialect::Sqlite => {}
         Dialect::Postgres => {
-            tx.script("SELECT pg_advisory_xact_lock(hashtext('rehome_migrate:' || current_schema()))")
-                .await?;
+            tx.script(
+                "SELECT pg_advisory_xact_lock(hashtext('rehome_migrate:' || current_schema()))",
+            )
+            .await?;
         }
         Dialect::MySql => {
             tx.script("DO GET_LOCK(CONCAT('rehome_migrate:', DATABASE()), 300)")

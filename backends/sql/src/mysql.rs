@@ -6,24 +6,33 @@ use async_trait::async_trait;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::{MySql, MySqlConnection};
 
-use crate::driver::{Arg, Conn, DbResult, Done, Driver, Sql, Tx, Ty, impl_conn, read_settings};
+use crate::driver::{
+    Arg, Conn, DbResult, Done, Driver, PoolSize, Sql, Tx, Ty, impl_conn, read_settings,
+};
 use crate::schema::Dialect;
 
-impl_conn!(MySql, MySqlConnection, MySqlTx, MySqlPooled, |r: sqlx::mysql::MySqlQueryResult| {
-    Done {
-        rows: r.rows_affected(),
-        last_insert_id: r.last_insert_id(),
+impl_conn!(
+    MySql,
+    MySqlConnection,
+    MySqlTx,
+    MySqlPooled,
+    |r: sqlx::mysql::MySqlQueryResult| {
+        Done {
+            rows: r.rows_affected(),
+            last_insert_id: r.last_insert_id(),
+        }
     }
-});
+);
 
 pub(crate) struct MySqlDriver {
     pool: MySqlPool,
 }
 
-pub(crate) async fn connect(url: &str, max_connections: u32) -> DbResult<MySqlDriver> {
+pub(crate) async fn connect(url: &str, size: PoolSize) -> DbResult<MySqlDriver> {
     let options = MySqlConnectOptions::from_str(url)?;
     let pool = MySqlPoolOptions::new()
-        .max_connections(max_connections.max(1))
+        .max_connections(size.max_connections.max(1))
+        .acquire_timeout(size.acquire_timeout)
         .test_before_acquire(false)
         .after_connect(|conn, _| {
             Box::pin(async move {

@@ -6,24 +6,33 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres};
 
-use crate::driver::{Arg, Conn, DbResult, Done, Driver, Sql, Tx, Ty, impl_conn, read_settings};
+use crate::driver::{
+    Arg, Conn, DbResult, Done, Driver, PoolSize, Sql, Tx, Ty, impl_conn, read_settings,
+};
 use crate::schema::Dialect;
 
-impl_conn!(Postgres, PgConnection, PgTx, PgPooled, |r: sqlx::postgres::PgQueryResult| {
-    Done {
-        rows: r.rows_affected(),
-        last_insert_id: 0,
+impl_conn!(
+    Postgres,
+    PgConnection,
+    PgTx,
+    PgPooled,
+    |r: sqlx::postgres::PgQueryResult| {
+        Done {
+            rows: r.rows_affected(),
+            last_insert_id: 0,
+        }
     }
-});
+);
 
 pub(crate) struct PgDriver {
     pool: PgPool,
 }
 
-pub(crate) async fn connect(url: &str, max_connections: u32) -> DbResult<PgDriver> {
+pub(crate) async fn connect(url: &str, size: PoolSize) -> DbResult<PgDriver> {
     let options = PgConnectOptions::from_str(url)?;
     let pool = PgPoolOptions::new()
-        .max_connections(max_connections.max(1))
+        .max_connections(size.max_connections.max(1))
+        .acquire_timeout(size.acquire_timeout)
         // A ping before every use would double the round trips; a dead connection fails its
         // statement instead, and the pool replaces it.
         .test_before_acquire(false)
@@ -58,7 +67,12 @@ impl Driver for PgDriver {
     async fn settings(&self) -> DbResult<Vec<(String, String)>> {
         let mut conn = PgPooled(self.pool.acquire().await?);
         let mut out = Vec::new();
-        for name in ["synchronous_commit", "fsync", "transaction_isolation", "search_path"] {
+        for name in [
+            "synchronous_commit",
+            "fsync",
+            "transaction_isolation",
+            "search_path",
+        ] {
             let sql = format!("SELECT convert_to(current_setting('{name}'), 'UTF8')");
             out.extend(read_settings(&mut conn, Dialect::Postgres, &[(name, &sql)]).await?);
         }

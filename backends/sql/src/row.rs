@@ -17,7 +17,7 @@ pub(crate) fn date_days(d: NaiveDate) -> i64 {
 
 /// Whether a timestamp is a whole number of microseconds (what the columns keep exactly).
 fn whole_micros(t: &Timestamp) -> bool {
-    t.timestamp_subsec_nanos() % 1000 == 0
+    t.timestamp_subsec_nanos().is_multiple_of(1000)
 }
 
 /// The value of a list field as its column holds it, or `None` when the value's type is not
@@ -211,7 +211,8 @@ pub(crate) fn record_args(record: &Record) -> StoreResult<(&'static Table, Vec<A
 
 /// A record from its `data` column, which must belong to `c`.
 pub(crate) fn decode(c: Collection, data: Option<Vec<u8>>) -> StoreResult<Record> {
-    let data = data.ok_or_else(|| StoreError::Corrupt(format!("a {} row without data", c.as_str())))?;
+    let data =
+        data.ok_or_else(|| StoreError::Corrupt(format!("a {} row without data", c.as_str())))?;
     let record: Record = serde_json::from_slice(&data)
         .map_err(|e| StoreError::Corrupt(format!("unreadable record in {}: {e}", c.as_str())))?;
     if record.collection() != c {

@@ -732,9 +732,9 @@ fn join_table(d: Dialect) -> String {
     match d {
         Dialect::Sqlite => sql.push_str("\n) STRICT;\n"),
         Dialect::Postgres => sql.push_str("\n);\n"),
-        Dialect::MySql => {
-            sql.push_str(",\n    KEY device_shipments_shipment_idx (shipment_id, device_id)\n) ENGINE=InnoDB;\n")
-        }
+        Dialect::MySql => sql.push_str(
+            ",\n    KEY device_shipments_shipment_idx (shipment_id, device_id)\n) ENGINE=InnoDB;\n",
+        ),
     }
     if d != Dialect::MySql {
         sql.push_str(&format!(

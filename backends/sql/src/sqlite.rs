@@ -9,15 +9,23 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, SqliteConnection};
 
-use crate::driver::{Arg, Conn, DbResult, Done, Driver, Sql, Tx, Ty, impl_conn, read_settings};
+use crate::driver::{
+    Arg, Conn, DbResult, Done, Driver, PoolSize, Sql, Tx, Ty, impl_conn, read_settings,
+};
 use crate::schema::Dialect;
 
-impl_conn!(Sqlite, SqliteConnection, SqliteTx, SqlitePooled, |r: sqlx::sqlite::SqliteQueryResult| {
-    Done {
-        rows: r.rows_affected(),
-        last_insert_id: 0,
+impl_conn!(
+    Sqlite,
+    SqliteConnection,
+    SqliteTx,
+    SqlitePooled,
+    |r: sqlx::sqlite::SqliteQueryResult| {
+        Done {
+            rows: r.rows_affected(),
+            last_insert_id: 0,
+        }
     }
-});
+);
 
 /// How long a connection waits for another process's write lock before giving up.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,7 +39,7 @@ pub(crate) struct SqliteDriver {
     reader: SqlitePool,
 }
 
-pub(crate) async fn connect(url: &str, readers: u32) -> DbResult<SqliteDriver> {
+pub(crate) async fn connect(url: &str, size: PoolSize) -> DbResult<SqliteDriver> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .foreign_keys(true)
@@ -41,11 +49,21 @@ pub(crate) async fn connect(url: &str, readers: u32) -> DbResult<SqliteDriver> {
         .busy_timeout(BUSY_TIMEOUT);
     let memory = url.trim_start_matches("sqlite:").trim_start_matches("//") == ":memory:"
         || url.contains("mode=memory");
+    if !memory {
+        // "Created if missing" covers the directories on the way.
+        let path = options.get_filename();
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+        }
+    }
     if memory {
         // One connection for everything, kept open for the life of the store: the database
         // lives only as long as a connection to it.
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
+            .acquire_timeout(size.acquire_timeout)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
@@ -60,6 +78,7 @@ pub(crate) async fn connect(url: &str, readers: u32) -> DbResult<SqliteDriver> {
     // WAL is a property of the file: set once, by the writer, before any reader opens.
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
+        .acquire_timeout(size.acquire_timeout)
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
@@ -67,7 +86,8 @@ pub(crate) async fn connect(url: &str, readers: u32) -> DbResult<SqliteDriver> {
         .connect_with(options.clone().journal_mode(SqliteJournalMode::Wal))
         .await?;
     let reader = SqlitePoolOptions::new()
-        .max_connections(readers.max(1))
+        .max_connections(size.max_connections.max(1))
+        .acquire_timeout(size.acquire_timeout)
         .test_before_acquire(false)
         .connect_with(options)
         .await?;
@@ -105,10 +125,22 @@ impl Driver for SqliteDriver {
             &mut conn,
             Dialect::Sqlite,
             &[
-                ("journal_mode", "SELECT CAST(journal_mode AS BLOB) FROM pragma_journal_mode()"),
-                ("synchronous", "SELECT CAST(synchronous AS BLOB) FROM pragma_synchronous()"),
-                ("foreign_keys", "SELECT CAST(foreign_keys AS BLOB) FROM pragma_foreign_keys()"),
-                ("busy_timeout", "SELECT CAST(timeout AS BLOB) FROM pragma_busy_timeout()"),
+                (
+                    "journal_mode",
+                    "SELECT CAST(journal_mode AS BLOB) FROM pragma_journal_mode()",
+                ),
+                (
+                    "synchronous",
+                    "SELECT CAST(synchronous AS BLOB) FROM pragma_synchronous()",
+                ),
+                (
+                    "foreign_keys",
+                    "SELECT CAST(foreign_keys AS BLOB) FROM pragma_foreign_keys()",
+                ),
+                (
+                    "busy_timeout",
+                    "SELECT CAST(timeout AS BLOB) FROM pragma_busy_timeout()",
+                ),
             ],
         )
         .await

@@ -12,7 +12,7 @@ use rehome_core::store::{
     UniqueField, UniqueKey,
 };
 
-use crate::driver::{Arg, DbError, Driver, ErrorClass, Sql, Ty, Tx};
+use crate::driver::{Arg, DbError, Driver, ErrorClass, Sql, Tx, Ty};
 use crate::list::{count_sql, page_sql};
 use crate::row::{decode, key_arg, key_from_id, record_args, unique_arg};
 use crate::schema::{DEVICE_SHIPMENTS, Dialect, IDS, Table, id_kind_tag, table};
@@ -417,10 +417,7 @@ impl SqlStore {
             .push(column)
             .push(" = ")
             .arg(arg);
-        let rows = tx
-            .fetch(q, &[id_ty(t)])
-            .await
-            .map_err(|e| stop(index, e))?;
+        let rows = tx.fetch(q, &[id_ty(t)]).await.map_err(|e| stop(index, e))?;
         match rows.first().and_then(|r| r.first()) {
             Some(id) => Ok(Some(key_from_id(c, id)?)),
             None => Ok(None),
@@ -543,7 +540,10 @@ impl SqlStore {
                 .await?
         {
             // Users refer to a role by name: a rename would leave them dangling.
-            return Err(Stop::Store(conflict(index, Conflict::Referenced { key, by })));
+            return Err(Stop::Store(conflict(
+                index,
+                Conflict::Referenced { key, by },
+            )));
         }
         self.check_links(tx, index, record).await
     }
@@ -570,7 +570,10 @@ impl SqlStore {
         }
         for target in targets {
             if let Some(by) = self.first_referrer(tx, index, &target).await? {
-                return Err(Stop::Store(conflict(index, Conflict::Referenced { key, by })));
+                return Err(Stop::Store(conflict(
+                    index,
+                    Conflict::Referenced { key, by },
+                )));
             }
         }
         Ok(())
@@ -584,10 +587,7 @@ impl SqlStore {
     ) -> Result<Option<RecordKey>, Stop> {
         for (c, q) in referrer_queries(self.driver.dialect(), target, true) {
             let t = table(c);
-            let rows = tx
-                .fetch(q, &[id_ty(t)])
-                .await
-                .map_err(|e| stop(index, e))?;
+            let rows = tx.fetch(q, &[id_ty(t)]).await.map_err(|e| stop(index, e))?;
             if let Some(id) = rows.first().and_then(|r| r.first()) {
                 return Ok(Some(key_from_id(c, id)?));
             }
@@ -858,10 +858,7 @@ impl Store for SqlStore {
                 }
             }
         }
-        Err(last.map_or_else(
-            || StoreError::backend("commit failed"),
-            DbError::into_store,
-        ))
+        Err(last.map_or_else(|| StoreError::backend("commit failed"), DbError::into_store))
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -2,6 +2,7 @@
 //! schema versions (a newer schema is refused untouched, so is someone else's database),
 //! several handles on one database (as several processes would hold), and room for the
 //! longest values the contract allows. Each check runs on every dialect available.
+#![cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 
 mod common;
 
@@ -17,9 +18,7 @@ use rehome_core::{DonorId, LocationId};
 use rehome_sql::{Dialect, SCHEMA_VERSION};
 
 fn dialect(url: &str) -> Dialect {
-    rehome_sql::Options::new(url)
-        .dialect()
-        .expect("a SQL URL")
+    rehome_sql::Options::new(url).dialect().expect("a SQL URL")
 }
 
 /// The settings the store sets are in force on the connection that writes.
@@ -143,7 +142,12 @@ async fn two_handles_share_one_database(f: &Factory) {
 
     // One serial number, two handles, eight tries: exactly one wins, the others name the key.
     let mut tasks = Vec::new();
-    for (i, store) in [a.clone(), b.clone()].into_iter().cycle().take(8).enumerate() {
+    for (i, store) in [a.clone(), b.clone()]
+        .into_iter()
+        .cycle()
+        .take(8)
+        .enumerate()
+    {
         tasks.push(tokio::spawn(async move {
             let d = device(100 + i as u128, "RACE-1");
             store.commit(inserts(vec![Record::Device(d)])).await
@@ -164,7 +168,12 @@ async fn two_handles_share_one_database(f: &Factory) {
 
     // Version race on one donor: one update wins, the rest see version 2.
     let mut tasks = Vec::new();
-    for (i, store) in [a.clone(), b.clone()].into_iter().cycle().take(6).enumerate() {
+    for (i, store) in [a.clone(), b.clone()]
+        .into_iter()
+        .cycle()
+        .take(6)
+        .enumerate()
+    {
         tasks.push(tokio::spawn(async move {
             let mut d = donor(500, "x@example.org");
             d.name = format!("writer {i}");
@@ -243,7 +252,10 @@ async fn longest_values_fit(f: &Factory) {
         Record::Location(l),
         Record::Device(d.clone()),
     ] {
-        assert_eq!(store.get(rec.key()).await.expect("get").as_ref(), Some(&rec));
+        assert_eq!(
+            store.get(rec.key()).await.expect("get").as_ref(),
+            Some(&rec)
+        );
     }
     let by_name = store
         .get_by_unique(&rehome_core::store::UniqueField::UserUsername.key(&u.username))

@@ -11,9 +11,7 @@ use async_trait::async_trait;
 use rand::RngExt;
 use rehome_core::ids::IdKind;
 use rehome_core::query::{Collection, ListQuery, Page};
-use rehome_core::store::{
-    ChangeSet, Record, RecordKey, Reference, Store, StoreResult, UniqueKey,
-};
+use rehome_core::store::{ChangeSet, Record, RecordKey, Reference, Store, StoreResult, UniqueKey};
 use rehome_core::testing::StoreFactory;
 use rehome_sql::SqlStore;
 use sqlx::Connection as _;
