@@ -84,6 +84,23 @@ pub enum Error {
     /// The caller may not do this (HTTP 403).
     #[error("permission denied")]
     PermissionDenied,
+    /// Wrong credentials: password, code, or MFA token (HTTP 401). `detail` is safe to show:
+    /// it never tells an unknown username from a wrong password.
+    #[error("authentication failed: {detail}")]
+    AuthenticationFailed {
+        /// A sentence for people.
+        detail: String,
+    },
+    /// The session token is missing, unknown, expired, idle too long or revoked, or its user is
+    /// inactive (HTTP 401).
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// Too many failed attempts for this username or client address (HTTP 429).
+    #[error("too many attempts; retry after {retry_after_secs} s")]
+    Throttled {
+        /// Seconds until an attempt may succeed again.
+        retry_after_secs: u64,
+    },
     /// A unique key is taken, the object changed since it was read, or it is still in use
     /// (HTTP 409). `fields` is keyed like a validation error when a field is to blame.
     #[error("conflict: {detail}")]

@@ -20,7 +20,13 @@ fn core() -> (Rehome, Arc<ManualClock>) {
             .expect("time"),
     ));
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let hasher = rehome_core::auth::Hasher::new(
+        rehome_core::auth::PasswordParams::INSECURE_FOR_TESTS,
+        Some(1),
+    )
+    .expect("hasher");
     let core = Rehome::new(store)
+        .with_hasher(Arc::new(hasher))
         .with_clock(clock.clone())
         .with_randomness(Arc::new(SeededRandomness::new(7)));
     (core, clock)
@@ -800,7 +806,7 @@ async fn no_escalation() {
     let u = core
         .register(
             &Caller::anonymous(),
-            &json!({"username": "new", "email": "new@example.org"}),
+            &json!({"username": "new", "email": "new@example.org", "password": "correct horse battery"}),
         )
         .await
         .expect("registered");

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
+use super::auth::take_password;
 use super::input::{self, Body, Mode, Parsed};
 use super::inventory::{
     bump, check_body_version, check_if_match, check_unique, diff, map_commit_error, record_json,
@@ -14,6 +15,7 @@ use super::inventory::{
 use super::listing::{ListParams, ListResult};
 use super::tx::Tx;
 use super::{Caller, Rehome, effective_permissions};
+use crate::auth::password::check_policy;
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{IdKind, RoleId, UserId};
 use crate::model::{Role, User};
@@ -126,7 +128,7 @@ impl Rehome {
     /// no-escalation rule.
     pub async fn create_user(&self, caller: &Caller, body: &Json) -> Result<User> {
         caller.require(Permission::ManageUsers)?;
-        self.insert_user(caller, body).await
+        self.insert_user(caller, body, false).await
     }
 
     /// Self-registration: a user with no role, no permissions, not a superuser. Setting
@@ -134,7 +136,7 @@ impl Rehome {
     /// `manageUsers`, in which case this is [`Rehome::create_user`].
     pub async fn register(&self, caller: &Caller, body: &Json) -> Result<User> {
         if caller.has(Permission::ManageUsers) {
-            return self.insert_user(caller, body).await;
+            return self.insert_user(caller, body, true).await;
         }
         let mut errors = FieldErrors::new();
         if let Some(obj) = body.as_object() {
@@ -145,12 +147,25 @@ impl Rehome {
             }
         }
         errors.into_result()?;
-        self.insert_user(caller, body).await
+        self.insert_user(caller, body, true).await
     }
 
-    async fn insert_user(&self, caller: &Caller, body: &Json) -> Result<User> {
-        let (mut body, parse_errors) =
+    async fn insert_user(
+        &self,
+        caller: &Caller,
+        body: &Json,
+        password_required: bool,
+    ) -> Result<User> {
+        let (mut body, mut parse_errors) =
             input::parse(input::USER, body, Mode::Create, self.next_year());
+        let password = take_password(&mut body.fields);
+        match &password {
+            Some(p) => parse_errors.merge(check_policy(p, &given_username(&body), "password")),
+            None if password_required && parse_errors.get("password").is_empty() => {
+                parse_errors.add("password", "This field is required.");
+            }
+            None => {}
+        }
         let now = self.now();
         let id = UserId(self.store().next_id(IdKind::User).await?);
         let mut user = User {
@@ -175,6 +190,10 @@ impl Rehome {
         let record = Record::User(user.clone());
         check_unique(&tx, &record).await?;
         tx.push(Change::Insert(record.clone()));
+        if let Some(p) = &password {
+            let hash = self.hash_new_password(p, &user.username).await?;
+            self.put_password_hash(&mut tx, id, hash).await?;
+        }
         tx.audit(
             caller,
             now,
@@ -275,8 +294,16 @@ impl Rehome {
         if current.is_superuser && !caller.is_superuser() {
             return Err(Error::PermissionDenied);
         }
-        let (mut body, parse_errors) = input::parse(input::USER, body, mode, self.next_year());
+        let (mut body, mut parse_errors) = input::parse(input::USER, body, mode, self.next_year());
         check_body_version(body.version, current.version)?;
+        let password = take_password(&mut body.fields);
+        if let Some(p) = &password {
+            let name = match body.fields.get("username") {
+                Some(Parsed::Text(u)) => u.clone(),
+                _ => current.username.clone(),
+            };
+            parse_errors.merge(check_policy(p, &name, "password"));
+        }
         let mut tx = Tx::new(&**self.store());
         let mut user = current.clone();
         self.apply_user(
@@ -288,23 +315,45 @@ impl Rehome {
             &mut user,
         )
         .await?;
-        if user == current {
+        if user == current && password.is_none() {
             return Ok(current);
         }
         let now = self.now();
-        let mut record = Record::User(user);
-        bump(&mut record, now);
-        check_unique(&tx, &record).await?;
-        let changes = diff(
-            &record_json(&Record::User(current.clone())),
-            &record_json(&record),
-        );
-        tx.push(Change::Update {
-            record: record.clone(),
-            expected_version: current.version,
-        });
-        tx.audit(caller, now, "user.update", "user", id.to_string(), changes)
+        let mut record = Record::User(user.clone());
+        if user != current {
+            bump(&mut record, now);
+            check_unique(&tx, &record).await?;
+            let changes = diff(
+                &record_json(&Record::User(current.clone())),
+                &record_json(&record),
+            );
+            tx.push(Change::Update {
+                record: record.clone(),
+                expected_version: current.version,
+            });
+            tx.audit(caller, now, "user.update", "user", id.to_string(), changes)
+                .await?;
+        }
+        // A new password, or deactivation, ends the user's sessions (but not the caller's own
+        // session when it changes its own password).
+        if let Some(p) = &password {
+            let hash = self.hash_new_password(p, &user.username).await?;
+            self.put_password_hash(&mut tx, id, hash).await?;
+            tx.audit(
+                caller,
+                now,
+                "auth.password_changed",
+                "user",
+                id.to_string(),
+                json!({}),
+            )
             .await?;
+        }
+        if current.is_active && !user.is_active {
+            self.revoke_sessions(&mut tx, id, None).await?;
+        } else if password.is_some() {
+            self.revoke_sessions(&mut tx, id, caller.session()).await?;
+        }
         tx.commit().await.map_err(map_commit_error)?;
         match record {
             Record::User(u) => Ok(u),
@@ -334,6 +383,13 @@ impl Rehome {
             let now = self.now();
             let mut tx = Tx::new(&**self.store());
             let key = RecordKey::User(id);
+            self.revoke_sessions(&mut tx, id, None).await?;
+            if let Some(c) = tx.get(RecordKey::Credentials(id)).await? {
+                tx.push(Change::Delete {
+                    key: RecordKey::Credentials(id),
+                    expected_version: c.version(),
+                });
+            }
             self.clear_references_to(&mut tx, caller, key, now).await?;
             tx.push(Change::Delete {
                 key,
@@ -628,6 +684,13 @@ impl Rehome {
             .page(0, 0)
             .with_count();
         Ok(self.store().list(&q).await?.total.unwrap_or(0))
+    }
+}
+
+fn given_username(body: &Body) -> String {
+    match body.fields.get("username") {
+        Some(Parsed::Text(u)) => u.clone(),
+        _ => String::new(),
     }
 }
 

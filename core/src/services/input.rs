@@ -54,6 +54,8 @@ pub(crate) enum Kind {
     Status,
     /// A list of permission names (no duplicates).
     Permissions,
+    /// A password: taken exactly as given (no trimming), at most 128 characters.
+    Password,
     /// Present in reads, ignored in writes.
     ReadOnly,
 }
@@ -156,6 +158,7 @@ pub(crate) const USER: &[Spec] = &[
     f("is_superuser", Kind::Bool, false, false),
     f("is_active", Kind::Bool, false, false),
     f("permissions", Kind::Permissions, false, true),
+    f("password", Kind::Password, false, false),
     ro("effective_permissions"),
     ro("mfa_enabled"),
     ro("last_login"),
@@ -399,6 +402,14 @@ fn parse_value(spec: &Spec, value: &Json, next_year: i32) -> Result<Parsed, Stri
                 .map_err(|()| format!("\"{}\" is not a valid choice.", display(value)))
         }
         Kind::Permissions => parse_permissions(value).map(Parsed::Permissions),
+        Kind::Password => match value {
+            Json::String(s) if s.chars().count() > 128 => {
+                Err("Ensure this field has no more than 128 characters.".into())
+            }
+            Json::String(s) if s.is_empty() => Err(NOT_BLANK.into()),
+            Json::String(s) => Ok(Parsed::Text(s.clone())),
+            _ => Err("Not a valid string.".into()),
+        },
     }
 }
 

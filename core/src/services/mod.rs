@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use chrono::Datelike;
 
+use crate::auth::{Hasher, PasswordParams};
 use crate::env::{Clock, OsRandomness, Randomness, SystemClock};
 use crate::error::{Error, Result};
+use crate::ids::Digest;
 use crate::ids::UserId;
 use crate::model::{Role, Timestamp, User};
 use crate::permission::{Permission, Permissions};
@@ -14,6 +16,7 @@ use crate::store::{Record, RecordKey, Store, UniqueField};
 
 pub mod accounts;
 pub mod audit;
+pub mod auth;
 pub mod batch;
 pub mod input;
 pub mod inventory;
@@ -21,6 +24,7 @@ pub mod listing;
 pub mod mock;
 mod tx;
 
+pub use auth::{AuthConfig, LoginOutcome, MfaCode, SessionGrant, TotpSetup};
 pub use input::Mode;
 pub use inventory::Model;
 pub use listing::{ListParams, ListResult, PageRequest};
@@ -30,6 +34,8 @@ pub use listing::{ListParams, ListResult, PageRequest};
 pub struct Caller {
     kind: CallerKind,
     ip: Option<String>,
+    /// The login session the caller authenticated with, if any.
+    session: Option<Digest>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +58,7 @@ impl Caller {
         Caller {
             kind: CallerKind::System,
             ip: None,
+            session: None,
         }
     }
 
@@ -60,6 +67,7 @@ impl Caller {
         Caller {
             kind: CallerKind::Anonymous,
             ip: None,
+            session: None,
         }
     }
 
@@ -72,12 +80,23 @@ impl Caller {
                 permissions,
             },
             ip: None,
+            session: None,
         }
     }
 
     /// The same caller seen from a client address (recorded in the audit log).
     pub fn with_ip(mut self, ip: impl Into<String>) -> Caller {
         self.ip = Some(ip.into());
+        self
+    }
+
+    /// The login session this caller authenticated with (see [`Rehome::authenticate`]).
+    pub fn session(&self) -> Option<Digest> {
+        self.session
+    }
+
+    pub(crate) fn with_session(mut self, session: Digest) -> Caller {
+        self.session = Some(session);
         self
     }
 
@@ -173,12 +192,28 @@ pub fn effective_permissions(user: &User, role: Option<&Role>) -> Permissions {
     }
 }
 
+/// One hasher per process with OWASP's minimum parameters, shared by every [`Rehome`] that
+/// does not bring its own: its pool is as large as the machine has cores.
+fn default_hasher() -> Arc<Hasher> {
+    static HASHER: std::sync::OnceLock<Arc<Hasher>> = std::sync::OnceLock::new();
+    HASHER
+        .get_or_init(|| {
+            Arc::new(
+                Hasher::new(PasswordParams::OWASP_MINIMUM, None)
+                    .unwrap_or_else(|e| panic!("the default password hasher cannot start: {e}")),
+            )
+        })
+        .clone()
+}
+
 /// The entry point to core: a store plus the clock and randomness rules run against.
 #[derive(Clone)]
 pub struct Rehome {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Randomness>,
+    hasher: Arc<Hasher>,
+    auth: Arc<AuthConfig>,
 }
 
 impl std::fmt::Debug for Rehome {
@@ -194,7 +229,31 @@ impl Rehome {
             store,
             clock: Arc::new(SystemClock),
             rng: Arc::new(OsRandomness),
+            hasher: default_hasher(),
+            auth: Arc::new(AuthConfig::default()),
         }
+    }
+
+    /// Replaces the password hasher (its parameters and pool size).
+    pub fn with_hasher(mut self, hasher: Arc<Hasher>) -> Rehome {
+        self.hasher = hasher;
+        self
+    }
+
+    /// Replaces the login settings (lifetimes, throttling).
+    pub fn with_auth_config(mut self, config: AuthConfig) -> Rehome {
+        self.auth = Arc::new(config);
+        self
+    }
+
+    /// The password hasher.
+    pub fn hasher(&self) -> &Arc<Hasher> {
+        &self.hasher
+    }
+
+    /// The login settings.
+    pub fn auth_config(&self) -> &AuthConfig {
+        &self.auth
     }
 
     /// Replaces the clock (tests).
