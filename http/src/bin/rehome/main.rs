@@ -1,0 +1,2 @@
+//! The `rehome` command.
+fn main() {}
