@@ -323,7 +323,7 @@ async fn log_request(req: Request, next: Next) -> Response {
         method = %method,
         path = %path,
         status = response.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1000.0,
+        latency_ms = latency.as_micros() as f64 / 1000.0,
         request_id = %request_id,
         "request"
     );
