@@ -1,6 +1,6 @@
 //! Authentication building blocks: password hashing and policy, TOTP, tokens and digests.
 //! The flows that use them (login, sessions, MFA, throttling) are in
-//! [`crate::services::auth`].
+//! `crate::services::auth` (the `Rehome` methods `login`, `authenticate`, ...).
 
 pub mod password;
 pub mod token;

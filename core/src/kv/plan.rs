@@ -151,8 +151,13 @@ fn analyse(q: &ListQuery) -> Analysis {
             Op::Eq(Value::Null) | Op::Gte(Value::Null) | Op::Lte(Value::Null) => {
                 a.impossible = true;
             }
-            // Record keys hold ids without type tags: bound them by key.
-            Op::Gte(v) | Op::Lte(v) if f.field == q.collection.id_field() => {
+            // Record keys hold ids without type tags: bound them by key. Digest ids are text
+            // whose order is byte order only for canonical (lowercase hex) values, so their
+            // ranges are left to the candidate check.
+            Op::Gte(v) | Op::Lte(v)
+                if f.field == q.collection.id_field()
+                    && q.collection.id_field().field_type() != crate::query::FieldType::Text =>
+            {
                 let Some(k) = key_of_id_value(q.collection, v) else {
                     a.impossible = true;
                     continue;

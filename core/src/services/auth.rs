@@ -163,6 +163,35 @@ fn address_scope(ip: &str) -> Digest {
     Digest::of(&format!("ip:{ip}"))
 }
 
+/// Pushes an update of `old` with `change` applied (version +1, update time `now`).
+fn update_credentials(
+    tx: &mut Tx<'_>,
+    old: &Credentials,
+    now: Timestamp,
+    change: impl FnOnce(&mut Credentials),
+) {
+    let mut new = old.clone();
+    change(&mut new);
+    new.version = old.version + 1;
+    new.updated_at = now;
+    tx.push(Change::Update {
+        record: Record::Credentials(new),
+        expected_version: old.version,
+    });
+}
+
+/// Pushes an update of `old` with `change` applied (version +1, update time `now`).
+fn update_user(tx: &mut Tx<'_>, old: &User, now: Timestamp, change: impl FnOnce(&mut User)) {
+    let mut new = old.clone();
+    change(&mut new);
+    new.version = old.version + 1;
+    new.updated_at = now;
+    tx.push(Change::Update {
+        record: Record::User(new),
+        expected_version: old.version,
+    });
+}
+
 impl Rehome {
     // ------------------------------------------------------------------ reading state
 
@@ -401,13 +430,8 @@ impl Rehome {
                 .hash(password, self.random_bytes())
                 .await
                 .map_err(|e| Error::Store(StoreError::backend(e)))?;
-            let mut c2 = c.clone();
-            c2.password_hash = Some(rehashed);
-            c2.version += 1;
-            c2.updated_at = self.now();
-            tx.push(Change::Update {
-                record: Record::Credentials(c2),
-                expected_version: c.version,
+            update_credentials(&mut tx, &c, self.now(), |c| {
+                c.password_hash = Some(rehashed);
             });
         }
         if user.mfa_enabled {
@@ -470,14 +494,7 @@ impl Rehome {
             version: 1,
         })));
         self.reset_user_throttle(&mut tx, &user.username).await?;
-        let mut updated = user.clone();
-        updated.last_login = Some(now);
-        updated.version += 1;
-        updated.updated_at = now;
-        tx.push(Change::Update {
-            record: Record::User(updated),
-            expected_version: user.version,
-        });
+        update_user(&mut tx, user, now, |u| u.last_login = Some(now));
         let mut caller = Caller::user(user.clone(), None);
         if let Some(ip) = ip {
             caller = caller.with_ip(ip);
@@ -626,13 +643,9 @@ impl Rehome {
                 updated.recovery_codes.remove(i);
             }
         }
-        updated.version += 1;
-        updated.updated_at = now;
+        let remaining = updated.recovery_codes.len();
         let mut tx = Tx::new(&**self.store());
-        tx.push(Change::Update {
-            record: Record::Credentials(updated.clone()),
-            expected_version: creds.version,
-        });
+        update_credentials(&mut tx, &creds, now, |c| *c = updated);
         if matches!(code, MfaCode::Recovery(_)) {
             tx.audit(
                 &Caller::user(user.clone(), None),
@@ -640,7 +653,7 @@ impl Rehome {
                 "auth.recovery_code_used",
                 "user",
                 user.id.to_string(),
-                json!({"remaining": updated.recovery_codes.len()}),
+                json!({"remaining": remaining}),
             )
             .await?;
         }
@@ -879,13 +892,8 @@ impl Rehome {
         let now = self.now();
         match tx.get(RecordKey::Credentials(id)).await? {
             Some(Record::Credentials(c)) => {
-                let mut c2 = c.clone();
-                c2.password_hash = Some(hash);
-                c2.version += 1;
-                c2.updated_at = now;
-                tx.push(Change::Update {
-                    record: Record::Credentials(c2),
-                    expected_version: c.version,
+                update_credentials(tx, &c, now, |c| {
+                    c.password_hash = Some(hash);
                 });
             }
             _ => tx.push(Change::Insert(Record::Credentials(Credentials {
@@ -1035,14 +1043,9 @@ impl Rehome {
                 return Err(Error::conflict("Multi-factor login is already on."));
             }
             Some(c) => {
-                let mut c2 = c.clone();
-                c2.totp_secret = Some(key.secret_base32());
-                c2.totp_last_step = None;
-                c2.version += 1;
-                c2.updated_at = now;
-                tx.push(Change::Update {
-                    record: Record::Credentials(c2),
-                    expected_version: c.version,
+                update_credentials(&mut tx, &c, now, |c| {
+                    c.totp_secret = Some(key.secret_base32());
+                    c.totp_last_step = None;
                 });
             }
             None => tx.push(Change::Insert(Record::Credentials(Credentials {
@@ -1101,25 +1104,13 @@ impl Rehome {
             return Err(Error::invalid("code", "Invalid code."));
         };
         let (codes, digests) = self.new_recovery_codes();
-        let mut c2 = creds.clone();
-        c2.totp_enabled = true;
-        c2.totp_last_step = Some(step);
-        c2.recovery_codes = digests;
-        c2.version += 1;
-        c2.updated_at = now;
-        let mut u2 = user.clone();
-        u2.mfa_enabled = true;
-        u2.version += 1;
-        u2.updated_at = now;
         let mut tx = Tx::new(&**self.store());
-        tx.push(Change::Update {
-            record: Record::Credentials(c2),
-            expected_version: creds.version,
+        update_credentials(&mut tx, &creds, now, |c| {
+            c.totp_enabled = true;
+            c.totp_last_step = Some(step);
+            c.recovery_codes = digests;
         });
-        tx.push(Change::Update {
-            record: Record::User(u2),
-            expected_version: user.version,
-        });
+        update_user(&mut tx, &user, now, |u| u.mfa_enabled = true);
         tx.audit(
             caller,
             now,
@@ -1150,24 +1141,14 @@ impl Rehome {
         let mut tx = code_tx.unwrap_or_else(|| Tx::new(&**self.store()));
         let now = self.now();
         if let Some(Record::Credentials(c)) = tx.get(RecordKey::Credentials(user.id)).await? {
-            let mut c2 = c.clone();
-            c2.totp_enabled = false;
-            c2.totp_secret = None;
-            c2.recovery_codes.clear();
-            c2.version += 1;
-            c2.updated_at = now;
-            tx.push(Change::Update {
-                record: Record::Credentials(c2),
-                expected_version: c.version,
+            update_credentials(&mut tx, &c, now, |c| {
+                c.totp_enabled = false;
+                c.totp_secret = None;
+                c.recovery_codes.clear();
             });
         }
-        let mut u2 = user.clone();
-        u2.mfa_enabled = false;
-        u2.version += 1;
-        u2.updated_at = now;
-        tx.push(Change::Update {
-            record: Record::User(u2),
-            expected_version: user.version,
+        update_user(&mut tx, &user, now, |u| {
+            u.mfa_enabled = false;
         });
         tx.audit(
             caller,
@@ -1199,13 +1180,8 @@ impl Rehome {
         let (codes, digests) = self.new_recovery_codes();
         let now = self.now();
         if let Some(Record::Credentials(c)) = tx.get(RecordKey::Credentials(user.id)).await? {
-            let mut c2 = c.clone();
-            c2.recovery_codes = digests;
-            c2.version += 1;
-            c2.updated_at = now;
-            tx.push(Change::Update {
-                record: Record::Credentials(c2),
-                expected_version: c.version,
+            update_credentials(&mut tx, &c, now, |c| {
+                c.recovery_codes = digests;
             });
         }
         tx.audit(

@@ -84,12 +84,31 @@ pub(crate) fn show<T: Debug>(r: &StoreResult<T>) -> String {
     }
 }
 
+/// Records as text for failure messages: their `Debug`, except credentials, whose `Debug` hides
+/// the secrets that may be the very difference, so they show as their full JSON (test data only).
+pub(crate) fn plain<'a>(records: impl IntoIterator<Item = &'a Record>) -> String {
+    let shown: Vec<String> = records
+        .into_iter()
+        .map(|r| match r {
+            Record::Credentials(_) => {
+                serde_json::to_string(r).unwrap_or_else(|e| format!("{r:?} (no JSON: {e})"))
+            }
+            _ => format!("{r:#?}"),
+        })
+        .collect();
+    format!("[{}]", shown.join(",\n"))
+}
+
 /// Asserts that `store.get(key)` gives `want`.
 #[track_caller]
 pub(crate) fn same_record(got: StoreResult<Option<Record>>, want: Option<&Record>, what: &str) {
     let got = ok(got, what);
     if got.as_ref() != want {
-        panic!("{what}: expected {want:#?}\n, got {got:#?}");
+        panic!(
+            "{what}: expected {}\n, got {}",
+            plain(want),
+            plain(got.as_ref())
+        );
     }
 }
 
@@ -127,8 +146,10 @@ pub(crate) fn compare_pages(
     for (g, w) in got.items.iter().zip(&want.items) {
         if g != w {
             return Err(format!(
-                "list {q:?}: record {} differs:\n  expected {w:?}\n  got      {g:?}",
-                short(w.key())
+                "list {q:?}: record {} differs:\n  expected {}\n  got      {}",
+                short(w.key()),
+                plain([w]),
+                plain([g])
             ));
         }
     }

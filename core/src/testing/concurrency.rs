@@ -11,7 +11,7 @@ use crate::store::{Conflict, Record, RecordKey, Store, StoreError, StoreResult, 
 
 use super::StoreFactory;
 use super::assert::{ok, same_record, show};
-use super::fixtures::{changes, device, donor, inserts, update};
+use super::fixtures::{changes, device, digest, donor, inserts, now_plus, session, update, user};
 
 const TASKS: usize = 50;
 
@@ -186,5 +186,125 @@ pub async fn check_concurrent_next_id(factory: &dyn StoreFactory) {
                 panic!("next_id({kind:?}) handed out {id} twice");
             }
         }
+    }
+}
+
+/// Fifty tasks record a use of one login session from the same version at once (what requests
+/// sharing a token do): exactly one succeeds, every other gets `Conflict::Version` (expected 1,
+/// actual 2), and the winner's state is stored.
+pub async fn check_concurrent_session_updates(factory: &dyn StoreFactory) {
+    let store = factory.open().await;
+    let original = session(digest(0x5e, 0x55), 1);
+    ok(
+        store
+            .commit(inserts(vec![
+                Record::User(user(1, "racer", "racer@example.org")),
+                Record::Session(original.clone()),
+            ]))
+            .await,
+        "setup",
+    );
+    let used_by = |i: usize| {
+        let mut s = original.clone();
+        s.last_used_at = now_plus(60_000_000 + i as i64);
+        s.ip = Some(format!("192.0.2.{i}"));
+        s.version = 2;
+        Record::Session(s)
+    };
+    let results = race(&store, |i| changes(vec![update(used_by(i), 1)])).await;
+    let key = RecordKey::Session(original.digest);
+    let lost = Conflict::Version {
+        key,
+        expected: 1,
+        actual: 2,
+    };
+    let mut winners = Vec::new();
+    for (i, r) in results.iter().enumerate() {
+        match r {
+            Ok(()) => winners.push(i),
+            Err(StoreError::Conflict { conflict, index: 0 }) if *conflict == lost => {}
+            other => panic!(
+                "racing session update {i}: expected success or Conflict {{ {lost:?}, index: 0 }}, \
+                 got {}",
+                show(other)
+            ),
+        }
+    }
+    if winners.len() != 1 {
+        panic!(
+            "{} of {TASKS} racing session updates from version 1 succeeded (tasks {winners:?}); \
+             exactly one must",
+            winners.len()
+        );
+    }
+    same_record(
+        store.get(key).await,
+        Some(&used_by(winners[0])),
+        "the session after the race",
+    );
+}
+
+/// Fifty tasks insert a login session with the same digest at once (for two users, from
+/// different addresses): exactly one succeeds, every other gets `Conflict::Exists` for that
+/// session, and the store holds the winner only.
+pub async fn check_concurrent_session_inserts(factory: &dyn StoreFactory) {
+    let store = factory.open().await;
+    ok(
+        store
+            .commit(inserts(vec![
+                Record::User(user(1, "one", "one@example.org")),
+                Record::User(user(2, "two", "two@example.org")),
+            ]))
+            .await,
+        "setup",
+    );
+    let d = digest(0x5e, 0x55);
+    let made_by = |i: usize| {
+        let mut s = session(d, 1 + (i % 2) as i64);
+        s.created_at = now_plus(i as i64);
+        s.ip = Some(format!("198.51.100.{i}"));
+        Record::Session(s)
+    };
+    let results = race(&store, |i| inserts(vec![made_by(i)])).await;
+    let key = RecordKey::Session(d);
+    let mut winners = Vec::new();
+    for (i, r) in results.iter().enumerate() {
+        match r {
+            Ok(()) => winners.push(i),
+            Err(StoreError::Conflict {
+                conflict: Conflict::Exists(k),
+                index: 0,
+            }) if *k == key => {}
+            other => panic!(
+                "racing session insert {i}: expected success or Conflict {{ Exists({key:?}), \
+                 index: 0 }}, got {}",
+                show(other)
+            ),
+        }
+    }
+    if winners.len() != 1 {
+        panic!(
+            "{} of {TASKS} racing inserts of one session digest succeeded (tasks {winners:?}); \
+             exactly one must",
+            winners.len()
+        );
+    }
+    let winner = made_by(winners[0]);
+    same_record(
+        store.get(key).await,
+        Some(&winner),
+        "the session after the race",
+    );
+    let all = ok(
+        store
+            .scan(crate::query::Collection::Sessions, None, 1000)
+            .await,
+        "scan sessions",
+    );
+    if all != vec![winner] {
+        panic!(
+            "after the race the store holds sessions {:?}, not only the winner",
+            super::assert::keys(&all)
+        );
     }
 }

@@ -1,8 +1,9 @@
-//! Create, read, update and delete of every collection, and scan order and paging.
+//! Create, read, update and delete of every collection, and scan order and paging (integer,
+//! UUID and digest keys).
 
 use std::sync::Arc;
 
-use crate::ids::{LocationId, ShipmentId, UserId};
+use crate::ids::{Digest, LocationId, ShipmentId, UserId};
 use crate::model::{DeviceStatus, Money};
 use crate::permission::{Permission, Permissions};
 use crate::query::{Collection, ListQuery};
@@ -11,8 +12,8 @@ use crate::store::{Change, ChangeSet, Conflict, Record, RecordKey, Store, Unique
 use super::StoreFactory;
 use super::assert::{compare_pages, conflict, invalid, keys, not_found, ok, same_record};
 use super::fixtures::{
-    audit, date, device, device_id, donor, full_device, inserts, location, now_plus, role,
-    shipment, user, world,
+    audit, credentials, date, device, device_id, digest, donor, full_device, inserts, location,
+    mfa_challenge, now_plus, role, session, shipment, throttle, ts, user, world,
 };
 use super::model::Model;
 
@@ -234,9 +235,11 @@ async fn same_content(store: &dyn Store, model: &Model, c: Collection, what: &st
     let got = ok(store.scan(c, None, 1000).await, &format!("{what}: scan"));
     if got != want {
         panic!(
-            "{what}: scan of {c:?}: expected {:?}, got {:?}\n(expected records {want:#?}\n got {got:#?})",
+            "{what}: scan of {c:?}: expected {:?}, got {:?}\n(expected records {}\n got {})",
             keys(&want),
-            keys(&got)
+            keys(&got),
+            super::assert::plain(&want),
+            super::assert::plain(&got)
         );
     }
     let q = ListQuery::all(c).with_count();
@@ -391,7 +394,7 @@ pub async fn check_crud_shipments(factory: &dyn StoreFactory) {
     .await;
 }
 
-/// Users: role, permissions, last login; username and email found in any case.
+/// Users: role, permissions, last login, MFA flag; username and email found in any case.
 pub async fn check_crud_users(factory: &dyn StoreFactory) {
     let mut original = user(12, "Straße", "Ärger@Example.COM");
     original.role = Some("Volunteer".to_owned());
@@ -403,6 +406,7 @@ pub async fn check_crud_users(factory: &dyn StoreFactory) {
         .into_iter()
         .collect();
     original.last_login = Some(now_plus(-1));
+    original.mfa_enabled = true;
     let mut updated = original.clone();
     updated.username = "Alice".to_owned();
     updated.email = "alice@example.org".to_owned();
@@ -410,6 +414,7 @@ pub async fn check_crud_users(factory: &dyn StoreFactory) {
     updated.is_active = true;
     updated.permissions = Permissions::all();
     updated.last_login = None;
+    updated.mfa_enabled = false;
     updated.updated_at = now_plus(8);
     updated.version = 2;
     let username = UniqueField::UserUsername;
@@ -722,5 +727,392 @@ async fn scan_in_pages(
         if out.len() > 10_000 {
             panic!("scan of {c:?} does not end (pages of {size})");
         }
+    }
+}
+
+/// Ten recovery-code digests in no particular order (the store keeps the order written).
+fn recovery_codes() -> Vec<Digest> {
+    let mut codes: Vec<Digest> = (0..7)
+        .map(|i| Digest::of(&format!("recovery-code-{i}")))
+        .collect();
+    codes.extend([digest(0xff, 0xff), digest(0, 0), digest(0x80, 0x01)]);
+    codes.swap(0, 8);
+    codes
+}
+
+/// Credentials: every optional set and cleared, and the other way round; ten recovery-code
+/// digests kept in the order written; `totp_last_step` up to
+/// [`TOTP_STEP_MAX`](super::fixtures::TOTP_STEP_MAX) (2^53) and its odd neighbour. The key is
+/// the user, which must exist.
+pub async fn check_crud_credentials(factory: &dyn StoreFactory) {
+    use super::fixtures::TOTP_STEP_MAX;
+    let mut full = credentials(2);
+    full.password_hash = Some(
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$K+/9aGFzaGhhc2hoYXNoaGFzaA==".to_owned(),
+    );
+    full.totp_secret = Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".to_owned());
+    full.totp_enabled = true;
+    full.totp_last_step = Some(TOTP_STEP_MAX);
+    full.recovery_codes = recovery_codes();
+    full.updated_at = now_plus(11);
+    let mut cleared = credentials(2);
+    cleared.updated_at = now_plus(12);
+    cleared.version = 2;
+    round_trip(
+        factory,
+        Crud {
+            what: "credentials (set, then cleared)",
+            setup: world(),
+            original: Record::Credentials(full.clone()),
+            finds_original: Vec::new(),
+            updated: Record::Credentials(cleared),
+            finds_updated: Vec::new(),
+            finds_nothing_after_update: Vec::new(),
+            finds_nothing: Vec::new(),
+        },
+    )
+    .await;
+
+    let mut empty = credentials(1);
+    empty.updated_at = ts(-1);
+    let mut set = full;
+    set.user = UserId(1);
+    set.totp_last_step = Some(TOTP_STEP_MAX - 1);
+    set.recovery_codes = vec![Digest::of("the last code")];
+    set.updated_at = now_plus(13);
+    set.version = 2;
+    round_trip(
+        factory,
+        Crud {
+            what: "credentials (empty, then set)",
+            setup: world(),
+            original: Record::Credentials(empty),
+            finds_original: Vec::new(),
+            updated: Record::Credentials(set),
+            finds_updated: Vec::new(),
+            finds_nothing_after_update: Vec::new(),
+            finds_nothing: Vec::new(),
+        },
+    )
+    .await;
+}
+
+/// Login sessions: every field, the client address set and cleared (and the other way round),
+/// the user changed, the expiry at the end of year 9999 and timestamps with microseconds.
+pub async fn check_crud_sessions(factory: &dyn StoreFactory) {
+    let mut full = session(digest(0xff, 0x01), 1);
+    full.created_at = now_plus(-7);
+    full.expires_at = ts(253_402_300_799_999_999);
+    full.last_used_at = now_plus(1);
+    full.ip = Some("2001:db8::1".to_owned());
+    let mut moved = full.clone();
+    moved.user = UserId(2);
+    moved.last_used_at = now_plus(60_000_001);
+    moved.ip = None;
+    moved.version = 2;
+    round_trip(
+        factory,
+        Crud {
+            what: "sessions (address set, then cleared)",
+            setup: world(),
+            original: Record::Session(full),
+            finds_original: Vec::new(),
+            updated: Record::Session(moved),
+            finds_updated: Vec::new(),
+            finds_nothing_after_update: Vec::new(),
+            finds_nothing: Vec::new(),
+        },
+    )
+    .await;
+
+    let plain = session(digest(0x00, 0x00), 2);
+    let mut used = plain.clone();
+    used.last_used_at = now_plus(59_999_999);
+    used.expires_at = now_plus(1);
+    used.ip = Some("203.0.113.7".to_owned());
+    used.version = 2;
+    round_trip(
+        factory,
+        Crud {
+            what: "sessions (no address, then one)",
+            setup: world(),
+            original: Record::Session(plain),
+            finds_original: Vec::new(),
+            updated: Record::Session(used),
+            finds_updated: Vec::new(),
+            finds_nothing_after_update: Vec::new(),
+            finds_nothing: Vec::new(),
+        },
+    )
+    .await;
+}
+
+/// MFA challenges: every field, the client address set and cleared (and the other way round),
+/// `attempts_left` from `u32::MAX` down to 0 (the field is a `u32`: the whole range is kept).
+pub async fn check_crud_mfa_challenges(factory: &dyn StoreFactory) {
+    let mut full = mfa_challenge(digest(0x80, 0x00), 2);
+    full.created_at = now_plus(-3);
+    full.expires_at = now_plus(299_999_999);
+    full.attempts_left = u32::MAX;
+    full.ip = Some("::ffff:192.0.2.1".to_owned());
+    let mut spent = full.clone();
+    spent.attempts_left = 0;
+    spent.ip = None;
+    spent.version = 2;
+    round_trip(
+        factory,
+        Crud {
+            what: "MFA challenges (address set, then cleared)",
+            setup: world(),
+            original: Record::MfaChallenge(full),
+            finds_original: Vec::new(),
+            updated: Record::MfaChallenge(spent),
+            finds_updated: Vec::new(),
+            finds_nothing_after_update: Vec::new(),
+            finds_nothing: Vec::new(),
+        },
+    )
+    .await;
+
+    let plain = mfa_challenge(digest(0x7f, 0xff), 1);
+    let mut tried = plain.clone();
+    tried.attempts_left = 4;
+    tried.ip = Some("198.51.100.9".to_owned());
+    tried.version = 2;
+    round_trip(
+        factory,
+        Crud {
+            what: "MFA challenges (no address, then one)",
+            setup: world(),
+            original: Record::MfaChallenge(plain),
+            finds_original: Vec::new(),
+            updated: Record::MfaChallenge(tried),
+            finds_updated: Vec::new(),
+            finds_nothing_after_update: Vec::new(),
+            finds_nothing: Vec::new(),
+        },
+    )
+    .await;
+}
+
+/// Throttles: failures (kept in the order written, an equal pair included), the lock set and
+/// cleared (and the other way round), `locks` up to `u32::MAX`. They refer to nothing, so they
+/// need no setup.
+pub async fn check_crud_throttles(factory: &dyn StoreFactory) {
+    let mut locked = throttle(digest(0x01, 0xfe));
+    locked.failures = vec![
+        now_plus(-3_000_000),
+        now_plus(-1),
+        now_plus(-1),
+        now_plus(0),
+        ts(0),
+    ];
+    locked.locked_until = Some(now_plus(900_000_001));
+    locked.locks = u32::MAX;
+    locked.updated_at = now_plus(0);
+    let mut reset = locked.clone();
+    reset.failures = Vec::new();
+    reset.locked_until = None;
+    reset.locks = 0;
+    reset.updated_at = now_plus(5);
+    reset.version = 2;
+    round_trip(
+        factory,
+        Crud {
+            what: "throttles (locked, then reset)",
+            setup: Vec::new(),
+            original: Record::Throttle(locked),
+            finds_original: Vec::new(),
+            updated: Record::Throttle(reset),
+            finds_updated: Vec::new(),
+            finds_nothing_after_update: Vec::new(),
+            finds_nothing: Vec::new(),
+        },
+    )
+    .await;
+
+    let fresh = throttle(digest(0xfe, 0x01));
+    let mut failing = fresh.clone();
+    failing.failures = vec![now_plus(1)];
+    failing.locked_until = Some(now_plus(2));
+    failing.locks = 1;
+    failing.updated_at = now_plus(1);
+    failing.version = 2;
+    round_trip(
+        factory,
+        Crud {
+            what: "throttles (fresh, then locked)",
+            setup: Vec::new(),
+            original: Record::Throttle(fresh),
+            finds_original: Vec::new(),
+            updated: Record::Throttle(failing),
+            finds_updated: Vec::new(),
+            finds_nothing_after_update: Vec::new(),
+            finds_nothing: Vec::new(),
+        },
+    )
+    .await;
+}
+
+/// The digests of [`check_scan_digest_keys`], by label. Their byte order differs from the
+/// order of their first byte as a signed number (`0x80` < `0x7f`), of their bytes read
+/// little-endian, of their base64 text (`0xf8…` is `+…`, `0xfc…` is `/…`, both before `A…`),
+/// and needs every byte (`D` and `E` differ only in the last one, `F` and `G` only in the
+/// middle).
+fn scan_digests() -> Vec<(&'static str, Digest)> {
+    let mut middle = [0x42u8; 32];
+    middle[16] = 0x00;
+    let mut middle_up = middle;
+    middle_up[16] = 0x01;
+    vec![
+        ("A", digest(0x80, 0x00)),
+        ("B", digest(0x7f, 0xff)),
+        ("C", digest(0xf8, 0x00)),
+        ("D", digest(0x00, 0x01)),
+        ("E", digest(0x00, 0x00)),
+        ("F", Digest(middle_up)),
+        ("G", Digest(middle)),
+        ("H", digest(0xff, 0xff)),
+        ("I", digest(0xfc, 0x00)),
+        ("J", digest(0x0a, 0x00)),
+        ("K", digest(0x10, 0x00)),
+        ("L", digest(0x01, 0x00)),
+    ]
+}
+
+/// Digest-keyed collections (sessions, MFA challenges, throttles) scan in ascending byte order
+/// of the digest, and credentials in ascending user id; each pages correctly with `after` (also
+/// after a key never stored and one just deleted) and holds only its own records although the
+/// three digest collections share keys.
+pub async fn check_scan_digest_keys(factory: &dyn StoreFactory) {
+    let store = factory.open().await;
+    let digests = scan_digests();
+    let user_ids: [i64; 6] = [256, 10, 1, 4_294_967_296, 2, 255];
+    let mut records: Vec<Record> = user_ids
+        .iter()
+        .map(|&id| {
+            Record::User(user(
+                id,
+                &format!("scan-{id}"),
+                &format!("{id}@example.org"),
+            ))
+        })
+        .collect();
+    records.extend(
+        user_ids
+            .iter()
+            .map(|&id| Record::Credentials(credentials(id))),
+    );
+    for (i, (_, d)) in digests.iter().enumerate() {
+        let owner = user_ids[i % user_ids.len()];
+        records.push(Record::Session(session(*d, owner)));
+        records.push(Record::Throttle(throttle(*d)));
+        // Challenges for every other digest, so the three collections differ.
+        if i % 2 == 0 {
+            records.push(Record::MfaChallenge(mfa_challenge(*d, owner)));
+        }
+    }
+    ok(store.commit(inserts(records)).await, "scan: insert");
+    let by_label = |labels: &[&str]| -> Vec<Digest> {
+        labels
+            .iter()
+            .map(|l| {
+                digests
+                    .iter()
+                    .find(|(n, _)| n == l)
+                    .map(|(_, d)| *d)
+                    .expect("a label of scan_digests")
+            })
+            .collect()
+    };
+    // Worked out by hand from `scan_digests`.
+    let all = by_label(&["E", "D", "L", "J", "K", "G", "F", "B", "A", "C", "I", "H"]);
+    let challenged = by_label(&["E", "K", "G", "A", "C", "I"]);
+    let expected: Vec<(Collection, Vec<RecordKey>)> = vec![
+        (
+            Collection::Sessions,
+            all.iter().map(|d| RecordKey::Session(*d)).collect(),
+        ),
+        (
+            Collection::Throttles,
+            all.iter().map(|d| RecordKey::Throttle(*d)).collect(),
+        ),
+        (
+            Collection::MfaChallenges,
+            challenged
+                .iter()
+                .map(|d| RecordKey::MfaChallenge(*d))
+                .collect(),
+        ),
+        (
+            Collection::Credentials,
+            [1, 2, 10, 255, 256, 4_294_967_296]
+                .map(|id| RecordKey::Credentials(UserId(id)))
+                .to_vec(),
+        ),
+    ];
+    for (c, want) in &expected {
+        for size in [1, 2, 5, 100] {
+            let got = scan_in_pages(store.as_ref(), *c, None, size).await;
+            if got != *want {
+                panic!("scan of {c:?} in pages of {size}: expected {want:?}, got {got:?}");
+            }
+        }
+        let last = want.last().copied();
+        let after_last = ok(store.scan(*c, last, 10).await, "scan after the last key");
+        if !after_last.is_empty() {
+            panic!(
+                "scan of {c:?} after the last key {last:?} returned {:?}",
+                keys(&after_last)
+            );
+        }
+    }
+
+    // After a digest never stored (0x0b…, between J and K) and after one just deleted (K).
+    let got = scan_in_pages(
+        store.as_ref(),
+        Collection::Sessions,
+        Some(RecordKey::Session(digest(0x0b, 0x00))),
+        4,
+    )
+    .await;
+    let want: Vec<RecordKey> = by_label(&["K", "G", "F", "B", "A", "C", "I", "H"])
+        .into_iter()
+        .map(RecordKey::Session)
+        .collect();
+    if got != want {
+        panic!("scan of sessions after a digest never stored: expected {want:?}, got {got:?}");
+    }
+    let k = RecordKey::Session(digest(0x10, 0x00));
+    ok(
+        store
+            .commit(ChangeSet {
+                changes: vec![Change::Delete {
+                    key: k,
+                    expected_version: 1,
+                }],
+            })
+            .await,
+        "scan: delete session K",
+    );
+    let got = ok(
+        store.scan(Collection::Sessions, Some(k), 2).await,
+        "scan after a deleted digest",
+    );
+    let got: Vec<RecordKey> = got.iter().map(Record::key).collect();
+    let want: Vec<RecordKey> = by_label(&["G", "F"])
+        .into_iter()
+        .map(RecordKey::Session)
+        .collect();
+    if got != want {
+        panic!("scan of sessions after deleted session K, limit 2: expected {want:?}, got {got:?}");
+    }
+    // The throttle with K's digest is another record and is still there.
+    let got = ok(
+        store.get(RecordKey::Throttle(digest(0x10, 0x00))).await,
+        "get the throttle sharing K's digest",
+    );
+    if got != Some(Record::Throttle(throttle(digest(0x10, 0x00)))) {
+        panic!("deleting session K touched the throttle with the same digest: {got:?}");
     }
 }

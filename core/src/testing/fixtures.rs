@@ -1,13 +1,15 @@
 //! Records for tests: minimal ones built from an id and their unique keys, fully populated ones,
 //! and a small consistent "world" (role, users, locations, donor, shipments) for devices to
-//! refer to. Backends may use them in their own tests.
+//! refer to; and the authentication records (credentials, sessions, MFA challenges, throttles)
+//! with digest keys. Backends may use them in their own tests.
 
 use chrono::{DateTime, NaiveDate};
 use uuid::Uuid;
 
-use crate::ids::{AuditId, DeviceId, DonorId, LocationId, RoleId, ShipmentId, UserId};
+use crate::ids::{AuditId, DeviceId, Digest, DonorId, LocationId, RoleId, ShipmentId, UserId};
 use crate::model::{
-    AuditEvent, Device, DeviceStatus, Donor, Location, Money, Role, Shipment, Timestamp, User,
+    AuditEvent, Credentials, Device, DeviceStatus, Donor, Location, MfaChallenge, Money, Role,
+    Session, Shipment, Throttle, Timestamp, User,
 };
 use crate::permission::{Permission, Permissions};
 use crate::store::{Change, ChangeSet, Record, RecordKey};
@@ -237,6 +239,73 @@ pub fn full_device(n: u128, serial: &str) -> Device {
         status: DeviceStatus::Refurbished,
         created_at: now_plus(1),
         updated_at: now_plus(2),
+        version: 1,
+    }
+}
+
+/// The largest `Credentials::totp_last_step` the suite pins: 2^53. The field counts 30-second
+/// steps since the epoch (about 5.8e7 in 2025), so 2^53 (some 8.6e9 years of steps) is far more
+/// than a real value needs, and every SQL dialect keeps it exactly, in a signed `BIGINT` and
+/// even in a double. Larger values (up to `u64::MAX`) are not promised.
+pub const TOTP_STEP_MAX: u64 = 1 << 53;
+
+/// The digest whose 32 bytes are `first`, then zeros, then `last`: keys whose byte order is
+/// easy to work out by hand.
+pub fn digest(first: u8, last: u8) -> Digest {
+    let mut bytes = [0u8; 32];
+    bytes[0] = first;
+    bytes[31] = last;
+    Digest(bytes)
+}
+
+/// Credentials of `user` with nothing set (no password, no TOTP, no recovery codes).
+pub fn credentials(user: i64) -> Credentials {
+    Credentials {
+        user: UserId(user),
+        password_hash: None,
+        totp_secret: None,
+        totp_enabled: false,
+        totp_last_step: None,
+        recovery_codes: Vec::new(),
+        updated_at: now_plus(0),
+        version: 1,
+    }
+}
+
+/// A session of `user`, made now, expiring in a day, without a client address.
+pub fn session(digest: Digest, user: i64) -> Session {
+    Session {
+        digest,
+        user: UserId(user),
+        created_at: now_plus(0),
+        expires_at: now_plus(86_400_000_000),
+        last_used_at: now_plus(0),
+        ip: None,
+        version: 1,
+    }
+}
+
+/// An MFA challenge of `user`, made now, expiring in five minutes, five attempts left.
+pub fn mfa_challenge(digest: Digest, user: i64) -> MfaChallenge {
+    MfaChallenge {
+        digest,
+        user: UserId(user),
+        created_at: now_plus(0),
+        expires_at: now_plus(300_000_000),
+        attempts_left: 5,
+        ip: None,
+        version: 1,
+    }
+}
+
+/// A throttle with no failures and no lock.
+pub fn throttle(digest: Digest) -> Throttle {
+    Throttle {
+        digest,
+        failures: Vec::new(),
+        locked_until: None,
+        locks: 0,
+        updated_at: now_plus(0),
         version: 1,
     }
 }

@@ -9,15 +9,21 @@ use proptest::sample::select;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use uuid::Uuid;
 
-use crate::ids::{AuditId, DeviceId, DonorId, LocationId, RoleId, ShipmentId, UserId};
-use crate::model::{AuditEvent, Device, DeviceStatus, Donor, Location, Role, Shipment, User};
+use crate::ids::{AuditId, DeviceId, Digest, DonorId, LocationId, RoleId, ShipmentId, UserId};
+use crate::model::{
+    AuditEvent, Credentials, Device, DeviceStatus, Donor, Location, MfaChallenge, Role, Session,
+    Shipment, Throttle, User,
+};
 use crate::permission::Permissions;
 use crate::query::{Collection, Field, Filter, ListQuery, Op, Order, Search, Value};
 use crate::store::{ChangeSet, Record, RecordKey, Store};
 
 use super::StoreFactory;
 use super::assert::{compare_pages, ok};
-use super::fixtures::{date, device, inserts, location, role, shipment, ts, user};
+use super::fixtures::{
+    TOTP_STEP_MAX, credentials, date, device, digest, inserts, location, mfa_challenge, role,
+    session, shipment, throttle, ts, user,
+};
 use super::model::{Kind, MValue, Model, field_kind};
 use super::unique::with_version;
 
@@ -500,18 +506,28 @@ fn table_queries() -> Vec<(ListQuery, Vec<&'static str>, Option<u64>)> {
 /// id, code-point text order, folded substrings with `%`, `_` and `\` as plain characters,
 /// ranges over dates, years and timestamps, offsets, limits and counts.
 pub async fn check_list_table(factory: &dyn StoreFactory) {
+    run_table(factory, "table", table_rows(), table_queries()).await;
+}
+
+/// Inserts the rows, runs the queries and panics listing every query whose page (by label) or
+/// total differs from the one written out.
+async fn run_table(
+    factory: &dyn StoreFactory,
+    what: &str,
+    rows: Vec<Row>,
+    queries: Vec<(ListQuery, Vec<&'static str>, Option<u64>)>,
+) {
     let store = factory.open().await;
-    let rows = table_rows();
     ok(
         store
             .commit(inserts(rows.iter().map(|r| r.record.clone()).collect()))
             .await,
-        "table: insert",
+        &format!("{what}: insert"),
     );
     let labels: BTreeMap<RecordKey, &str> =
         rows.iter().map(|r| (r.record.key(), r.label)).collect();
     let mut failures = Vec::new();
-    for (q, want, total) in table_queries() {
+    for (q, want, total) in queries {
         let page = ok(store.list(&q).await, &format!("list {q:?}"));
         let got: Vec<&str> = page
             .items
@@ -527,11 +543,272 @@ pub async fn check_list_table(factory: &dyn StoreFactory) {
     }
     if !failures.is_empty() {
         panic!(
-            "{} of the table's list queries gave other answers:\n{}",
+            "{what}: {} of the list queries gave other answers:\n{}",
             failures.len(),
             failures.join("\n")
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hand-written table of the authentication records.
+// ---------------------------------------------------------------------------------------------
+
+/// `now_plus` in seconds and microseconds.
+fn at(seconds: i64, micros: i64) -> crate::model::Timestamp {
+    super::fixtures::now_plus(seconds * 1_000_000 + micros)
+}
+
+fn auth_session(label: &'static str, key: (u8, u8), user: i64, expires: i64, used: i64) -> Row {
+    let mut s = session(digest(key.0, key.1), user);
+    s.expires_at = at(expires, 0);
+    s.last_used_at = at(used, 0);
+    Row {
+        label,
+        record: Record::Session(s),
+    }
+}
+
+// One row per record, so the table reads as the table the expected orders were worked from.
+#[rustfmt::skip]
+fn auth_rows() -> Vec<Row> {
+    let mut rows = vec![
+        Row { label: "U1", record: Record::User(user(1, "one", "one@example.org")) },
+        Row { label: "U2", record: Record::User(user(2, "two", "two@example.org")) },
+        Row { label: "U3", record: Record::User(user(3, "three", "three@example.org")) },
+        //           label digest        user expires (s) last used (s)
+        auth_session("S1", (0x50, 0x00), 1,   100,        5),
+        auth_session("S2", (0x20, 0x00), 2,   50,         1),
+        auth_session("S3", (0xa0, 0x00), 1,   50,         9),
+        auth_session("S4", (0x05, 0x00), 1,   300,        5),
+        auth_session("S5", (0xf0, 0x00), 3,   -10,        -20),
+        auth_session("S6", (0x20, 0x01), 1,   10,         2),
+    ];
+    // S7 expires one microsecond after S2 and S3.
+    let mut s7 = session(digest(0x21, 0x00), 2);
+    s7.expires_at = at(50, 1);
+    s7.last_used_at = at(3, 0);
+    rows.push(Row { label: "S7", record: Record::Session(s7) });
+    //                         label  digest        user expires (s, µs)
+    for (label, key, owner, expires) in [
+        ("M1", (0x30, 0x00), 1, at(300, 0)),
+        ("M2", (0x10, 0x00), 2, at(60, 0)),
+        ("M3", (0xc0, 0x00), 1, at(0, -1)),
+        ("M4", (0x31, 0x00), 1, at(60, 0)),
+    ] {
+        let mut m = mfa_challenge(digest(key.0, key.1), owner);
+        m.expires_at = expires;
+        rows.push(Row { label, record: Record::MfaChallenge(m) });
+    }
+    //                  label  digest        updated (s)
+    for (label, key, updated) in [
+        ("T1", (0x01, 0x00), 30),
+        ("T2", (0xee, 0x00), -3600),
+        ("T3", (0x02, 0x00), -3600),
+        ("T4", (0x80, 0x00), 0),
+    ] {
+        let mut t = throttle(digest(key.0, key.1));
+        t.updated_at = at(updated, 0);
+        rows.push(Row { label, record: Record::Throttle(t) });
+    }
+    for (label, owner) in [("C3", 3), ("C1", 1), ("C2", 2)] {
+        rows.push(Row { label, record: Record::Credentials(credentials(owner)) });
+    }
+    rows
+}
+
+/// The expected answers of [`check_list_auth_table`], worked out by hand from [`auth_rows`].
+/// Key (digest byte) order: sessions S4 S2 S6 S7 S1 S3 S5, challenges M2 M1 M4 M3, throttles
+/// T1 T3 T4 T2.
+fn auth_queries() -> Vec<(ListQuery, Vec<&'static str>, Option<u64>)> {
+    use Field as F;
+    let sessions = || ListQuery::all(Collection::Sessions);
+    let challenges = || ListQuery::all(Collection::MfaChallenges);
+    let throttles = || ListQuery::all(Collection::Throttles);
+    let credentials = || ListQuery::all(Collection::Credentials);
+    let time = |s, us| Value::Timestamp(at(s, us));
+    let hex = |first: u8| Value::Text(digest(first, 0).to_hex());
+    let upper_hex = |first: u8| Value::Text(digest(first, 0).to_hex().to_uppercase());
+    let text = |s: &str| Value::Text(s.to_owned());
+    vec![
+        // A user's sessions, in key order.
+        (
+            sessions()
+                .filter(F::SessionUser, Op::Eq(Value::Int(1)))
+                .with_count(),
+            vec!["S4", "S6", "S1", "S3"],
+            Some(4),
+        ),
+        (
+            sessions()
+                .filter(F::SessionUser, Op::Eq(Value::Int(1)))
+                .page(1, 2)
+                .with_count(),
+            vec!["S6", "S1"],
+            Some(4),
+        ),
+        (
+            sessions().filter(F::SessionUser, Op::In(vec![Value::Int(2), Value::Int(3)])),
+            vec!["S2", "S7", "S5"],
+            None,
+        ),
+        // Ties in last use go by key ascending, whatever the direction.
+        (
+            sessions()
+                .filter(F::SessionUser, Op::Eq(Value::Int(1)))
+                .order_by(vec![Order::desc(F::SessionLastUsedAt)]),
+            vec!["S3", "S4", "S1", "S6"],
+            None,
+        ),
+        // Expired sessions, by expiry; the bound is inclusive and exact to the microsecond.
+        (
+            sessions()
+                .filter(F::SessionExpiresAt, Op::Lte(time(50, 0)))
+                .order_by(vec![Order::asc(F::SessionExpiresAt)])
+                .with_count(),
+            vec!["S5", "S6", "S2", "S3"],
+            Some(4),
+        ),
+        (
+            sessions()
+                .filter(F::SessionExpiresAt, Op::Lte(time(50, -1)))
+                .order_by(vec![Order::asc(F::SessionExpiresAt)]),
+            vec!["S5", "S6"],
+            None,
+        ),
+        (
+            sessions()
+                .filter(F::SessionExpiresAt, Op::Lte(time(50, 1)))
+                .order_by(vec![Order::asc(F::SessionExpiresAt)])
+                .page(2, 10)
+                .with_count(),
+            vec!["S2", "S3", "S7"],
+            Some(5),
+        ),
+        (
+            sessions()
+                .filter(F::SessionExpiresAt, Op::Lte(time(50, 0)))
+                .filter(F::SessionUser, Op::Eq(Value::Int(1)))
+                .order_by(vec![Order::asc(F::SessionExpiresAt)]),
+            vec!["S6", "S3"],
+            None,
+        ),
+        (
+            sessions().filter(F::SessionExpiresAt, Op::Gte(time(100, 0))),
+            vec!["S4", "S1"],
+            None,
+        ),
+        // The digest field is its lowercase hex: exact, and ordered like the bytes.
+        (
+            sessions().filter(F::SessionId, Op::Eq(hex(0x50))),
+            vec!["S1"],
+            None,
+        ),
+        (
+            sessions().filter(F::SessionId, Op::Eq(upper_hex(0xa0))),
+            vec![],
+            None,
+        ),
+        (
+            sessions().order_by(vec![Order::desc(F::SessionId)]),
+            vec!["S5", "S3", "S1", "S7", "S6", "S2", "S4"],
+            None,
+        ),
+        (
+            sessions()
+                .filter(F::SessionId, Op::Gte(text("2")))
+                .filter(F::SessionId, Op::Lte(text("5"))),
+            vec!["S2", "S6", "S7"],
+            None,
+        ),
+        // Bounds compare as text even when they are a whole digest in upper case: "a0…" is
+        // above "A1…" ('a' > 'A') although byte 0xa0 is below 0xa1.
+        (
+            sessions().filter(F::SessionId, Op::Gte(upper_hex(0xa1))),
+            vec!["S3", "S5"],
+            None,
+        ),
+        (
+            sessions().filter(F::SessionId, Op::Lte(upper_hex(0xa1))),
+            vec!["S4", "S2", "S6", "S7", "S1"],
+            None,
+        ),
+        // MFA challenges: a user's, and the expired ones by expiry.
+        (
+            challenges()
+                .filter(F::MfaChallengeUser, Op::Eq(Value::Int(1)))
+                .with_count(),
+            vec!["M1", "M4", "M3"],
+            Some(3),
+        ),
+        (
+            challenges()
+                .filter(F::MfaChallengeExpiresAt, Op::Lte(time(0, 0)))
+                .order_by(vec![Order::asc(F::MfaChallengeExpiresAt)]),
+            vec!["M3"],
+            None,
+        ),
+        (
+            challenges()
+                .filter(F::MfaChallengeExpiresAt, Op::Lte(time(60, 0)))
+                .order_by(vec![Order::asc(F::MfaChallengeExpiresAt)])
+                .with_count(),
+            vec!["M3", "M2", "M4"],
+            Some(3),
+        ),
+        (
+            challenges().order_by(vec![Order::desc(F::MfaChallengeExpiresAt)]),
+            vec!["M1", "M2", "M4", "M3"],
+            None,
+        ),
+        // Throttles not touched since a moment, oldest first.
+        (
+            throttles()
+                .filter(F::ThrottleUpdatedAt, Op::Lte(time(0, -1)))
+                .order_by(vec![Order::asc(F::ThrottleUpdatedAt)])
+                .with_count(),
+            vec!["T3", "T2"],
+            Some(2),
+        ),
+        (
+            throttles()
+                .filter(F::ThrottleUpdatedAt, Op::Lte(time(0, 0)))
+                .order_by(vec![Order::asc(F::ThrottleUpdatedAt)]),
+            vec!["T3", "T2", "T4"],
+            None,
+        ),
+        (
+            throttles().order_by(vec![Order::desc(F::ThrottleUpdatedAt)]),
+            vec!["T1", "T4", "T3", "T2"],
+            None,
+        ),
+        (
+            throttles().filter(F::ThrottleUpdatedAt, Op::Gte(time(0, 0))),
+            vec!["T1", "T4"],
+            None,
+        ),
+        // Credentials by user.
+        (credentials().with_count(), vec!["C1", "C2", "C3"], Some(3)),
+        (
+            credentials().filter(F::CredentialsUser, Op::Eq(Value::Int(2))),
+            vec!["C2"],
+            None,
+        ),
+        (
+            credentials().order_by(vec![Order::desc(F::CredentialsUser)]),
+            vec!["C3", "C2", "C1"],
+            None,
+        ),
+    ]
+}
+
+/// Lists of sessions, MFA challenges, throttles and credentials over a hand-written table,
+/// against expected orders and counts written out by hand: a user's sessions in key (digest
+/// byte) order with counts and pages, expired sessions and challenges by expiry (inclusive,
+/// exact to the microsecond, ties by key), throttles by last change, digest ids as lowercase
+/// hex text.
+pub async fn check_list_auth_table(factory: &dyn StoreFactory) {
+    run_table(factory, "auth table", auth_rows(), auth_queries()).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -688,6 +965,63 @@ struct AuditSpec {
     texts: [String; 3],
 }
 
+/// Three generated bytes of a digest key (the first two and the last); the record's index goes
+/// into the third byte, so keys stay distinct however the rest shrinks.
+type KeySpec = [u8; 3];
+
+fn spec_digest(key: KeySpec, i: usize) -> Digest {
+    let mut bytes = [0u8; 32];
+    bytes[0] = key[0];
+    bytes[1] = key[1];
+    bytes[2] = i as u8;
+    bytes[31] = key[2];
+    Digest(bytes)
+}
+
+/// Values of `totp_last_step`: both ends of what the suite pins, and a realistic one.
+const STEPS: [u64; 5] = [0, 1, 57_000_000, TOTP_STEP_MAX - 1, TOTP_STEP_MAX];
+
+/// Values of the `u32` counters (attempts left, locks): both ends and small ones.
+const COUNTS: [u32; 4] = [0, 1, 5, u32::MAX];
+
+#[derive(Debug, Clone)]
+struct CredentialsSpec {
+    /// Whose (by index; a user that already has credentials gets none).
+    user: usize,
+    password: Option<String>,
+    totp: Option<(String, bool)>,
+    step: Option<usize>,
+    codes: Vec<[u8; 32]>,
+    updated: usize,
+}
+
+#[derive(Debug, Clone)]
+struct SessionSpec {
+    key: KeySpec,
+    user: usize,
+    /// Created, expires, last used.
+    times: (usize, usize, usize),
+    ip: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct ChallengeSpec {
+    key: KeySpec,
+    user: usize,
+    stamps: Stamps,
+    attempts: usize,
+    ip: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct ThrottleSpec {
+    key: KeySpec,
+    failures: Vec<usize>,
+    locked_until: Option<usize>,
+    locks: usize,
+    updated: usize,
+}
+
 #[derive(Debug, Clone)]
 struct DataSpec {
     roles: Vec<RoleSpec>,
@@ -697,6 +1031,10 @@ struct DataSpec {
     shipments: Vec<ShipmentSpec>,
     devices: Vec<DeviceSpec>,
     audit: Vec<AuditSpec>,
+    credentials: Vec<CredentialsSpec>,
+    sessions: Vec<SessionSpec>,
+    challenges: Vec<ChallengeSpec>,
+    throttles: Vec<ThrottleSpec>,
 }
 
 fn role_spec() -> impl Strategy<Value = RoleSpec> {
@@ -848,7 +1186,81 @@ fn audit_spec() -> impl Strategy<Value = AuditSpec> {
         })
 }
 
+fn credentials_spec() -> impl Strategy<Value = CredentialsSpec> {
+    (
+        any::<usize>(),
+        proptest::option::of(text(2)),
+        proptest::option::of((text(2), any::<bool>())),
+        proptest::option::of(0..STEPS.len()),
+        vec(any::<[u8; 32]>(), 0..3),
+        0..MICROS.len(),
+    )
+        .prop_map(
+            |(user, password, totp, step, codes, updated)| CredentialsSpec {
+                user,
+                password,
+                totp,
+                step,
+                codes,
+                updated,
+            },
+        )
+}
+
+fn session_spec() -> impl Strategy<Value = SessionSpec> {
+    (
+        any::<KeySpec>(),
+        any::<usize>(),
+        (0..MICROS.len(), 0..MICROS.len(), 0..MICROS.len()),
+        proptest::option::of(text(2)),
+    )
+        .prop_map(|(key, user, times, ip)| SessionSpec {
+            key,
+            user,
+            times,
+            ip,
+        })
+}
+
+fn challenge_spec() -> impl Strategy<Value = ChallengeSpec> {
+    (
+        any::<KeySpec>(),
+        any::<usize>(),
+        stamps(),
+        0..COUNTS.len(),
+        proptest::option::of(text(2)),
+    )
+        .prop_map(|(key, user, stamps, attempts, ip)| ChallengeSpec {
+            key,
+            user,
+            stamps,
+            attempts,
+            ip,
+        })
+}
+
+fn throttle_spec() -> impl Strategy<Value = ThrottleSpec> {
+    (
+        any::<KeySpec>(),
+        vec(0..MICROS.len(), 0..3),
+        proptest::option::of(0..MICROS.len()),
+        0..COUNTS.len(),
+        0..MICROS.len(),
+    )
+        .prop_map(
+            |(key, failures, locked_until, locks, updated)| ThrottleSpec {
+                key,
+                failures,
+                locked_until,
+                locks,
+                updated,
+            },
+        )
+}
+
 fn data_spec() -> impl Strategy<Value = DataSpec> {
+    // The authentication records are few: they add collections to compare, and every case
+    // must stay quick on a remote SQL server.
     (
         vec(role_spec(), 0..4),
         vec(user_spec(), 0..8),
@@ -857,9 +1269,13 @@ fn data_spec() -> impl Strategy<Value = DataSpec> {
         vec(shipment_spec(), 0..8),
         vec(device_spec(), 0..16),
         vec(audit_spec(), 0..8),
+        vec(credentials_spec(), 0..4),
+        vec(session_spec(), 0..6),
+        vec(challenge_spec(), 0..4),
+        vec(throttle_spec(), 0..4),
     )
         .prop_map(
-            |(roles, users, locations, donors, shipments, devices, audit)| DataSpec {
+            |(
                 roles,
                 users,
                 locations,
@@ -867,6 +1283,22 @@ fn data_spec() -> impl Strategy<Value = DataSpec> {
                 shipments,
                 devices,
                 audit,
+                credentials,
+                sessions,
+                challenges,
+                throttles,
+            )| DataSpec {
+                roles,
+                users,
+                locations,
+                donors,
+                shipments,
+                devices,
+                audit,
+                credentials,
+                sessions,
+                challenges,
+                throttles,
             },
         )
 }
@@ -1042,6 +1474,61 @@ impl DataSpec {
                 object_id,
                 ip: None,
                 changes: serde_json::Value::Null,
+            }));
+        }
+        // Credentials, sessions and challenges need a user; without users there are none.
+        let owner = |i: usize| (!user_ids.is_empty()).then(|| UserId(user_ids[i % user_ids.len()]));
+        let mut with_credentials = Vec::new();
+        for s in &self.credentials {
+            let Some(user) = owner(s.user) else { break };
+            if with_credentials.contains(&user) {
+                continue;
+            }
+            with_credentials.push(user);
+            out.push(Record::Credentials(Credentials {
+                user,
+                password_hash: s.password.clone(),
+                totp_secret: s.totp.as_ref().map(|t| t.0.clone()),
+                totp_enabled: s.totp.as_ref().is_some_and(|t| t.1),
+                totp_last_step: s.step.map(|i| STEPS[i]),
+                recovery_codes: s.codes.iter().map(|c| Digest(*c)).collect(),
+                updated_at: ts(MICROS[s.updated]),
+                version: 1,
+            }));
+        }
+        for (i, s) in self.sessions.iter().enumerate() {
+            let Some(user) = owner(s.user) else { break };
+            out.push(Record::Session(Session {
+                digest: spec_digest(s.key, i),
+                user,
+                created_at: ts(MICROS[s.times.0]),
+                expires_at: ts(MICROS[s.times.1]),
+                last_used_at: ts(MICROS[s.times.2]),
+                ip: s.ip.clone(),
+                version: 1,
+            }));
+        }
+        for (i, s) in self.challenges.iter().enumerate() {
+            let Some(user) = owner(s.user) else { break };
+            let (c, e) = stamp(&s.stamps);
+            out.push(Record::MfaChallenge(MfaChallenge {
+                digest: spec_digest(s.key, i),
+                user,
+                created_at: c,
+                expires_at: e,
+                attempts_left: COUNTS[s.attempts],
+                ip: s.ip.clone(),
+                version: 1,
+            }));
+        }
+        for (i, s) in self.throttles.iter().enumerate() {
+            out.push(Record::Throttle(Throttle {
+                digest: spec_digest(s.key, i),
+                failures: s.failures.iter().map(|f| ts(MICROS[*f])).collect(),
+                locked_until: s.locked_until.map(|l| ts(MICROS[l])),
+                locks: COUNTS[s.locks],
+                updated_at: ts(MICROS[s.updated]),
+                version: 1,
             }));
         }
         out
@@ -1241,11 +1728,29 @@ impl DataSpec {
                 Collection::Devices => copy_spec(&mut out.devices, &self.devices, t, s, |o, n| {
                     n.uuid = o.uuid
                 }),
-                Collection::Audit
-                | Collection::Credentials
-                | Collection::Sessions
-                | Collection::MfaChallenges
-                | Collection::Throttles => {}
+                // Credentials are keyed by their user: the target keeps its own.
+                Collection::Credentials => {
+                    copy_spec(&mut out.credentials, &self.credentials, t, s, |o, n| {
+                        n.user = o.user
+                    })
+                }
+                // Sessions and challenges keep their digest and may move to another user.
+                Collection::Sessions => {
+                    copy_spec(&mut out.sessions, &self.sessions, t, s, |o, n| {
+                        n.key = o.key
+                    })
+                }
+                Collection::MfaChallenges => {
+                    copy_spec(&mut out.challenges, &self.challenges, t, s, |o, n| {
+                        n.key = o.key
+                    })
+                }
+                Collection::Throttles => {
+                    copy_spec(&mut out.throttles, &self.throttles, t, s, |o, n| {
+                        n.key = o.key
+                    })
+                }
+                Collection::Audit => {}
             }
         }
         out
@@ -1265,6 +1770,9 @@ fn refers_to(r: &Record, target: &Record) -> bool {
         (Record::Device(d), Record::Shipment(x)) => d.shipping_infos.contains(&x.shipping_id),
         (Record::Shipment(s), Record::Location(x)) => s.destination == Some(x.location_id),
         (Record::User(u), Record::Role(x)) => u.role.as_deref() == Some(x.name.as_str()),
+        (Record::Credentials(c), Record::User(x)) => c.user == x.id,
+        (Record::Session(s), Record::User(x)) => s.user == x.id,
+        (Record::MfaChallenge(m), Record::User(x)) => m.user == x.id,
         _ => false,
     }
 }
@@ -1291,6 +1799,10 @@ fn mutation_batch(
     let mut doomed: Vec<RecordKey> = Vec::new();
     for c in [
         Collection::Devices,
+        Collection::Credentials,
+        Collection::Sessions,
+        Collection::MfaChallenges,
+        Collection::Throttles,
         Collection::Shipments,
         Collection::Donors,
         Collection::Locations,
@@ -1540,9 +2052,10 @@ fn cases() -> u32 {
         .unwrap_or(64)
 }
 
-/// Generated data sets (up to ~60 records over every collection, with texts full of case pairs
-/// and `%`, `_`, `\`) and generated queries (Eq, In, IContains, Gte/Lte over every type,
-/// searches, multi-term orderings both ways, offsets, limits, counts) give the same pages and
+/// Generated data sets (up to 80 records over every collection, authentication records with
+/// digest keys included, with texts full of case pairs and `%`, `_`, `\`) and generated queries
+/// (Eq, In, IContains, Gte/Lte over every type, searches, multi-term orderings both ways,
+/// offsets, limits, counts) give the same pages and
 /// totals as the reference model. A failure is shrunk to a small data set and query.
 pub async fn check_list_property(factory: &dyn StoreFactory) {
     let handle = tokio::runtime::Handle::current();

@@ -52,14 +52,18 @@ pub use batch::{
     check_not_found, check_version_conflicts,
 };
 pub use concurrency::{
-    check_concurrent_next_id, check_concurrent_unique_inserts, check_concurrent_version_updates,
+    check_concurrent_next_id, check_concurrent_session_inserts, check_concurrent_session_updates,
+    check_concurrent_unique_inserts, check_concurrent_version_updates,
 };
 pub use crud::{
-    check_crud_audit, check_crud_devices, check_crud_donors, check_crud_locations,
-    check_crud_roles, check_crud_shipments, check_crud_users, check_scan_order_and_paging,
+    check_crud_audit, check_crud_credentials, check_crud_devices, check_crud_donors,
+    check_crud_locations, check_crud_mfa_challenges, check_crud_roles, check_crud_sessions,
+    check_crud_shipments, check_crud_throttles, check_crud_users, check_scan_digest_keys,
+    check_scan_order_and_paging,
 };
-pub use lists::{check_list_property, check_list_table};
+pub use lists::{check_list_auth_table, check_list_property, check_list_table};
 pub use references::{
+    check_auth_missing_references, check_auth_referenced_delete, check_auth_referrers,
     check_clear_references_then_delete, check_missing_references, check_referenced_delete,
     check_referrers, check_role_rename_while_held,
 };
@@ -127,7 +131,12 @@ macro_rules! store_conformance_tests {
                 check_crud_users,
                 check_crud_roles,
                 check_crud_audit,
+                check_crud_credentials,
+                check_crud_sessions,
+                check_crud_mfa_challenges,
+                check_crud_throttles,
                 check_scan_order_and_paging,
+                check_scan_digest_keys,
                 check_reopen,
                 check_unique_keys_every_field,
                 check_unique_when_not_empty,
@@ -137,6 +146,8 @@ macro_rules! store_conformance_tests {
                 check_concurrent_unique_inserts,
                 check_concurrent_version_updates,
                 check_concurrent_next_id,
+                check_concurrent_session_updates,
+                check_concurrent_session_inserts,
                 check_batch_atomicity,
                 check_batch_sees_earlier_changes,
                 check_version_conflicts,
@@ -148,10 +159,14 @@ macro_rules! store_conformance_tests {
                 check_clear_references_then_delete,
                 check_role_rename_while_held,
                 check_referrers,
+                check_auth_missing_references,
+                check_auth_referenced_delete,
+                check_auth_referrers,
                 check_audit_immutable,
                 check_audit_lands_with_changes,
                 check_next_id,
                 check_list_table,
+                check_list_auth_table,
                 check_list_property,
                 check_service_status_lifecycle,
                 check_service_reference_clearing,

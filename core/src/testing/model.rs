@@ -95,7 +95,8 @@ pub enum Kind {
 }
 
 /// The type of the field called `name` in the contract (the same name means the same type in
-/// every collection).
+/// every collection). Digest keys (`digest` of sessions, MFA challenges and throttles) are text:
+/// their JSON is the lowercase hex, whose code-point order is the order of the bytes.
 pub fn kind_of(name: &str) -> Kind {
     match name {
         "device_id" => Kind::Uuid,

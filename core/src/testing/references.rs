@@ -8,7 +8,8 @@ use crate::store::{Conflict, Record, RecordKey, Reference};
 use super::StoreFactory;
 use super::assert::{conflict, ok, referenced, same_record, snapshot};
 use super::fixtures::{
-    audit, changes, delete, device, donor, full_device, insert, inserts, update, user, world,
+    audit, changes, credentials, delete, device, digest, donor, full_device, insert, inserts,
+    mfa_challenge, session, throttle, update, user, world,
 };
 
 fn missing(reference: Reference) -> Conflict {
@@ -472,4 +473,402 @@ pub async fn check_referrers(factory: &dyn StoreFactory) {
         let got = ok(store.referrers(&target).await, "referrers");
         assert_eq!(got, want, "referrers of {target:?}");
     }
+}
+
+/// The records of the authentication reference checks, on top of [`world`]: user 1 has a
+/// device (which also names user 2), credentials, two sessions and an MFA challenge; users 3, 4
+/// and 5 have only a session, only a challenge and only credentials; user 6 has nothing that
+/// refers to it, though a throttle exists (throttles refer to nothing).
+struct AuthWorld {
+    records: Vec<Record>,
+    device: RecordKey,
+    /// User 1's sessions, inserted in descending key order.
+    sessions_of_1: [RecordKey; 2],
+    challenge_of_1: RecordKey,
+    session_of_3: RecordKey,
+    challenge_of_4: RecordKey,
+}
+
+fn auth_world() -> AuthWorld {
+    let dev = full_device(1, "FULL");
+    let mut records = world();
+    records.push(Record::Device(dev.clone()));
+    for id in 3..=6 {
+        records.push(Record::User(user(
+            id,
+            &format!("user-{id}"),
+            &format!("{id}@example.org"),
+        )));
+    }
+    let high = session(digest(0x90, 0x00), 1);
+    let low = session(digest(0x10, 0x00), 1);
+    let challenge_of_1 = mfa_challenge(digest(0x55, 0x00), 1);
+    let session_of_3 = session(digest(0x33, 0x00), 3);
+    let challenge_of_4 = mfa_challenge(digest(0x44, 0x00), 4);
+    let out = AuthWorld {
+        device: RecordKey::Device(dev.device_id),
+        sessions_of_1: [
+            RecordKey::Session(low.digest),
+            RecordKey::Session(high.digest),
+        ],
+        challenge_of_1: RecordKey::MfaChallenge(challenge_of_1.digest),
+        session_of_3: RecordKey::Session(session_of_3.digest),
+        challenge_of_4: RecordKey::MfaChallenge(challenge_of_4.digest),
+        records: Vec::new(),
+    };
+    records.extend([
+        Record::Session(high),
+        Record::Session(low),
+        Record::MfaChallenge(challenge_of_1),
+        Record::Credentials(credentials(1)),
+        Record::Session(session_of_3),
+        Record::MfaChallenge(challenge_of_4),
+        Record::Credentials(credentials(5)),
+        Record::Throttle(throttle(digest(0x66, 0x00))),
+    ]);
+    AuthWorld { records, ..out }
+}
+
+fn user_ref(id: i64) -> Reference {
+    key_ref(RecordKey::User(UserId(id)))
+}
+
+/// Credentials, sessions and MFA challenges refer to their user: inserting one for a user that
+/// does not exist (never did, was deleted earlier in the batch, or is inserted later in it),
+/// and moving a session or challenge to such a user, is refused with `MissingReference` naming
+/// the user; a user inserted earlier in the batch is fine.
+pub async fn check_auth_missing_references(factory: &dyn StoreFactory) {
+    let store = factory.open().await;
+    let w = auth_world();
+    ok(store.commit(inserts(w.records.clone())).await, "setup");
+    let before = snapshot(store.as_ref()).await;
+
+    let dangling: Vec<(&str, Record)> = vec![
+        ("a session", Record::Session(session(digest(0xa0, 1), 99))),
+        (
+            "an MFA challenge",
+            Record::MfaChallenge(mfa_challenge(digest(0xa0, 2), 99)),
+        ),
+        ("credentials", Record::Credentials(credentials(99))),
+    ];
+    for (i, (what, r)) in dangling.iter().enumerate() {
+        let m = Record::Audit(audit(100 + i as i64, "marker"));
+        conflict(
+            store
+                .commit(changes(vec![insert(m), insert(r.clone())]))
+                .await,
+            1,
+            missing(user_ref(99)),
+            &format!("inserting {what} of a user that does not exist"),
+        );
+    }
+
+    let mut moved = session(digest(0x33, 0x00), 98);
+    moved.version = 2;
+    conflict(
+        store
+            .commit(changes(vec![update(Record::Session(moved), 1)]))
+            .await,
+        0,
+        missing(user_ref(98)),
+        "moving a session to a user that does not exist",
+    );
+    let mut moved = mfa_challenge(digest(0x44, 0x00), 97);
+    moved.version = 2;
+    conflict(
+        store
+            .commit(changes(vec![update(Record::MfaChallenge(moved), 1)]))
+            .await,
+        0,
+        missing(user_ref(97)),
+        "moving an MFA challenge to a user that does not exist",
+    );
+
+    // User 6 is deleted earlier in the batch.
+    for (i, r) in [
+        Record::Session(session(digest(0xb0, 0), 6)),
+        Record::MfaChallenge(mfa_challenge(digest(0xb0, 0), 6)),
+        Record::Credentials(credentials(6)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        conflict(
+            store
+                .commit(changes(vec![
+                    delete(RecordKey::User(UserId(6)), 1),
+                    insert(r),
+                ]))
+                .await,
+            1,
+            missing(user_ref(6)),
+            &format!("referring to a user deleted earlier in the batch (case {i})"),
+        );
+    }
+    // User 7 is inserted later in the batch.
+    conflict(
+        store
+            .commit(changes(vec![
+                insert(Record::Credentials(credentials(7))),
+                insert(Record::User(user(7, "seven", "seven@example.org"))),
+            ]))
+            .await,
+        0,
+        missing(user_ref(7)),
+        "credentials of a user inserted later in the batch",
+    );
+    if snapshot(store.as_ref()).await != before {
+        panic!("refused changes with missing users changed the store");
+    }
+
+    let s7 = session(digest(0xc0, 7), 7);
+    let m7 = mfa_challenge(digest(0xc0, 7), 7);
+    ok(
+        store
+            .commit(changes(vec![
+                insert(Record::User(user(7, "seven", "seven@example.org"))),
+                insert(Record::Credentials(credentials(7))),
+                insert(Record::Session(s7.clone())),
+                insert(Record::MfaChallenge(m7.clone())),
+            ]))
+            .await,
+        "a user and its credentials, session and challenge in one batch",
+    );
+    same_record(
+        store.get(RecordKey::Session(s7.digest)).await,
+        Some(&Record::Session(s7)),
+        "the session of the user inserted in the same batch",
+    );
+}
+
+/// A user that credentials, a session or an MFA challenge refers to cannot be deleted (the
+/// conflict names one referrer); a batch that deletes them first and then the user succeeds,
+/// the same deletes in the other order or missing one referrer fail and change nothing; moving
+/// a session or challenge to another user frees the first. Throttles hold nobody.
+pub async fn check_auth_referenced_delete(factory: &dyn StoreFactory) {
+    let store = factory.open().await;
+    let w = auth_world();
+    ok(store.commit(inserts(w.records.clone())).await, "setup");
+    let before = snapshot(store.as_ref()).await;
+    let creds = |id: i64| RecordKey::Credentials(UserId(id));
+
+    let cases: Vec<(i64, Vec<RecordKey>)> = vec![
+        (
+            1,
+            vec![
+                w.device,
+                creds(1),
+                w.sessions_of_1[0],
+                w.sessions_of_1[1],
+                w.challenge_of_1,
+            ],
+        ),
+        (3, vec![w.session_of_3]),
+        (4, vec![w.challenge_of_4]),
+        (5, vec![creds(5)]),
+    ];
+    for (i, (id, by)) in cases.into_iter().enumerate() {
+        let key = RecordKey::User(UserId(id));
+        let m = Record::Audit(audit(200 + i as i64, "marker"));
+        referenced(
+            store.commit(changes(vec![insert(m), delete(key, 1)])).await,
+            1,
+            key,
+            &by,
+            &format!("deleting user {id} while {by:?} refer to it"),
+        );
+    }
+
+    // User 1 without its device, but referrers deleted after the user, or one left behind.
+    let user1 = RecordKey::User(UserId(1));
+    referenced(
+        store
+            .commit(changes(vec![
+                delete(w.device, 1),
+                delete(user1, 1),
+                delete(w.sessions_of_1[0], 1),
+                delete(w.sessions_of_1[1], 1),
+                delete(w.challenge_of_1, 1),
+                delete(creds(1), 1),
+            ]))
+            .await,
+        1,
+        user1,
+        &[
+            creds(1),
+            w.sessions_of_1[0],
+            w.sessions_of_1[1],
+            w.challenge_of_1,
+        ],
+        "deleting user 1 before its sessions, challenge and credentials",
+    );
+    referenced(
+        store
+            .commit(changes(vec![
+                delete(w.device, 1),
+                delete(w.sessions_of_1[0], 1),
+                delete(w.sessions_of_1[1], 1),
+                delete(w.challenge_of_1, 1),
+                delete(user1, 1),
+            ]))
+            .await,
+        4,
+        user1,
+        &[creds(1)],
+        "deleting user 1 while its credentials remain",
+    );
+    referenced(
+        store
+            .commit(changes(vec![
+                delete(w.device, 1),
+                delete(creds(1), 1),
+                delete(w.sessions_of_1[1], 1),
+                delete(w.challenge_of_1, 1),
+                delete(user1, 1),
+            ]))
+            .await,
+        4,
+        user1,
+        &[w.sessions_of_1[0]],
+        "deleting user 1 while one of its sessions remains",
+    );
+    if snapshot(store.as_ref()).await != before {
+        panic!("refused deletes of users changed the store");
+    }
+
+    ok(
+        store
+            .commit(changes(vec![
+                delete(w.sessions_of_1[1], 1),
+                delete(w.sessions_of_1[0], 1),
+                delete(w.challenge_of_1, 1),
+                delete(creds(1), 1),
+                delete(w.device, 1),
+                delete(user1, 1),
+                delete(w.session_of_3, 1),
+                delete(RecordKey::User(UserId(3)), 1),
+                delete(creds(5), 1),
+                delete(RecordKey::User(UserId(5)), 1),
+                delete(RecordKey::User(UserId(6)), 1),
+            ]))
+            .await,
+        "deleting sessions, challenges and credentials, then their users",
+    );
+    for key in [
+        user1,
+        RecordKey::User(UserId(3)),
+        RecordKey::User(UserId(5)),
+        RecordKey::User(UserId(6)),
+        w.sessions_of_1[0],
+        w.sessions_of_1[1],
+        w.challenge_of_1,
+        creds(1),
+        creds(5),
+        w.session_of_3,
+    ] {
+        same_record(
+            store.get(key).await,
+            None,
+            &format!("{key} after its delete"),
+        );
+    }
+    let throttle_key = RecordKey::Throttle(digest(0x66, 0x00));
+    same_record(
+        store.get(throttle_key).await,
+        Some(&Record::Throttle(throttle(digest(0x66, 0x00)))),
+        "the throttle, after every user it might name was deleted",
+    );
+
+    // Moving user 4's challenge to user 2 frees user 4 and holds user 2.
+    let mut moved = mfa_challenge(digest(0x44, 0x00), 2);
+    moved.version = 2;
+    ok(
+        store
+            .commit(changes(vec![
+                update(Record::MfaChallenge(moved), 1),
+                delete(RecordKey::User(UserId(4)), 1),
+            ]))
+            .await,
+        "moving a challenge to another user, then deleting the first",
+    );
+    referenced(
+        store
+            .commit(changes(vec![delete(RecordKey::User(UserId(2)), 1)]))
+            .await,
+        0,
+        RecordKey::User(UserId(2)),
+        &[w.challenge_of_4],
+        "deleting the user a challenge was moved to",
+    );
+}
+
+/// `referrers` of a user names its device, credentials, sessions and MFA challenges, ascending
+/// (devices, then credentials, then sessions and challenges by digest bytes), and follows a
+/// session moved to another user and deletes.
+pub async fn check_auth_referrers(factory: &dyn StoreFactory) {
+    let store = factory.open().await;
+    let w = auth_world();
+    ok(store.commit(inserts(w.records.clone())).await, "setup");
+    let creds = |id: i64| RecordKey::Credentials(UserId(id));
+    // Written out from `auth_world` in the order `RecordKey` sorts: by kind (devices, ...,
+    // credentials, sessions, MFA challenges), then by id or digest bytes.
+    let cases: Vec<(i64, Vec<RecordKey>)> = vec![
+        (
+            1,
+            vec![
+                w.device,
+                creds(1),
+                w.sessions_of_1[0],
+                w.sessions_of_1[1],
+                w.challenge_of_1,
+            ],
+        ),
+        (2, vec![w.device]),
+        (3, vec![w.session_of_3]),
+        (4, vec![w.challenge_of_4]),
+        (5, vec![creds(5)]),
+        (6, vec![]),
+        (99, vec![]),
+    ];
+    for (id, want) in &cases {
+        let got = ok(store.referrers(&user_ref(*id)).await, "referrers");
+        assert_eq!(&got, want, "referrers of user {id}");
+    }
+    for target in [
+        key_ref(w.session_of_3),
+        key_ref(w.challenge_of_1),
+        key_ref(creds(1)),
+        key_ref(RecordKey::Throttle(digest(0x66, 0x00))),
+    ] {
+        let got = ok(store.referrers(&target).await, "referrers");
+        assert_eq!(got, Vec::<RecordKey>::new(), "referrers of {target:?}");
+    }
+
+    // Session of user 3 moves to user 1; user 1's higher session goes.
+    let mut moved = session(digest(0x33, 0x00), 1);
+    moved.version = 2;
+    ok(
+        store
+            .commit(changes(vec![
+                update(Record::Session(moved), 1),
+                delete(w.sessions_of_1[1], 1),
+            ]))
+            .await,
+        "moving a session, deleting another",
+    );
+    let got = ok(store.referrers(&user_ref(1)).await, "referrers");
+    let want = vec![
+        w.device,
+        creds(1),
+        w.sessions_of_1[0],
+        w.session_of_3,
+        w.challenge_of_1,
+    ];
+    assert_eq!(got, want, "referrers of user 1 after the move");
+    let got = ok(store.referrers(&user_ref(3)).await, "referrers");
+    assert_eq!(
+        got,
+        Vec::<RecordKey>::new(),
+        "referrers of user 3 after the move"
+    );
 }

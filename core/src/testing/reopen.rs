@@ -4,15 +4,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::ids::{DonorId, IdKind, LocationId, UserId};
+use crate::ids::{Digest, DonorId, IdKind, LocationId, UserId};
 use crate::query::{Collection, Field, ListQuery, Op, Order, Value};
-use crate::store::{Conflict, Record, RecordKey, Store, UniqueField};
+use crate::store::{Conflict, Record, RecordKey, Reference, Store, UniqueField};
 
 use super::StoreFactory;
 use super::assert::{compare_pages, conflict, keys, ok, referenced, same_record};
 use super::fixtures::{
-    audit, changes, date, delete, device, donor, full_device, insert, inserts, location, now_plus,
-    update, user, world,
+    TOTP_STEP_MAX, audit, changes, credentials, date, delete, device, digest, donor, full_device,
+    insert, inserts, location, mfa_challenge, now_plus, session, throttle, update, user, world,
 };
 use super::model::Model;
 use super::unique::{touch, with_version};
@@ -60,9 +60,20 @@ async fn allocate(store: &dyn Store, exp: &mut Expected, n: usize) {
     }
 }
 
-/// Writes every collection, updates, deletes, a refused batch and allocated ids; reopens; and
-/// checks that the data, the unique keys, the references, the versions and the counters all
-/// survived. Then writes more and does it again. Skipped (with a note) for volatile backends.
+/// The session of user 3 that [`check_reopen`] writes (user 3 has only it and a challenge).
+fn session_of_3() -> Digest {
+    digest(0x33, 0x01)
+}
+
+/// The MFA challenge of user 3.
+fn challenge_of_3() -> Digest {
+    digest(0x33, 0x02)
+}
+
+/// Writes every collection (the authentication records included), updates, deletes, a refused
+/// batch and allocated ids; reopens; and checks that the data, the unique keys, the references
+/// (of sessions, challenges and credentials too), the versions and the counters all survived.
+/// Then writes more and does it again. Skipped (with a note) for volatile backends.
 pub async fn check_reopen(factory: &dyn StoreFactory) {
     let store = factory.open().await;
     let mut exp = Expected {
@@ -86,6 +97,31 @@ pub async fn check_reopen(factory: &dyn StoreFactory) {
     event.changes = serde_json::json!({"serial_number": [null, "FULL-1"], "n": [1, 2.5]});
     records.push(Record::Audit(event));
     records.push(Record::Audit(audit(6, "device.update")));
+    // Authentication records: user 3 has only a session and a challenge, so its referrers after
+    // the reopen are exactly those.
+    records.push(Record::User(user(3, "three", "three@example.org")));
+    let mut creds = credentials(1);
+    creds.password_hash = Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned());
+    creds.totp_secret = Some("JBSWY3DPEHPK3PXP".to_owned());
+    creds.totp_enabled = true;
+    creds.totp_last_step = Some(TOTP_STEP_MAX);
+    creds.recovery_codes = vec![digest(9, 9), digest(0, 1), Digest::of("code")];
+    records.push(Record::Credentials(creds));
+    records.push(Record::Credentials(credentials(2)));
+    let mut used = session(digest(0xa0, 0x00), 1);
+    used.ip = Some("2001:db8::7".to_owned());
+    used.expires_at = now_plus(-1);
+    records.push(Record::Session(used.clone()));
+    records.push(Record::Session(session(digest(0x0b, 0x00), 2)));
+    records.push(Record::Session(session(session_of_3(), 3)));
+    records.push(Record::MfaChallenge(mfa_challenge(digest(0x0c, 0x00), 2)));
+    records.push(Record::MfaChallenge(mfa_challenge(challenge_of_3(), 3)));
+    let mut locked = throttle(digest(0xa0, 0x00));
+    locked.failures = vec![now_plus(-2), now_plus(-1)];
+    locked.locked_until = Some(now_plus(1));
+    locked.locks = 3;
+    records.push(Record::Throttle(locked.clone()));
+    records.push(Record::Throttle(throttle(digest(0x01, 0x00))));
     commit(
         store.as_ref(),
         &mut exp,
@@ -106,8 +142,15 @@ pub async fn check_reopen(factory: &dyn StoreFactory) {
             update(Record::User(renamed), 1),
             delete(RecordKey::Donor(DonorId(3)), 1),
             insert(Record::Audit(audit(7, "donor.delete"))),
+            update(with_version(touch(Record::Session(used)), 2), 1),
+            update(with_version(touch(Record::Throttle(locked)), 2), 1),
+            update(
+                with_version(touch(Record::Credentials(credentials(2))), 2),
+                1,
+            ),
+            delete(RecordKey::MfaChallenge(digest(0x0c, 0x00)), 1),
         ]),
-        "updates and a delete",
+        "updates and deletes",
     )
     .await;
     // A refused batch must not come back after the reopen.
@@ -139,6 +182,10 @@ pub async fn check_reopen(factory: &dyn StoreFactory) {
             insert(Record::Donor(donor(donor_id, "after@example.org"))),
             insert(Record::Device(d)),
             delete(RecordKey::Location(LocationId(77_777)), 1),
+            insert(Record::Session(session(digest(0xc0, 0x00), 1))),
+            delete(RecordKey::Session(digest(0x0b, 0x00)), 1),
+            insert(Record::MfaChallenge(mfa_challenge(digest(0x0d, 0x00), 1))),
+            insert(Record::Throttle(throttle(digest(0x02, 0x00)))),
         ]),
         "writing after the reopen",
     )
@@ -157,9 +204,11 @@ async fn verify(store: &Arc<dyn Store>, exp: &mut Expected, when: &str) {
         let got = ok(store.scan(c, None, 10_000).await, &format!("{when}: scan"));
         if got != want {
             panic!(
-                "{when}: scan of {c:?}: expected {:?}, got {:?}\n(expected {want:#?}\n got {got:#?})",
+                "{when}: scan of {c:?}: expected {:?}, got {:?}\n(expected {}\n got {})",
                 keys(&want),
-                keys(&got)
+                keys(&got),
+                super::assert::plain(&want),
+                super::assert::plain(&got)
             );
         }
         for r in &want {
@@ -207,6 +256,26 @@ async fn verify(store: &Arc<dyn Store>, exp: &mut Expected, when: &str) {
         ListQuery::all(Collection::Audit)
             .order_by(vec![Order::desc(Field::AuditId)])
             .with_count(),
+        ListQuery::all(Collection::Sessions)
+            .filter(Field::SessionUser, Op::Eq(Value::Int(1)))
+            .with_count(),
+        ListQuery::all(Collection::Sessions)
+            .filter(
+                Field::SessionExpiresAt,
+                Op::Lte(Value::Timestamp(now_plus(86_400_000_000))),
+            )
+            .order_by(vec![Order::asc(Field::SessionExpiresAt)]),
+        ListQuery::all(Collection::MfaChallenges)
+            .filter(
+                Field::MfaChallengeUser,
+                Op::In(vec![Value::Int(1), Value::Int(3)]),
+            )
+            .order_by(vec![Order::desc(Field::MfaChallengeExpiresAt)])
+            .with_count(),
+        ListQuery::all(Collection::Throttles)
+            .order_by(vec![Order::desc(Field::ThrottleUpdatedAt)])
+            .with_count(),
+        ListQuery::all(Collection::Credentials).with_count(),
     ];
     for q in &queries {
         let got = ok(store.list(q).await, &format!("{when}: list"));
@@ -247,6 +316,48 @@ async fn verify(store: &Arc<dyn Store>, exp: &mut Expected, when: &str) {
         0,
         Conflict::Unique(UniqueField::UserUsername.key("world-one")),
         &format!("{when}: inserting a taken username in another case"),
+    );
+    // The references of the authentication records survived (user 3 has only those two).
+    let user3 = RecordKey::User(UserId(3));
+    let by = [
+        RecordKey::Session(session_of_3()),
+        RecordKey::MfaChallenge(challenge_of_3()),
+    ];
+    let got = ok(
+        store.referrers(&Reference::Key(user3)).await,
+        &format!("{when}: referrers"),
+    );
+    if got != by {
+        panic!("{when}: referrers of user 3: expected {by:?}, got {got:?}");
+    }
+    referenced(
+        store.commit(changes(vec![delete(user3, 1)])).await,
+        0,
+        user3,
+        &by,
+        &format!("{when}: deleting a user that a session and a challenge refer to"),
+    );
+    conflict(
+        store
+            .commit(inserts(vec![Record::Session(session(
+                digest(0xa0, 0x00),
+                2,
+            ))]))
+            .await,
+        0,
+        Conflict::Exists(RecordKey::Session(digest(0xa0, 0x00))),
+        &format!("{when}: inserting a stored session digest"),
+    );
+    conflict(
+        store
+            .commit(inserts(vec![Record::MfaChallenge(mfa_challenge(
+                digest(0xee, 0x00),
+                99,
+            ))]))
+            .await,
+        0,
+        Conflict::MissingReference(Reference::Key(RecordKey::User(UserId(99)))),
+        &format!("{when}: a challenge of a user that does not exist"),
     );
     let full_key = RecordKey::Device(super::fixtures::device_id(0xF1));
     referenced(

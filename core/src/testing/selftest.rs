@@ -33,6 +33,12 @@ enum Defect {
     NoReferenceCheckOnDelete,
     /// Every store handle shares one counter and a reopen starts it again.
     CountersForgotten,
+    /// Credentials, sessions and MFA challenges do not keep their user from being deleted.
+    AuthReferencesIgnored,
+    /// Digest keys scan in little-endian order (last byte first).
+    DigestKeysLittleEndian,
+    /// `totp_last_step` is kept in 32 bits, as in an SQL `INTEGER` column.
+    TotpStepIn32Bits,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -69,6 +75,41 @@ impl TinyStore {
             ];
         }
         r.unique_keys()
+    }
+
+    /// What the store keeps of `r`.
+    fn stored(&self, r: &Record) -> Record {
+        match r {
+            Record::Credentials(c) if self.defect == Defect::TotpStepIn32Bits => {
+                let mut c = c.clone();
+                c.totp_last_step = c.totp_last_step.map(|s| u64::from(s as u32));
+                Record::Credentials(c)
+            }
+            _ => r.clone(),
+        }
+    }
+
+    /// The order scans go in: the key's, or for [`Defect::DigestKeysLittleEndian`] digests
+    /// compared from their last byte.
+    fn scan_order(&self, k: &RecordKey) -> (RecordKey, [u8; 32]) {
+        match k {
+            RecordKey::Session(d) | RecordKey::MfaChallenge(d) | RecordKey::Throttle(d)
+                if self.defect == Defect::DigestKeysLittleEndian =>
+            {
+                let mut le = d.0;
+                le.reverse();
+                // The collection still comes first: every digest key of it compares equal.
+                let zeroed = match k {
+                    RecordKey::Session(_) => RecordKey::Session(crate::ids::Digest([0; 32])),
+                    RecordKey::MfaChallenge(_) => {
+                        RecordKey::MfaChallenge(crate::ids::Digest([0; 32]))
+                    }
+                    _ => RecordKey::Throttle(crate::ids::Digest([0; 32])),
+                };
+                (zeroed, le)
+            }
+            _ => (*k, [0; 32]),
+        }
     }
 
     fn check_new_state(&self, s: &State, r: &Record) -> Result<(), Conflict> {
@@ -120,7 +161,7 @@ impl TinyStore {
                     let c = s.counters.entry(kind).or_insert(0);
                     *c = (*c).max(id);
                 }
-                s.records.insert(key, r.clone());
+                s.records.insert(key, self.stored(r));
             }
             Change::Update {
                 record,
@@ -147,7 +188,7 @@ impl TinyStore {
                     }
                 }
                 self.check_new_state(s, record).map_err(conflict)?;
-                s.records.insert(key, record.clone());
+                s.records.insert(key, self.stored(record));
             }
             Change::Delete {
                 key,
@@ -168,11 +209,18 @@ impl TinyStore {
                     Record::Role(r) => Reference::RoleName(r.name.clone()),
                     _ => Reference::Key(*key),
                 };
+                let counts = |o: &Record| {
+                    self.defect != Defect::AuthReferencesIgnored
+                        || !matches!(
+                            o,
+                            Record::Credentials(_) | Record::Session(_) | Record::MfaChallenge(_)
+                        )
+                };
                 if self.defect != Defect::NoReferenceCheckOnDelete
                     && let Some(by) = s
                         .records
                         .values()
-                        .find(|o| o.references().contains(&as_reference))
+                        .find(|o| counts(o) && o.references().contains(&as_reference))
                 {
                     return Err(conflict(Conflict::Referenced {
                         key: *key,
@@ -207,14 +255,17 @@ impl Store for TinyStore {
         after: Option<RecordKey>,
         limit: usize,
     ) -> StoreResult<Vec<Record>> {
-        Ok(self
-            .lock()?
+        let s = self.lock()?;
+        let mut found: Vec<&Record> = s
             .records
             .values()
-            .filter(|r| r.collection() == collection && after.is_none_or(|a| r.key() > a))
-            .take(limit)
-            .cloned()
-            .collect())
+            .filter(|r| {
+                r.collection() == collection
+                    && after.is_none_or(|a| self.scan_order(&r.key()) > self.scan_order(&a))
+            })
+            .collect();
+        found.sort_by_key(|r| self.scan_order(&r.key()));
+        Ok(found.into_iter().take(limit).cloned().collect())
     }
 
     async fn list(&self, query: &ListQuery) -> StoreResult<Page<Record>> {
@@ -384,6 +435,33 @@ fn catches_deletes_of_referenced_records() {
 #[test]
 fn catches_counters_lost_on_reopen() {
     must_fail(Defect::CountersForgotten, |f| async move {
+        super::check_reopen(&f).await
+    });
+}
+
+#[test]
+fn catches_users_deleted_under_their_sessions() {
+    must_fail(Defect::AuthReferencesIgnored, |f| async move {
+        super::check_auth_referenced_delete(&f).await
+    });
+    must_fail(Defect::AuthReferencesIgnored, |f| async move {
+        super::check_reopen(&f).await
+    });
+}
+
+#[test]
+fn catches_digest_keys_out_of_byte_order() {
+    must_fail(Defect::DigestKeysLittleEndian, |f| async move {
+        super::check_scan_digest_keys(&f).await
+    });
+}
+
+#[test]
+fn catches_a_totp_step_cut_to_32_bits() {
+    must_fail(Defect::TotpStepIn32Bits, |f| async move {
+        super::check_crud_credentials(&f).await
+    });
+    must_fail(Defect::TotpStepIn32Bits, |f| async move {
         super::check_reopen(&f).await
     });
 }
