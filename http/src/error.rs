@@ -65,19 +65,19 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::Core(e) => core_response(e),
-            ApiError::NotAuthenticated => with_bearer_challenge(
-                detail(StatusCode::UNAUTHORIZED, NOT_AUTHENTICATED),
-                None,
-            ),
+            ApiError::NotAuthenticated => {
+                with_bearer_challenge(detail(StatusCode::UNAUTHORIZED, NOT_AUTHENTICATED), None)
+            }
             ApiError::BadRequest(text) => detail(StatusCode::BAD_REQUEST, text),
-            ApiError::Fields(f) => (StatusCode::BAD_REQUEST, axum::Json(fields_body(&f))).into_response(),
+            ApiError::Fields(f) => {
+                (StatusCode::BAD_REQUEST, axum::Json(fields_body(&f))).into_response()
+            }
             ApiError::UnsupportedMediaType(text) => {
                 detail(StatusCode::UNSUPPORTED_MEDIA_TYPE, text)
             }
-            ApiError::PayloadTooLarge => detail(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Request body is too large.",
-            ),
+            ApiError::PayloadTooLarge => {
+                detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
+            }
             ApiError::NotFound => detail(StatusCode::NOT_FOUND, "Not found."),
             ApiError::Forbidden(text) => detail(StatusCode::FORBIDDEN, text),
         }
@@ -107,7 +107,10 @@ fn core_response(e: Error) -> Response {
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             r
         }
-        Error::Conflict { detail: text, fields } => {
+        Error::Conflict {
+            detail: text,
+            fields,
+        } => {
             if fields.is_empty() {
                 detail(StatusCode::CONFLICT, text)
             } else {

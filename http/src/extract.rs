@@ -77,9 +77,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 /// The client address: the socket's peer, or with `--trust-proxy` the address the proxy
 /// appended last to `X-Forwarded-For` (earlier entries are whatever the client claimed).
 pub fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<String> {
-    if trust_proxy
-        && let Some(forwarded) = last_forwarded_for(&parts.headers)
-    {
+    if trust_proxy && let Some(forwarded) = last_forwarded_for(&parts.headers) {
         return Some(forwarded);
     }
     parts
@@ -407,7 +405,12 @@ mod tests {
         ] {
             assert!(is_json(ok), "{ok}");
         }
-        for bad in ["text/plain", "application/x-www-form-urlencoded", "json", ""] {
+        for bad in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "json",
+            "",
+        ] {
             assert!(!is_json(bad), "{bad}");
         }
     }

@@ -252,7 +252,11 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
                 Method::PATCH,
                 Method::DELETE,
             ])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+            ])
             .expose_headers([
                 header::ETAG,
                 header::LOCATION,

@@ -199,11 +199,7 @@ impl TestApp {
             .await
             .expect("the router never fails");
         let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .expect("a readable body")
-            .to_bytes();
+        let body = body.collect().await.expect("a readable body").to_bytes();
         let resp = Resp {
             status: parts.status,
             headers: parts.headers,
@@ -254,7 +250,8 @@ impl TestApp {
 
     /// `method path` with a JSON body as `token`.
     pub async fn call(&self, method: &str, path: &str, token: &str, body: &Json) -> Resp {
-        self.send(Req::new(method, path).token(token).json(body)).await
+        self.send(Req::new(method, path).token(token).json(body))
+            .await
     }
 
     /// Creates a user through core (as the operator) with the test password.

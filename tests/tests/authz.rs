@@ -74,10 +74,22 @@ fn none(_: &Fixtures) -> Option<Json> {
 
 macro_rules! row {
     ($m:literal, $p:literal, $ok:literal, $rule:expr) => {
-        Row { method: $m, path: $p, body: none, ok: $ok, rule: $rule }
+        Row {
+            method: $m,
+            path: $p,
+            body: none,
+            ok: $ok,
+            rule: $rule,
+        }
     };
     ($m:literal, $p:literal, $body:expr, $ok:literal, $rule:expr) => {
-        Row { method: $m, path: $p, body: $body, ok: $ok, rule: $rule }
+        Row {
+            method: $m,
+            path: $p,
+            body: $body,
+            ok: $ok,
+            rule: $rule,
+        }
     };
 }
 
@@ -90,76 +102,331 @@ const USERS: Rule = AnyOf(&["manageUsers"]);
 fn table() -> Vec<Row> {
     vec![
         // Authentication (public and self-service).
-        row!("POST", "/authen/login/", |_| Some(json!({"username": "target", "password": PASSWORD})), 200, Public),
+        row!(
+            "POST",
+            "/authen/login/",
+            |_| Some(json!({"username": "target", "password": PASSWORD})),
+            200,
+            Public
+        ),
         // A made-up MFA token is refused the same way for everyone.
-        row!("POST", "/authen/mfa/verify/", |_| Some(json!({"mfa_token": "not-a-token", "code": "123456"})), 401, Public),
+        row!(
+            "POST",
+            "/authen/mfa/verify/",
+            |_| Some(json!({"mfa_token": "not-a-token", "code": "123456"})),
+            401,
+            Public
+        ),
         row!("POST", "/authen/logout/", 204, Authenticated),
         row!("POST", "/authen/logout-all/", 204, Authenticated),
         row!("GET", "/authen/me/", 200, Authenticated),
         row!("POST", "/authen/mfa/totp/setup/", 200, Authenticated),
         // No setup was started: a 400 from the rules, past authorization.
-        row!("POST", "/authen/mfa/totp/confirm/", |_| Some(json!({"code": "123456"})), 400, Authenticated),
+        row!(
+            "POST",
+            "/authen/mfa/totp/confirm/",
+            |_| Some(json!({"code": "123456"})),
+            400,
+            Authenticated
+        ),
         // MFA is not on: 409, past authorization.
-        row!("POST", "/authen/mfa/totp/disable/", |_| Some(json!({"password": PASSWORD, "code": "123456"})), 409, Authenticated),
-        row!("POST", "/authen/mfa/recovery-codes/", |_| Some(json!({"password": PASSWORD, "code": "123456"})), 409, Authenticated),
+        row!(
+            "POST",
+            "/authen/mfa/totp/disable/",
+            |_| Some(json!({"password": PASSWORD, "code": "123456"})),
+            409,
+            Authenticated
+        ),
+        row!(
+            "POST",
+            "/authen/mfa/recovery-codes/",
+            |_| Some(json!({"password": PASSWORD, "code": "123456"})),
+            409,
+            Authenticated
+        ),
         // Users.
         row!("GET", "/users/users/", 200, USERS),
-        row!("POST", "/users/users/", |_| Some(json!({"username": "newbie", "email": "newbie@example.org", "password": PASSWORD})), 201, USERS),
+        row!(
+            "POST",
+            "/users/users/",
+            |_| Some(
+                json!({"username": "newbie", "email": "newbie@example.org", "password": PASSWORD})
+            ),
+            201,
+            USERS
+        ),
         row!("GET", "/users/users/{target}/", 200, USERS),
-        row!("PUT", "/users/users/{target}/", |_| Some(json!({"username": "target", "email": "target@example.org"})), 200, USERS),
-        row!("PATCH", "/users/users/{target}/", |_| Some(json!({"first_name": "Tess"})), 200, USERS),
+        row!(
+            "PUT",
+            "/users/users/{target}/",
+            |_| Some(json!({"username": "target", "email": "target@example.org"})),
+            200,
+            USERS
+        ),
+        row!(
+            "PATCH",
+            "/users/users/{target}/",
+            |_| Some(json!({"first_name": "Tess"})),
+            200,
+            USERS
+        ),
         row!("DELETE", "/users/users/{target}/", 204, USERS),
-        row!("POST", "/users/register/", |_| Some(json!({"username": "newcomer", "email": "newcomer@example.org", "password": PASSWORD})), 201, PublicOptionalToken),
-        row!("PUT", "/users/password/", |_| Some(json!({"old_password": PASSWORD, "new_password": "Another-Lantern-77"})), 204, Authenticated),
-        row!("PATCH", "/users/password/", |_| Some(json!({"old_password": PASSWORD, "new_password": "Another-Lantern-77"})), 204, Authenticated),
+        row!(
+            "POST",
+            "/users/register/",
+            |_| Some(
+                json!({"username": "newcomer", "email": "newcomer@example.org", "password": PASSWORD})
+            ),
+            201,
+            PublicOptionalToken
+        ),
+        row!(
+            "PUT",
+            "/users/password/",
+            |_| Some(json!({"old_password": PASSWORD, "new_password": "Another-Lantern-77"})),
+            204,
+            Authenticated
+        ),
+        row!(
+            "PATCH",
+            "/users/password/",
+            |_| Some(json!({"old_password": PASSWORD, "new_password": "Another-Lantern-77"})),
+            204,
+            Authenticated
+        ),
         row!("GET", "/users/user-permissions/target/", 200, USERS),
-        row!("PATCH", "/users/user-permissions/target/", |_| Some(json!({"permissions": ["manageUsers"]})), 200, USERS),
-        row!("PUT", "/users/user-permissions/target/", |_| Some(json!({"permissions": ["manageUsers"]})), 200, USERS),
-        row!("DELETE", "/users/user-permissions/target/", |_| Some(json!({"permissions": ["manageUsers"]})), 200, USERS),
-        row!("DELETE", "/users/user-permissions/target/clear/", 200, USERS),
+        row!(
+            "PATCH",
+            "/users/user-permissions/target/",
+            |_| Some(json!({"permissions": ["manageUsers"]})),
+            200,
+            USERS
+        ),
+        row!(
+            "PUT",
+            "/users/user-permissions/target/",
+            |_| Some(json!({"permissions": ["manageUsers"]})),
+            200,
+            USERS
+        ),
+        row!(
+            "DELETE",
+            "/users/user-permissions/target/",
+            |_| Some(json!({"permissions": ["manageUsers"]})),
+            200,
+            USERS
+        ),
+        row!(
+            "DELETE",
+            "/users/user-permissions/target/clear/",
+            200,
+            USERS
+        ),
         // Administration.
         row!("GET", "/admin/roles/", 200, USERS),
-        row!("POST", "/admin/roles/", |_| Some(json!({"name": "helpers"})), 201, USERS),
+        row!(
+            "POST",
+            "/admin/roles/",
+            |_| Some(json!({"name": "helpers"})),
+            201,
+            USERS
+        ),
         row!("GET", "/admin/roles/{role}/", 200, USERS),
-        row!("PUT", "/admin/roles/{role}/", |_| Some(json!({"name": "viewer", "description": "Reads"})), 200, USERS),
-        row!("PATCH", "/admin/roles/{role}/", |_| Some(json!({"description": "Reads only"})), 200, USERS),
+        row!(
+            "PUT",
+            "/admin/roles/{role}/",
+            |_| Some(json!({"name": "viewer", "description": "Reads"})),
+            200,
+            USERS
+        ),
+        row!(
+            "PATCH",
+            "/admin/roles/{role}/",
+            |_| Some(json!({"description": "Reads only"})),
+            200,
+            USERS
+        ),
         row!("DELETE", "/admin/roles/{role}/", 204, USERS),
         row!("GET", "/admin/audit-log/", 200, AnyOf(&["viewAuditLog"])),
         // Devices.
         row!("GET", "/inventory/devices/", 200, DEVICE_READ),
-        row!("POST", "/inventory/devices/", |_| Some(json!({"type": "Phone", "make": "Nokia", "model": "3310", "serial_number": "SN-NEW"})), 201, AnyOf(&["createDevices"])),
-        row!("GET", "/inventory/devices/lookup/?serial_number=SN-1", 200, AnyOf(&["scanDevices", "readDevices"])),
+        row!(
+            "POST",
+            "/inventory/devices/",
+            |_| Some(
+                json!({"type": "Phone", "make": "Nokia", "model": "3310", "serial_number": "SN-NEW"})
+            ),
+            201,
+            AnyOf(&["createDevices"])
+        ),
+        row!(
+            "GET",
+            "/inventory/devices/lookup/?serial_number=SN-1",
+            200,
+            AnyOf(&["scanDevices", "readDevices"])
+        ),
         row!("GET", "/inventory/devices/{device}/", 200, DEVICE_READ),
-        row!("PUT", "/inventory/devices/{device}/", |_| Some(json!({"type": "Laptop", "make": "Dell", "model": "Latitude 7490", "serial_number": "SN-1"})), 200, AnyOf(&["editDevices"])),
-        row!("PATCH", "/inventory/devices/{device}/", |_| Some(json!({"notes": "Scratched lid"})), 200, AnyOf(&["editDevices"])),
-        row!("DELETE", "/inventory/devices/{device}/", 204, AnyOf(&["deleteDevices"])),
-        row!("GET", "/inventory/devices/{device}/qr.svg", 200, AnyOf(&["generateQRCodes"])),
+        row!(
+            "PUT",
+            "/inventory/devices/{device}/",
+            |_| Some(
+                json!({"type": "Laptop", "make": "Dell", "model": "Latitude 7490", "serial_number": "SN-1"})
+            ),
+            200,
+            AnyOf(&["editDevices"])
+        ),
+        row!(
+            "PATCH",
+            "/inventory/devices/{device}/",
+            |_| Some(json!({"notes": "Scratched lid"})),
+            200,
+            AnyOf(&["editDevices"])
+        ),
+        row!(
+            "DELETE",
+            "/inventory/devices/{device}/",
+            204,
+            AnyOf(&["deleteDevices"])
+        ),
+        row!(
+            "GET",
+            "/inventory/devices/{device}/qr.svg",
+            200,
+            AnyOf(&["generateQRCodes"])
+        ),
         // Locations.
         row!("GET", "/inventory/locations/", 200, LOCATION_READ),
-        row!("POST", "/inventory/locations/", |_| Some(json!({"name": "Annex", "address": "2 Quay Street"})), 201, AnyOf(&["manageWarehouses"])),
-        row!("GET", "/inventory/locations/{location}/", 200, LOCATION_READ),
-        row!("PUT", "/inventory/locations/{location}/", |_| Some(json!({"name": "Depot", "address": "1 Quay Street"})), 200, AnyOf(&["manageWarehouses"])),
-        row!("PATCH", "/inventory/locations/{location}/", |_| Some(json!({"city": "York"})), 200, AnyOf(&["manageWarehouses"])),
-        row!("DELETE", "/inventory/locations/{location}/", 204, AnyOf(&["manageWarehouses"])),
+        row!(
+            "POST",
+            "/inventory/locations/",
+            |_| Some(json!({"name": "Annex", "address": "2 Quay Street"})),
+            201,
+            AnyOf(&["manageWarehouses"])
+        ),
+        row!(
+            "GET",
+            "/inventory/locations/{location}/",
+            200,
+            LOCATION_READ
+        ),
+        row!(
+            "PUT",
+            "/inventory/locations/{location}/",
+            |_| Some(json!({"name": "Depot", "address": "1 Quay Street"})),
+            200,
+            AnyOf(&["manageWarehouses"])
+        ),
+        row!(
+            "PATCH",
+            "/inventory/locations/{location}/",
+            |_| Some(json!({"city": "York"})),
+            200,
+            AnyOf(&["manageWarehouses"])
+        ),
+        row!(
+            "DELETE",
+            "/inventory/locations/{location}/",
+            204,
+            AnyOf(&["manageWarehouses"])
+        ),
         // Donors.
         row!("GET", "/inventory/donors/", 200, DONOR_READ),
-        row!("POST", "/inventory/donors/", |_| Some(json!({"name": "Globex", "email": "it@globex.example"})), 201, AnyOf(&["manageDonors"])),
+        row!(
+            "POST",
+            "/inventory/donors/",
+            |_| Some(json!({"name": "Globex", "email": "it@globex.example"})),
+            201,
+            AnyOf(&["manageDonors"])
+        ),
         row!("GET", "/inventory/donors/{donor}/", 200, DONOR_READ),
-        row!("PUT", "/inventory/donors/{donor}/", |_| Some(json!({"name": "Acme Ltd", "email": "it@acme.example"})), 200, AnyOf(&["manageDonors"])),
-        row!("PATCH", "/inventory/donors/{donor}/", |_| Some(json!({"phone": "0113 496 0000"})), 200, AnyOf(&["manageDonors"])),
-        row!("DELETE", "/inventory/donors/{donor}/", 204, AnyOf(&["manageDonors"])),
+        row!(
+            "PUT",
+            "/inventory/donors/{donor}/",
+            |_| Some(json!({"name": "Acme Ltd", "email": "it@acme.example"})),
+            200,
+            AnyOf(&["manageDonors"])
+        ),
+        row!(
+            "PATCH",
+            "/inventory/donors/{donor}/",
+            |_| Some(json!({"phone": "0113 496 0000"})),
+            200,
+            AnyOf(&["manageDonors"])
+        ),
+        row!(
+            "DELETE",
+            "/inventory/donors/{donor}/",
+            204,
+            AnyOf(&["manageDonors"])
+        ),
         // Shipments.
         row!("GET", "/inventory/shipments/", 200, SHIPMENT_READ),
-        row!("POST", "/inventory/shipments/", |_| Some(json!({"date_shipped": "2026-02-10"})), 201, AnyOf(&["manageShipments"])),
-        row!("GET", "/inventory/shipments/{shipment}/", 200, SHIPMENT_READ),
-        row!("PUT", "/inventory/shipments/{shipment}/", |_| Some(json!({"date_shipped": "2026-02-02"})), 200, AnyOf(&["manageShipments"])),
-        row!("PATCH", "/inventory/shipments/{shipment}/", |_| Some(json!({"arrived": true})), 200, AnyOf(&["manageShipments"])),
-        row!("DELETE", "/inventory/shipments/{shipment}/", 204, AnyOf(&["manageShipments"])),
+        row!(
+            "POST",
+            "/inventory/shipments/",
+            |_| Some(json!({"date_shipped": "2026-02-10"})),
+            201,
+            AnyOf(&["manageShipments"])
+        ),
+        row!(
+            "GET",
+            "/inventory/shipments/{shipment}/",
+            200,
+            SHIPMENT_READ
+        ),
+        row!(
+            "PUT",
+            "/inventory/shipments/{shipment}/",
+            |_| Some(json!({"date_shipped": "2026-02-02"})),
+            200,
+            AnyOf(&["manageShipments"])
+        ),
+        row!(
+            "PATCH",
+            "/inventory/shipments/{shipment}/",
+            |_| Some(json!({"arrived": true})),
+            200,
+            AnyOf(&["manageShipments"])
+        ),
+        row!(
+            "DELETE",
+            "/inventory/shipments/{shipment}/",
+            204,
+            AnyOf(&["manageShipments"])
+        ),
         // Batch: bulkUploadDevices and, per operation, what the single call needs.
-        row!("POST", "/inventory/batch/", |_| Some(json!({"operations": [{"op": "create", "model": "device", "data": {"type": "Tablet", "make": "Apple", "model": "iPad", "serial_number": "SN-B1"}}]})), 200, AllOf(&["bulkUploadDevices", "createDevices"])),
-        row!("PATCH", "/inventory/batch/?model=device", |f| Some(json!({"objects": [{"id": f.device, "notes": "Batch note"}]})), 200, AllOf(&["bulkUploadDevices", "editDevices"])),
-        row!("DELETE", "/inventory/batch/?model=device", |f| Some(json!({"ids": [f.device]})), 200, AllOf(&["bulkUploadDevices", "deleteDevices"])),
-        row!("POST", "/inventory/generate-mock-data/", |_| Some(json!({"num_locations": 1, "num_donors": 1, "num_devices": 1, "num_shipments": 1, "seed": 7})), 201, Superuser),
+        row!(
+            "POST",
+            "/inventory/batch/",
+            |_| Some(
+                json!({"operations": [{"op": "create", "model": "device", "data": {"type": "Tablet", "make": "Apple", "model": "iPad", "serial_number": "SN-B1"}}]})
+            ),
+            200,
+            AllOf(&["bulkUploadDevices", "createDevices"])
+        ),
+        row!(
+            "PATCH",
+            "/inventory/batch/?model=device",
+            |f| Some(json!({"objects": [{"id": f.device, "notes": "Batch note"}]})),
+            200,
+            AllOf(&["bulkUploadDevices", "editDevices"])
+        ),
+        row!(
+            "DELETE",
+            "/inventory/batch/?model=device",
+            |f| Some(json!({"ids": [f.device]})),
+            200,
+            AllOf(&["bulkUploadDevices", "deleteDevices"])
+        ),
+        row!(
+            "POST",
+            "/inventory/generate-mock-data/",
+            |_| Some(
+                json!({"num_locations": 1, "num_donors": 1, "num_devices": 1, "num_shipments": 1, "seed": 7})
+            ),
+            201,
+            Superuser
+        ),
         // Service.
         row!("GET", "/healthz", 200, Public),
         row!("GET", "/openapi.json", 200, Public),
@@ -169,7 +436,11 @@ fn table() -> Vec<Row> {
 fn principals() -> Vec<Principal> {
     let mut v = vec![Principal::Anonymous, Principal::NoPermissions];
     v.extend(PERMISSIONS.iter().map(|p| Principal::Single(p)));
-    v.extend([Principal::Superuser, Principal::Inactive, Principal::Revoked]);
+    v.extend([
+        Principal::Superuser,
+        Principal::Inactive,
+        Principal::Revoked,
+    ]);
     v
 }
 
@@ -276,7 +547,10 @@ async fn every_route_for_every_kind_of_caller() {
                 );
             }
             if want == 401 && row.ok != 401 {
-                let detail = resp.json()["detail"].as_str().unwrap_or_default().to_owned();
+                let detail = resp.json()["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 let wanted = if token.is_none() {
                     "Authentication credentials were not provided."
                 } else {

@@ -430,7 +430,7 @@ impl Rehome {
                 .hash(password, self.random_bytes())
                 .await
                 .map_err(|e| Error::Store(StoreError::backend(e)))?;
-            update_credentials(&mut tx, &c, self.now(), |c| {
+            update_credentials(&mut tx, c, self.now(), |c| {
                 c.password_hash = Some(rehashed);
             });
         }

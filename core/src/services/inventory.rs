@@ -349,7 +349,9 @@ impl Rehome {
         let key = Model::Device.parse_key(id).ok_or_else(not_found)?;
         match self.store().get(key).await? {
             Some(Record::Device(d)) => crate::auth::totp::qr_svg(&d.device_id.to_string())
-                .ok_or_else(|| Error::Store(StoreError::backend("the QR encoder refused a device id"))),
+                .ok_or_else(|| {
+                    Error::Store(StoreError::backend("the QR encoder refused a device id"))
+                }),
             _ => Err(not_found()),
         }
     }

@@ -55,7 +55,11 @@ fn expand_names(params: &ListParams) -> Vec<String> {
 }
 
 /// Devices as JSON, with the references `?expand=` names inlined.
-async fn devices_json(st: &AppState, devices: &[Device], params: &ListParams) -> ApiResult<Vec<Json>> {
+async fn devices_json(
+    st: &AppState,
+    devices: &[Device],
+    params: &ListParams,
+) -> ApiResult<Vec<Json>> {
     let names = expand_names(params);
     if names.is_empty() {
         return Ok(devices
@@ -102,7 +106,13 @@ async fn create(st: AppState, caller: Caller, model: Model, body: Json) -> ApiRe
     ))
 }
 
-async fn get(st: AppState, caller: Caller, model: Model, id: String, params: ListParams) -> ApiResult {
+async fn get(
+    st: AppState,
+    caller: Caller,
+    model: Model,
+    id: String,
+    params: ListParams,
+) -> ApiResult {
     let record = st.core.get(&caller, model, &id).await?;
     let version = record.version();
     let body = match record {
@@ -449,24 +459,57 @@ macro_rules! collection_routes {
 }
 
 collection_routes!(
-    Model::Location, "locations", "/inventory/locations/", "/inventory/locations/{id}/",
-    doc::Location, doc::LocationPage, doc::LocationFilters,
-    "Needs readDevices or manageWarehouses", "Needs manageWarehouses",
-    locations_list, locations_create, location_get, location_put, location_patch, location_delete
+    Model::Location,
+    "locations",
+    "/inventory/locations/",
+    "/inventory/locations/{id}/",
+    doc::Location,
+    doc::LocationPage,
+    doc::LocationFilters,
+    "Needs readDevices or manageWarehouses",
+    "Needs manageWarehouses",
+    locations_list,
+    locations_create,
+    location_get,
+    location_put,
+    location_patch,
+    location_delete
 );
 
 collection_routes!(
-    Model::Donor, "donors", "/inventory/donors/", "/inventory/donors/{id}/",
-    doc::Donor, doc::DonorPage, doc::DonorFilters,
-    "Needs readDevices or manageDonors", "Needs manageDonors",
-    donors_list, donors_create, donor_get, donor_put, donor_patch, donor_delete
+    Model::Donor,
+    "donors",
+    "/inventory/donors/",
+    "/inventory/donors/{id}/",
+    doc::Donor,
+    doc::DonorPage,
+    doc::DonorFilters,
+    "Needs readDevices or manageDonors",
+    "Needs manageDonors",
+    donors_list,
+    donors_create,
+    donor_get,
+    donor_put,
+    donor_patch,
+    donor_delete
 );
 
 collection_routes!(
-    Model::Shipment, "shipments", "/inventory/shipments/", "/inventory/shipments/{id}/",
-    doc::Shipment, doc::ShipmentPage, doc::ShipmentFilters,
-    "Needs readDevices or manageShipments", "Needs manageShipments",
-    shipments_list, shipments_create, shipment_get, shipment_put, shipment_patch, shipment_delete
+    Model::Shipment,
+    "shipments",
+    "/inventory/shipments/",
+    "/inventory/shipments/{id}/",
+    doc::Shipment,
+    doc::ShipmentPage,
+    doc::ShipmentFilters,
+    "Needs readDevices or manageShipments",
+    "Needs manageShipments",
+    shipments_list,
+    shipments_create,
+    shipment_get,
+    shipment_put,
+    shipment_patch,
+    shipment_delete
 );
 
 // ------------------------------------------------------------------------------- batch
@@ -521,7 +564,10 @@ pub(crate) async fn batch_update(
 ) -> ApiResult {
     let model = batch_model(&params)?;
     let n = st.core.batch_update(&caller, model, &body).await?;
-    Ok(axum::Json(json!({ "message": format!("{n} records updated successfully.") })).into_response())
+    Ok(
+        axum::Json(json!({ "message": format!("{n} records updated successfully.") }))
+            .into_response(),
+    )
 }
 
 /// The original's form: deletes of `{"ids": [...]}`, all or nothing.
@@ -543,7 +589,10 @@ pub(crate) async fn batch_delete(
 ) -> ApiResult {
     let model = batch_model(&params)?;
     let n = st.core.batch_delete(&caller, model, &body).await?;
-    Ok(axum::Json(json!({ "message": format!("{n} records deleted successfully.") })).into_response())
+    Ok(
+        axum::Json(json!({ "message": format!("{n} records deleted successfully.") }))
+            .into_response(),
+    )
 }
 
 /// Makes mock data (superuser only).

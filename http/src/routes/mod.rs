@@ -41,11 +41,31 @@ pub(crate) fn table(settings: &Settings) -> RouteTable {
         .on(Post, "/users/register/", users::register)
         .on(Put, "/users/password/", users::password_put)
         .on(Patch, "/users/password/", users::password_patch)
-        .on(Get, "/users/user-permissions/{username}/", users::grants_get)
-        .on(Patch, "/users/user-permissions/{username}/", users::grants_add)
-        .on(Put, "/users/user-permissions/{username}/", users::grants_replace)
-        .on(Delete, "/users/user-permissions/{username}/", users::grants_remove)
-        .on(Delete, "/users/user-permissions/{username}/clear/", users::grants_clear)
+        .on(
+            Get,
+            "/users/user-permissions/{username}/",
+            users::grants_get,
+        )
+        .on(
+            Patch,
+            "/users/user-permissions/{username}/",
+            users::grants_add,
+        )
+        .on(
+            Put,
+            "/users/user-permissions/{username}/",
+            users::grants_replace,
+        )
+        .on(
+            Delete,
+            "/users/user-permissions/{username}/",
+            users::grants_remove,
+        )
+        .on(
+            Delete,
+            "/users/user-permissions/{username}/clear/",
+            users::grants_clear,
+        )
         // Administration.
         .on(Get, "/admin/roles/", admin::roles_list)
         .on(Post, "/admin/roles/", admin::roles_create)
@@ -67,8 +87,16 @@ pub(crate) fn table(settings: &Settings) -> RouteTable {
         .on(Post, "/inventory/locations/", inventory::locations_create)
         .on(Get, "/inventory/locations/{id}/", inventory::location_get)
         .on(Put, "/inventory/locations/{id}/", inventory::location_put)
-        .on(Patch, "/inventory/locations/{id}/", inventory::location_patch)
-        .on(Delete, "/inventory/locations/{id}/", inventory::location_delete)
+        .on(
+            Patch,
+            "/inventory/locations/{id}/",
+            inventory::location_patch,
+        )
+        .on(
+            Delete,
+            "/inventory/locations/{id}/",
+            inventory::location_delete,
+        )
         .on(Get, "/inventory/donors/", inventory::donors_list)
         .on(Post, "/inventory/donors/", inventory::donors_create)
         .on(Get, "/inventory/donors/{id}/", inventory::donor_get)
@@ -79,8 +107,16 @@ pub(crate) fn table(settings: &Settings) -> RouteTable {
         .on(Post, "/inventory/shipments/", inventory::shipments_create)
         .on(Get, "/inventory/shipments/{id}/", inventory::shipment_get)
         .on(Put, "/inventory/shipments/{id}/", inventory::shipment_put)
-        .on(Patch, "/inventory/shipments/{id}/", inventory::shipment_patch)
-        .on(Delete, "/inventory/shipments/{id}/", inventory::shipment_delete)
+        .on(
+            Patch,
+            "/inventory/shipments/{id}/",
+            inventory::shipment_patch,
+        )
+        .on(
+            Delete,
+            "/inventory/shipments/{id}/",
+            inventory::shipment_delete,
+        )
         .on(Post, "/inventory/batch/", inventory::batch)
         .on(Patch, "/inventory/batch/", inventory::batch_update)
         .on(Delete, "/inventory/batch/", inventory::batch_delete)
@@ -133,11 +169,7 @@ pub(crate) fn no_content() -> Response {
 
 /// A text field of a small JSON body (login, codes): `None` when absent or null, a field
 /// error when it is not a string.
-pub(crate) fn text_field(
-    body: &Json,
-    name: &str,
-    errors: &mut FieldErrors,
-) -> Option<String> {
+pub(crate) fn text_field(body: &Json, name: &str, errors: &mut FieldErrors) -> Option<String> {
     match body.get(name) {
         None | Some(Json::Null) => None,
         Some(Json::String(s)) => Some(s.clone()),
@@ -149,11 +181,7 @@ pub(crate) fn text_field(
 }
 
 /// Like [`text_field`], with "This field is required." when it is absent.
-pub(crate) fn required_text(
-    body: &Json,
-    name: &str,
-    errors: &mut FieldErrors,
-) -> Option<String> {
+pub(crate) fn required_text(body: &Json, name: &str, errors: &mut FieldErrors) -> Option<String> {
     let present = body.get(name).is_some_and(|v| !v.is_null());
     let v = text_field(body, name, errors);
     if !present {

@@ -3,9 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use rehome_core::services::MfaCode;
 use rehome_core::services::Mode;
 use rehome_core::services::accounts::GrantChange;
-use rehome_core::services::MfaCode;
 use rehome_core::{FieldErrors, Permission, Permissions, UserId};
 use serde_json::{Value as Json, json};
 
@@ -198,9 +198,7 @@ pub(crate) async fn register(
     MaybeAuth(caller): MaybeAuth,
     JsonBody(body): JsonBody,
 ) -> ApiResult {
-    if st.settings.registration == Registration::Closed
-        && !caller.has(Permission::ManageUsers)
-    {
+    if st.settings.registration == Registration::Closed && !caller.has(Permission::ManageUsers) {
         return Err(ApiError::Forbidden(
             "Registration is closed on this server.".into(),
         ));

@@ -80,7 +80,10 @@ pub async fn create_superuser(args: CreateSuperuserArgs) -> Result<()> {
         .await
         .map_err(describe)?;
     core.store().close().await?;
-    println!("Superuser \"{}\" created (id {}).", user.username, user.id.0);
+    println!(
+        "Superuser \"{}\" created (id {}).",
+        user.username, user.id.0
+    );
     Ok(())
 }
 
@@ -103,10 +106,8 @@ pub async fn users(store: StoreArg, command: UsersCommand) -> Result<()> {
             );
             let mut page = 1u64;
             loop {
-                let params = ListParams::new([
-                    ("page", page.to_string()),
-                    ("page_size", "100".to_owned()),
-                ]);
+                let params =
+                    ListParams::new([("page", page.to_string()), ("page_size", "100".to_owned())]);
                 let result = core
                     .list_users(&operator, &params)
                     .await

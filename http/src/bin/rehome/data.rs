@@ -141,7 +141,7 @@ fn csv_cell(v: &Json) -> String {
 enum Sink {
     Jsonl(std::io::BufWriter<Box<dyn Write>>),
     /// The writer, and the columns once the first object named them.
-    Csv(csv::Writer<Box<dyn Write>>, Option<Vec<String>>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>, Option<Vec<String>>),
 }
 
 impl Sink {
@@ -192,12 +192,14 @@ pub async fn export(args: ExportArgs) -> Result<()> {
         .await?
         .total;
     let out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?),
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+        }
         None => Box::new(std::io::stdout().lock()),
     };
     let mut sink = match args.format {
         Format::Jsonl => Sink::Jsonl(std::io::BufWriter::new(out)),
-        Format::Csv => Sink::Csv(csv::Writer::from_writer(out), None),
+        Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out)), None),
     };
     let mut progress = Progress::new("export", total);
     let mut after = None;
@@ -422,16 +424,22 @@ pub async fn import(args: ImportArgs) -> Result<()> {
                     continue;
                 }
                 progress.finish("refused by the store; undoing");
-                undo(&core, &written)
-                    .await
-                    .with_context(|| format!("{} devices were written and could not be deleted again", written.len()))?;
+                undo(&core, &written).await.with_context(|| {
+                    format!(
+                        "{} devices were written and could not be deleted again",
+                        written.len()
+                    )
+                })?;
                 bail!("the store refused a batch; nothing was written");
             }
             Err(e) => {
                 progress.finish("failed; undoing");
-                undo(&core, &written)
-                    .await
-                    .with_context(|| format!("{} devices were written and could not be deleted again", written.len()))?;
+                undo(&core, &written).await.with_context(|| {
+                    format!(
+                        "{} devices were written and could not be deleted again",
+                        written.len()
+                    )
+                })?;
                 return Err(describe(e));
             }
         }
@@ -451,9 +459,17 @@ mod tests {
 
     #[test]
     fn rows_become_typed_bodies() {
-        let headers: Vec<String> = ["type", "make", "year_of_manufacture", "donor", "shipping_infos", "notes", "value"]
-            .map(str::to_owned)
-            .to_vec();
+        let headers: Vec<String> = [
+            "type",
+            "make",
+            "year_of_manufacture",
+            "donor",
+            "shipping_infos",
+            "notes",
+            "value",
+        ]
+        .map(str::to_owned)
+        .to_vec();
         let row = csv::StringRecord::from(vec!["Laptop", "Dell", "2019", "x", "1; 2", "", "12.50"]);
         assert_eq!(
             row_json(&headers, &row),

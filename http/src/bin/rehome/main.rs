@@ -18,7 +18,11 @@ pub const DEFAULT_STORE: &str = "sqlite://./rehome.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
 
 #[derive(Debug, Parser)]
-#[command(name = "rehome", version, about = "rehome: inventory of donated devices, with users, roles and an audit log")]
+#[command(
+    name = "rehome",
+    version,
+    about = "rehome: inventory of donated devices, with users, roles and an audit log"
+)]
 struct Cli {
     /// Log lines as text or JSON.
     #[arg(long, global = true, env = "REHOME_LOG_FORMAT", value_enum)]
@@ -49,7 +53,9 @@ pub struct StoreArg {
 impl StoreArg {
     /// The URL given, or the default.
     pub fn url(&self) -> String {
-        self.store.clone().unwrap_or_else(|| DEFAULT_STORE.to_owned())
+        self.store
+            .clone()
+            .unwrap_or_else(|| DEFAULT_STORE.to_owned())
     }
 }
 
@@ -99,7 +105,10 @@ pub fn read_config(path: &PathBuf) -> anyhow::Result<serve::ConfigFile> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

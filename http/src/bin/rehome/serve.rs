@@ -25,7 +25,11 @@ pub struct ServeArgs {
     #[arg(long, env = "REHOME_BIND")]
     pub bind: Option<String>,
     /// An origin allowed to call the API from a browser (repeatable; `*` for any).
-    #[arg(long = "cors-origin", env = "REHOME_CORS_ORIGIN", value_delimiter = ',')]
+    #[arg(
+        long = "cors-origin",
+        env = "REHOME_CORS_ORIGIN",
+        value_delimiter = ','
+    )]
     pub cors_origin: Vec<String>,
     /// Whether anyone may register at /users/register/ [default: open]
     #[arg(long, env = "REHOME_REGISTRATION", value_enum)]

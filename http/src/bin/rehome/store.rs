@@ -20,7 +20,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         "sqlite" | "sled" | "postgres" | "postgresql" | "mysql" => bail!(
             "this build cannot open {scheme} stores yet (they arrive with the rehome-backends crate); use --store memory:"
         ),
-        _ => bail!("unknown store URL {url:?}; give sqlite://PATH, sled://PATH, postgres://..., mysql://... or memory:"),
+        _ => bail!(
+            "unknown store URL {url:?}; give sqlite://PATH, sled://PATH, postgres://..., mysql://... or memory:"
+        ),
     }
 }
 
