@@ -68,4 +68,4 @@ if ! wait "$pid"; then
 fi
 pid=""
 grep -q 'store closed' "$tmp/serve.log" || fail "no clean shutdown in the log"
-echo "quick start: 1 passed, 0 failed"
+echo "quick start: OK"

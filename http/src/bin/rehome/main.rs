@@ -46,7 +46,7 @@ pub enum LogFormat {
 pub struct StoreArg {
     /// Store URL: sqlite://PATH, sqlite::memory:, sled://PATH, postgres://..., mysql://...,
     /// memory: [default: sqlite://./rehome.db]
-    #[arg(long, env = "REHOME_STORE")]
+    #[arg(long, env = "REHOME_STORE", global = true)]
     pub store: Option<String>,
 }
 
