@@ -18,10 +18,8 @@ fn rehome(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("rehome starts");
-    if let Some(mut input) = child.stdin.take() {
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).expect("stdin written");
-        }
+    if let (Some(mut input), Some(text)) = (child.stdin.take(), stdin) {
+        input.write_all(text.as_bytes()).expect("stdin written");
     }
     child.wait_with_output().expect("rehome ends")
 }
