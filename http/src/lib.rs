@@ -46,7 +46,8 @@ pub struct Settings {
     pub trust_proxy: bool,
     /// Origins allowed to call the API from a browser (`*` for any); none: no CORS headers.
     pub cors_origins: Vec<String>,
-    /// How long one request may take before it is answered 408.
+    /// How long one request may take before it is answered 408 (mock data gets at least ten
+    /// minutes).
     pub request_timeout: Duration,
     /// The body limit of every route but `batch/` (bytes).
     pub body_limit: usize,
@@ -129,6 +130,7 @@ impl RouteMethod {
 pub(crate) struct RouteTable {
     paths: BTreeMap<&'static str, (MethodRouter<AppState>, Vec<RouteMethod>)>,
     limits: BTreeMap<&'static str, usize>,
+    timeouts: BTreeMap<&'static str, Duration>,
 }
 
 impl RouteTable {
@@ -136,6 +138,7 @@ impl RouteTable {
         RouteTable {
             paths: BTreeMap::new(),
             limits: BTreeMap::new(),
+            timeouts: BTreeMap::new(),
         }
     }
 
@@ -161,6 +164,12 @@ impl RouteTable {
         self
     }
 
+    /// Gives `path` its own request timeout (long-running work such as mock data).
+    pub(crate) fn timeout(mut self, path: &'static str, timeout: Duration) -> Self {
+        self.timeouts.insert(path, timeout);
+        self
+    }
+
     fn routes(&self) -> Vec<(String, Vec<RouteMethod>)> {
         self.paths
             .iter()
@@ -172,12 +181,17 @@ impl RouteTable {
             .collect()
     }
 
-    fn into_router(self) -> Router<AppState> {
+    fn into_router(self, default_timeout: Duration) -> Router<AppState> {
         let mut router = Router::new();
         for (path, (mut methods, _)) in self.paths {
             if let Some(limit) = self.limits.get(path) {
                 methods = methods.layer(DefaultBodyLimit::max(*limit));
             }
+            let timeout = self.timeouts.get(path).copied().unwrap_or(default_timeout);
+            methods = methods.layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                timeout,
+            ));
             router = router.route(path, methods.clone());
             if let Some(bare) = path.strip_suffix('/')
                 && !bare.is_empty()
@@ -201,16 +215,12 @@ pub fn implemented_routes() -> Vec<(String, Vec<RouteMethod>)> {
 pub fn app(state: AppState) -> Router {
     let settings = state.settings.clone();
     let router = routes::table(&settings)
-        .into_router()
+        .into_router(settings.request_timeout)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .with_state(state);
     let x_request_id = HeaderName::from_static("x-request-id");
     let mut router = router
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            settings.request_timeout,
-        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(json_errors));
     if let Some(cors) = cors_layer(&settings.cors_origins) {

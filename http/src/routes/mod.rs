@@ -122,6 +122,12 @@ pub(crate) fn table(settings: &Settings) -> RouteTable {
         .on(Delete, "/inventory/batch/", inventory::batch_delete)
         .body_limit("/inventory/batch/", settings.batch_body_limit)
         .on(Post, "/inventory/generate-mock-data/", inventory::mock_data)
+        .timeout(
+            "/inventory/generate-mock-data/",
+            settings
+                .request_timeout
+                .max(std::time::Duration::from_secs(600)),
+        )
         // Service.
         .on(Get, "/healthz", service::healthz)
         .on(Get, "/openapi.json", service::openapi)
