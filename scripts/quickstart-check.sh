@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the README's quick start against a real `rehome serve`: a fresh SQLite store in a
+# Runs the README's quick start against a real `rehome serve`: a fresh store in a
 # temporary directory, a free loopback port (the server binds port 0 and logs the address),
 # createsuperuser, login, create a device, list devices, then SIGTERM and a clean exit.
 # Keep the steps in step with the "Quick start" section of README.md.
@@ -27,7 +27,8 @@ fail() {
     exit 1
 }
 
-export REHOME_STORE="sqlite://$tmp/rehome.db"
+# The SQLite default arrives with rehome-backends; sled is the embedded store until then.
+export REHOME_STORE="sled://$tmp/rehome.sled"
 PASSWORD='Change-Me-Now-2024'
 
 REHOME_PASSWORD="$PASSWORD" "$BIN" createsuperuser --username admin --email admin@example.org \

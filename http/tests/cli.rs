@@ -249,3 +249,143 @@ fn serve_documents_its_flags_and_env_vars() {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
 }
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rehome-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn users_commands_on_a_persistent_store() {
+    let dir = temp_dir("users");
+    let store = format!("sled://{}", dir.join("db").display());
+    let env = [("REHOME_STORE", store.as_str())];
+    let out = rehome(
+        &[
+            "createsuperuser",
+            "--username",
+            "admin",
+            "--email",
+            "a@example.org",
+        ],
+        &[
+            ("REHOME_STORE", store.as_str()),
+            ("REHOME_PASSWORD", PASSWORD),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = rehome(&["users", "list"], &env, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    assert!(
+        listing.lines().nth(1).is_some_and(|l| l.contains("admin")
+            && l.contains("a@example.org")
+            && l.contains("yes")),
+        "{listing}"
+    );
+    let out = rehome(
+        &["users", "set-password", "ADMIN"],
+        &env,
+        Some("Another-Lantern-77\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = rehome(&["users", "deactivate", "admin"], &env, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = rehome(&["users", "list"], &env, None);
+    assert!(
+        text(&out.stdout)
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.trim_end().ends_with("no")),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = rehome(&["users", "deactivate", "nobody"], &env, None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no user called"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn import_undoes_written_batches_when_a_later_one_is_refused() {
+    let dir = temp_dir("import");
+    let store = format!("sled://{}", dir.join("db").display());
+    // 1001 rows: the last repeats the first serial number, which only the second batch of
+    // 1000 can notice when it is written.
+    let mut csv = String::from("type,make,model,serial_number\n");
+    for i in 0..1000 {
+        csv.push_str(&format!("Laptop,Dell,E7450,SN-{i}\n"));
+    }
+    csv.push_str("Laptop,Dell,E7450,SN-0\n");
+    let path = dir.join("devices.csv");
+    std::fs::write(&path, csv).expect("csv written");
+    let out = rehome(
+        &["import", path.to_str().expect("path"), "--store", &store],
+        &[],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("line 1002: serial_number:"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    let out = rehome(
+        &["export", "--format", "jsonl", "--store", &store],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "", "the first batch was undone");
+
+    // With --skip-invalid the refused row is dropped and the rest is written.
+    let out = rehome(
+        &[
+            "import",
+            path.to_str().expect("path"),
+            "--skip-invalid",
+            "--store",
+            &store,
+        ],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("1000 devices written, 1 rows skipped"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = rehome(&["export", "--format", "csv", "--store", &store], &[], None);
+    let exported = text(&out.stdout);
+    assert_eq!(exported.lines().count(), 1001, "a header and 1000 rows");
+    assert!(
+        exported
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains("serial_number") && h.contains("device_id"))
+    );
+    // What export wrote, import reads back (into an empty store).
+    let again = dir.join("exported.csv");
+    std::fs::write(&again, &exported).expect("written");
+    let out = rehome(
+        &[
+            "import",
+            again.to_str().expect("path"),
+            "--store",
+            "memory:",
+        ],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("1000 devices written"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -237,7 +237,8 @@ pub struct ImportArgs {
 }
 
 /// Device fields whose CSV text is a number in JSON.
-const INT_FIELDS: [&str; 5] = [
+const INT_FIELDS: [&str; 6] = [
+    "version",
     "year_of_manufacture",
     "received_by",
     "donor",

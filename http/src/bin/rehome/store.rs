@@ -7,18 +7,28 @@ use rehome_core::{Error, MemoryStore, Rehome, Store};
 
 /// Opens the store `url` names.
 ///
-/// `memory:` is an in-memory store (gone when the process ends). The SQL and sled backends
-/// come with the `rehome-backends` crate; until it is part of this build, their URLs are
-/// refused with a sentence saying so.
+/// `memory:` is an in-memory store (gone when the process ends); `sled://PATH` is a sled
+/// directory (created if missing; one process at a time). The SQL backends come with the
+/// `rehome-backends` crate; until it is part of this build, their URLs are refused with a
+/// sentence saying so.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     let url = url.trim();
     if matches!(url, "memory:" | "memory://") {
         return Ok(Arc::new(MemoryStore::new()));
     }
+    if let Some(path) = url.strip_prefix("sled://") {
+        if path.is_empty() {
+            bail!("sled:// needs a directory: sled://PATH");
+        }
+        let store = rehome_sled::open(path)
+            .await
+            .map_err(|e| anyhow!("opening the sled store at {path}: {e}"))?;
+        return Ok(Arc::new(store));
+    }
     let scheme = url.split(':').next().unwrap_or_default();
     match scheme {
-        "sqlite" | "sled" | "postgres" | "postgresql" | "mysql" => bail!(
-            "this build cannot open {scheme} stores yet (they arrive with the rehome-backends crate); use --store memory:"
+        "sqlite" | "postgres" | "postgresql" | "mysql" => bail!(
+            "this build cannot open {scheme} stores yet (they arrive with the rehome-backends crate); use --store sled://PATH or memory:"
         ),
         _ => bail!(
             "unknown store URL {url:?}; give sqlite://PATH, sled://PATH, postgres://..., mysql://... or memory:"
