@@ -325,7 +325,7 @@ impl SledEngine {
 fn guarded<T>(path: &Path, f: impl FnOnce() -> StoreResult<T>) -> StoreResult<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
         Err(StoreError::Corrupt(format!(
-            "sled store at {}: sled panicked: {}",
+            "sled store at {}: a call into sled panicked: {}",
             path.display(),
             panic_message(&*panic)
         )))
