@@ -1,15 +1,15 @@
--- wrk script: POST a new device per request, serial numbers unique per thread and request.
+-- wrk script: POST a new device per request; serial numbers unique across threads.
 local counter = 0
-local tid = 0
+local threads = 0
 setup = function(thread)
-  tid = tid + 1
-  thread:set("tid", tid)
+  threads = threads + 1
+  thread:set("thread_no", threads)
 end
 request = function()
   counter = counter + 1
   local body = string.format(
-    '{"type":"Laptop","make":"Dell","model":"Bench","serial_number":"BENCH-%d-%d-%d"}',
-    tid or 0, counter, math.random(1, 1000000000))
+    '{"type":"Laptop","make":"Dell","model":"Bench","serial_number":"BENCH-%d-%d"}',
+    thread_no or 0, counter)
   local headers = {}
   for k, v in pairs(wrk.headers) do headers[k] = v end
   headers["Content-Type"] = "application/json"
