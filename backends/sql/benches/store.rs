@@ -14,8 +14,8 @@
 //!
 //! The collection is seeded through the store with 1000-device commits; on PostgreSQL,
 //! `ANALYZE` runs after seeding (as autovacuum would, eventually) so the planner knows the
-//! table's size. Then, for rehome and for the direct baseline in turn (twice, alternating;
-//! the better of the two runs is reported, the machine being shared):
+//! table's size. Then, for rehome and for the direct baseline in turn (three times,
+//! alternating; the best run is reported, the machine being shared):
 //! - create: single-device commits from 16 concurrent writers, durable (SQLite
 //!   `synchronous=FULL` in WAL mode; PostgreSQL's defaults). Direct: one `INSERT` of the same
 //!   row values (every typed and folded column, the `data` JSON) per device, autocommit;
@@ -69,8 +69,9 @@ const WRITERS: u64 = 16;
 const CREATES: u64 = 1600;
 /// Gets per measured run.
 const GETS: u64 = 10_000;
-/// Alternating runs of each side; the better one is reported.
-const RUNS: usize = 2;
+/// Alternating runs of each side; the best is reported (the first doubles as a warm-up of
+/// the pools' connections and statement caches).
+const RUNS: usize = 3;
 
 /// The devices table's columns, in the order [`row`] gives their values.
 const COLUMNS: &str = "id, device_type, device_type_f, make, make_f, model, model_f, \
@@ -582,7 +583,7 @@ async fn run(backend: &str, url: &str, size: u64) {
     let (r, d) = best(|side, run| bench.get(side, run as u64)).await;
     line(backend, size, "get device by id", r, d, "1 caller");
     for count in [false, true] {
-        let rounds = if size > 100_000 { 3 } else { 10 };
+        let rounds = if size > 100_000 { 3 } else { 25 };
         let slowest = std::sync::Mutex::new((Duration::ZERO, Duration::ZERO));
         let (r, d) = best(|side, _| {
             let bench = &bench;
