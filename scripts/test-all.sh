@@ -1,9 +1,92 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace. Later this script also starts the database servers,
-# Python and Kotlin toolchains the tests need; .ci/run calls it after fmt and clippy.
+# Runs every test of the workspace, with the database servers the SQL backends' tests use.
+# .ci/run calls it after fmt and clippy.
+#
+# The SQL tests read REHOME_TEST_POSTGRES_URL and REHOME_TEST_MYSQL_URL (defaults below). When
+# nothing listens on a URL's port, this script starts a server there itself: PostgreSQL from
+# the installed binaries (initdb + pg_ctl as the postgres user, trust auth, data under
+# $REHOME_TEST_SERVERS), MariaDB from Debian's packages (installed with apt-get if missing).
+# Running it again reuses what is running or what it made before.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== cargo test --workspace"
+export REHOME_TEST_POSTGRES_URL="${REHOME_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export REHOME_TEST_MYSQL_URL="${REHOME_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
+SERVERS="${REHOME_TEST_SERVERS:-/tmp/rehome-test-servers}"
+
+# host, port and database of a URL like scheme://user@host:port/db?params
+url_host() { local r="${1#*://}"; r="${r#*@}"; r="${r%%/*}"; echo "${r%%:*}"; }
+url_port() { local r="${1#*://}"; r="${r#*@}"; r="${r%%/*}"; [[ "$r" == *:* ]] && echo "${r##*:}" || echo "$2"; }
+url_db() { local r="${1#*://}"; r="${r#*/}"; echo "${r%%\?*}"; }
+
+listening() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+wait_for() {
+    for _ in $(seq 1 60); do
+        listening "$1" "$2" && return 0
+        sleep 1
+    done
+    echo "nothing listens on $1:$2 after 60 s" >&2
+    return 1
+}
+
+apt_install() {
+    echo "   installing $* with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+start_postgres() {
+    local url="$REHOME_TEST_POSTGRES_URL" host port db bin data
+    host=$(url_host "$url"); port=$(url_port "$url" 5432); db=$(url_db "$url")
+    if ! listening "$host" "$port"; then
+        bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+        if [ -z "$bin" ]; then
+            apt_install postgresql
+            bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+        fi
+        data="$SERVERS/postgres-$port"
+        echo "   starting PostgreSQL on $host:$port ($data)"
+        mkdir -p "$SERVERS"
+        if [ ! -s "$data/PG_VERSION" ]; then
+            install -d -o postgres -g postgres -m 700 "$data"
+            su postgres -c "$bin/initdb -D '$data' -A trust -U postgres" >/dev/null
+        fi
+        su postgres -c "$bin/pg_ctl -D '$data' -l '$data/server.log' -w \
+            -o \"-c listen_addresses=$host -p $port -k '$data'\" start" >/dev/null
+        wait_for "$host" "$port"
+    fi
+    if ! psql -h "$host" -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+        psql -h "$host" -p "$port" -U postgres -qc "CREATE DATABASE \"$db\"" >/dev/null
+    fi
+}
+
+start_mariadb() {
+    local url="$REHOME_TEST_MYSQL_URL" host port db data
+    host=$(url_host "$url"); port=$(url_port "$url" 3306); db=$(url_db "$url")
+    if ! listening "$host" "$port"; then
+        command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || apt_install mariadb-server
+        data="$SERVERS/mariadb-$port"
+        echo "   starting MariaDB on $host:$port ($data)"
+        mkdir -p "$data"
+        chown mysql:mysql "$data"
+        if [ ! -d "$data/mysql" ]; then
+            mariadb-install-db --user=mysql --datadir="$data" \
+                --auth-root-authentication-method=normal >/dev/null 2>&1
+        fi
+        nohup /usr/sbin/mariadbd --user=mysql --datadir="$data" --bind-address="$host" \
+            --port="$port" --socket="$data/mysqld.sock" --pid-file="$data/mysqld.pid" \
+            --log-error="$data/server.log" >/dev/null 2>&1 &
+        wait_for "$host" "$port"
+    fi
+    mariadb -h "$host" -P "$port" -u root -e "CREATE DATABASE IF NOT EXISTS \`$db\`"
+}
+
+echo "== database servers"
+start_postgres
+start_mariadb
+
+echo "== cargo test --workspace --all-features"
 # Not --all-targets: that would also run the benchmark binaries (harness = false).
-cargo test --workspace
+# --all-features: the PostgreSQL and MySQL dialects are cargo features of rehome-sql.
+cargo test --workspace --all-features

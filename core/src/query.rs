@@ -391,7 +391,10 @@ impl Field {
             | UserId
             | RoleId
             | AuditId
-            | AuditActor => FieldType::Int,
+            | AuditActor
+            | CredentialsUser
+            | SessionUser
+            | MfaChallengeUser => FieldType::Int,
             ShipmentArrived | UserIsActive | UserIsSuperuser => FieldType::Bool,
             DeviceDateReceived | ShipmentDateShipped | ShipmentDateDelivered => FieldType::Date,
             DeviceCreatedAt

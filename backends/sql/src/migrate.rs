@@ -1,0 +1,155 @@
+//! Schema migrations: applied when a store opens, each recorded in `rehome_schema`.
+//!
+//! Opening reads the recorded version first, without taking any lock: the current version
+//! opens at once, a newer one is refused with [`StoreError::Corrupt`] before anything is
+//! written. Otherwise the migrations run under a lock that keeps several processes opening the
+//! same new database from migrating it twice: SQLite's write lock (`BEGIN IMMEDIATE`),
+//! PostgreSQL's transaction-scoped advisory lock, MySQL's named lock (`GET_LOCK`). On SQLite and
+//! PostgreSQL each migration is one transaction with its DDL; MySQL commits DDL as it goes, so
+//! its scripts are written to be run again after an interruption.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rehome_core::store::{StoreError, StoreResult};
+
+use crate::driver::{Arg, Conn, DbResult, Driver, ErrorClass, Sql, Ty};
+use crate::schema::{Dialect, SCHEMA, ddl_schema_table};
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The migration to `version`, for `d`.
+fn script(d: Dialect, version: i64) -> Option<&'static str> {
+    match (version, d) {
+        (1, Dialect::Sqlite) => Some(include_str!("../schema/v1/sqlite.sql")),
+        (1, Dialect::Postgres) => Some(include_str!("../schema/v1/postgres.sql")),
+        (1, Dialect::MySql) => Some(include_str!("../schema/v1/mysql.sql")),
+        _ => None,
+    }
+}
+
+/// The highest recorded version; `None` when there is no version table.
+async fn recorded(conn: &mut dyn Conn, d: Dialect) -> DbResult<Option<i64>> {
+    let mut q = Sql::new(d);
+    q.push("SELECT MAX(version) FROM ").push(SCHEMA);
+    match conn.fetch(q, &[Ty::Int]).await {
+        Ok(rows) => Ok(Some(
+            rows.first()
+                .and_then(|r| r.first())
+                .and_then(Arg::as_int)
+                .unwrap_or(0),
+        )),
+        Err(e) if e.class() == ErrorClass::NoTable => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn newer(version: i64) -> StoreError {
+    StoreError::Corrupt(format!(
+        "the database holds rehome schema version {version}, newer than version \
+         {SCHEMA_VERSION} which this build reads; upgrade rehome to open it (nothing was changed)"
+    ))
+}
+
+/// How many tables the database (or schema) holds.
+async fn table_count(conn: &mut dyn Conn, d: Dialect) -> DbResult<i64> {
+    let mut q = Sql::new(d);
+    q.push(match d {
+        Dialect::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 7) <> 'sqlite_'"
+        }
+        Dialect::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        }
+        Dialect::MySql => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()"
+        }
+    });
+    let rows = conn.fetch(q, &[Ty::Int]).await?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Arg::as_int)
+        .unwrap_or(0))
+}
+
+/// Brings the database to [`SCHEMA_VERSION`].
+pub(crate) async fn migrate(driver: &dyn Driver) -> StoreResult<()> {
+    let d = driver.dialect();
+    let before = {
+        let mut conn = driver.reader().await?;
+        let v = recorded(conn.as_mut(), d).await?;
+        if v.is_none() && table_count(conn.as_mut(), d).await? > 0 {
+            return Err(StoreError::Corrupt(
+                "the database holds tables but no rehome schema version: rehome needs a \
+                 database of its own (nothing was changed)"
+                    .into(),
+            ));
+        }
+        v
+    };
+    match before {
+        Some(v) if v == SCHEMA_VERSION => return Ok(()),
+        Some(v) if v > SCHEMA_VERSION => return Err(newer(v)),
+        _ => {}
+    }
+    let mut tx = driver.begin().await?;
+    match d {
+        // BEGIN IMMEDIATE holds the write lock already.
+        Dialect::Sqlite => {}
+        Dialect::Postgres => {
+            tx.script(
+                "SELECT pg_advisory_xact_lock(hashtext('rehome_migrate:' || current_schema()))",
+            )
+            .await?;
+        }
+        Dialect::MySql => {
+            tx.script("DO GET_LOCK(CONCAT('rehome_migrate:', DATABASE()), 300)")
+                .await?;
+        }
+    }
+    let result = run(tx.as_mut(), d).await;
+    if d == Dialect::MySql {
+        // The named lock belongs to the session, not the transaction: release it before the
+        // connection goes back to the pool.
+        tx.script("DO RELEASE_LOCK(CONCAT('rehome_migrate:', DATABASE()))")
+            .await?;
+    }
+    result?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn run(tx: &mut dyn Conn, d: Dialect) -> StoreResult<()> {
+    tx.script(&ddl_schema_table(d)).await?;
+    let from = recorded(tx, d).await?.unwrap_or(0);
+    if from > SCHEMA_VERSION {
+        return Err(newer(from));
+    }
+    for version in from + 1..=SCHEMA_VERSION {
+        let sql = script(d, version).ok_or_else(|| {
+            StoreError::Corrupt(format!("no migration to schema version {version}"))
+        })?;
+        tx.script(sql).await?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|t| i64::try_from(t.as_micros()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let mut q = Sql::new(d);
+        q.push("INSERT INTO ")
+            .push(SCHEMA)
+            .push(" (version, applied_at) VALUES (")
+            .arg(Arg::int(version))
+            .push(", ")
+            .arg(Arg::int(now))
+            .push(")");
+        tx.execute(q).await?;
+    }
+    Ok(())
+}
+
+/// The recorded schema version (for tests and tools).
+pub(crate) async fn version(driver: &dyn Driver) -> StoreResult<Option<i64>> {
+    let mut conn = driver.reader().await?;
+    Ok(recorded(conn.as_mut(), driver.dialect()).await?)
+}

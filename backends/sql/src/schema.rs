@@ -1,0 +1,853 @@
+//! The tables: one per collection, their columns, keys, references and indexes, and the DDL
+//! each dialect gets for them.
+//!
+//! Every table has an `id` primary key, a `version`, the record's full JSON in `data` (what
+//! reads return), and one typed column per list field (`rehome_core::query::Field`) beside it,
+//! written from the same record in the same statement, so the two never disagree. Text is
+//! stored as bytes (UTF-8) everywhere: byte comparison is code-point order and exact equality
+//! on every dialect, with no collation, padding or NUL rules in the way. Every text field has a
+//! case-folded copy (`<column>_f`, made with [`rehome_core::fold::fold`]) that `IContains`
+//! and search test with a byte substring function. Timestamps are microseconds since the epoch,
+//! dates days since 0001-01-01, UUIDs their 16 bytes, digests their lowercase hex.
+//!
+//! Column names are written out here, not derived from the contract's field names, so renaming
+//! a field never silently changes the schema; the committed DDL files (`schema/`) are checked
+//! against what this module generates.
+
+use std::sync::OnceLock;
+
+use rehome_core::query::{Collection, Field, FieldType};
+use rehome_core::store::UniqueField;
+
+/// The SQL dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// SQLite 3.37 or newer (STRICT tables).
+    Sqlite,
+    /// PostgreSQL 12 or newer.
+    Postgres,
+    /// MySQL 8 or MariaDB 10.5 or newer.
+    MySql,
+}
+
+impl Dialect {
+    /// Every dialect.
+    pub const ALL: [Dialect; 3] = [Dialect::Sqlite, Dialect::Postgres, Dialect::MySql];
+
+    /// Lowercase name (file names, messages).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+            Dialect::MySql => "mysql",
+        }
+    }
+}
+
+/// The storage type of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColType {
+    /// 64-bit integer (ids, years, versions, micros, days).
+    Int,
+    /// 0 or 1.
+    Bool,
+    /// 16 bytes.
+    Uuid,
+    /// 64 bytes of lowercase hex (digest keys).
+    Hex,
+    /// Text of an indexed field: at most 255 characters by the contract (1020 bytes).
+    Text,
+    /// Free text, or a folded copy: not indexed, any length.
+    LongText,
+    /// A folded unique key (folding can triple a text's length).
+    KeyText,
+    /// A SHA-256 of a long unique text.
+    Hash,
+    /// The record's JSON.
+    Data,
+}
+
+impl ColType {
+    fn sql(self, d: Dialect) -> &'static str {
+        match d {
+            // STRICT tables: every value must have the declared type.
+            Dialect::Sqlite => match self {
+                ColType::Int | ColType::Bool => "INTEGER",
+                _ => "BLOB",
+            },
+            Dialect::Postgres => match self {
+                ColType::Int => "BIGINT",
+                ColType::Bool => "SMALLINT",
+                _ => "BYTEA",
+            },
+            // Binary strings: byte comparison, no PAD SPACE, NULs allowed. The lengths keep
+            // every index within InnoDB's 3072-byte key limit.
+            Dialect::MySql => match self {
+                ColType::Int => "BIGINT",
+                ColType::Bool => "SMALLINT",
+                ColType::Uuid => "BINARY(16)",
+                ColType::Hex => "VARBINARY(64)",
+                ColType::Text => "VARBINARY(1020)",
+                ColType::LongText => "MEDIUMBLOB",
+                ColType::KeyText => "VARBINARY(3072)",
+                ColType::Hash => "BINARY(32)",
+                ColType::Data => "LONGBLOB",
+            },
+        }
+    }
+
+    /// Whether values bind as bytes (else as integers).
+    pub(crate) fn is_bytes(self) -> bool {
+        !matches!(self, ColType::Int | ColType::Bool)
+    }
+}
+
+/// Columns that are not list fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Extra {
+    /// Device MAC, NULL when empty (the unique key).
+    MacKey,
+    /// Location phone, NULL when empty (the unique key).
+    PhoneKey,
+    /// SHA-256 of the location address (the unique key; addresses are free text).
+    AddressKey,
+    /// Device `received_by`.
+    ReceivedBy,
+    /// Device `created_by`.
+    CreatedBy,
+}
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A list field (the id field is the `id` column).
+    Field(Field),
+    /// The folded copy of a text field.
+    Folded(Field),
+    /// Something else the constraints need.
+    Extra(Extra),
+    /// The record's version.
+    Version,
+    /// The record's JSON.
+    Data,
+}
+
+/// One column.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(test), allow(dead_code))] // `not_null` is read by the DDL generator (tests)
+pub(crate) struct Column {
+    pub name: String,
+    pub ty: ColType,
+    pub source: Source,
+    pub not_null: bool,
+}
+
+/// A foreign key.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(test), allow(dead_code))] // read by the DDL generator (tests)
+pub(crate) struct ForeignKey {
+    pub column: &'static str,
+    pub table: &'static str,
+    pub target: &'static str,
+    pub cascade: bool,
+}
+
+/// An index.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(test), allow(dead_code))] // read by the DDL generator (tests)
+pub(crate) struct Index {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub unique: bool,
+}
+
+/// One collection's table.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(test), allow(dead_code))] // indexes and keys are read by the DDL generator
+pub(crate) struct Table {
+    pub collection: Collection,
+    pub name: &'static str,
+    pub columns: Vec<Column>,
+    pub indexes: Vec<Index>,
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+impl Table {
+    /// The column holding `source`.
+    pub(crate) fn column(&self, source: Source) -> Option<&Column> {
+        self.columns.iter().find(|c| c.source == source)
+    }
+
+    /// The type of the `id` column.
+    pub(crate) fn id_type(&self) -> ColType {
+        id_type(self.collection)
+    }
+
+    /// The column of a list field of this table, `None` for fields of other collections.
+    pub(crate) fn field_column(&self, f: Field) -> Option<&Column> {
+        self.column(Source::Field(f))
+    }
+}
+
+/// The join table of devices and the shipments they travelled with.
+pub(crate) const DEVICE_SHIPMENTS: &str = "device_shipments";
+/// The id counters.
+pub(crate) const IDS: &str = "rehome_ids";
+/// The applied schema versions.
+pub(crate) const SCHEMA: &str = "rehome_schema";
+
+/// The table of a collection.
+pub(crate) fn table_name(c: Collection) -> &'static str {
+    match c {
+        Collection::Devices => "devices",
+        Collection::Locations => "locations",
+        Collection::Donors => "donors",
+        Collection::Shipments => "shipments",
+        Collection::Users => "users",
+        Collection::Roles => "roles",
+        Collection::Audit => "audit_events",
+        Collection::Credentials => "credentials",
+        Collection::Sessions => "sessions",
+        Collection::MfaChallenges => "mfa_challenges",
+        Collection::Throttles => "throttles",
+    }
+}
+
+fn id_type(c: Collection) -> ColType {
+    match c {
+        Collection::Devices => ColType::Uuid,
+        Collection::Sessions | Collection::MfaChallenges | Collection::Throttles => ColType::Hex,
+        _ => ColType::Int,
+    }
+}
+
+/// The column of a (non-id) field.
+pub(crate) fn column_name(f: Field) -> &'static str {
+    use Field::*;
+    match f {
+        DeviceId | LocationId | DonorId | ShipmentId | UserId | RoleId | AuditId
+        | CredentialsUser | SessionId | MfaChallengeId | ThrottleId => "id",
+        DeviceType => "device_type",
+        DeviceMake => "make",
+        DeviceModel => "model",
+        DeviceSerialNumber => "serial_number",
+        DeviceMacId => "mac_id",
+        DeviceStatus => "status",
+        DeviceYearOfManufacture => "year_of_manufacture",
+        DeviceOperatingSystem => "operating_system",
+        DevicePhysicalCondition => "physical_condition",
+        DeviceDonor => "donor_id",
+        DeviceStartLocation => "start_location_id",
+        DeviceEndLocation => "end_location_id",
+        DeviceDateReceived => "date_received",
+        DeviceNotes => "notes",
+        LocationName | DonorName | RoleName => "name",
+        LocationType => "location_type",
+        LocationAddress | DonorAddress => "address",
+        LocationCountry => "country",
+        LocationCity => "city",
+        LocationPostalCode => "postal_code",
+        LocationPhone | DonorPhone => "phone",
+        DonorContactInfo => "contact_info",
+        DonorEmail | UserEmail => "email",
+        ShipmentDestination => "destination_id",
+        ShipmentArrived => "arrived",
+        ShipmentDateShipped => "date_shipped",
+        ShipmentDateDelivered => "date_delivered",
+        ShipmentTrackingIdentifier => "tracking_identifier",
+        UserUsername => "username",
+        UserRole => "role_name",
+        UserFirstName => "first_name",
+        UserLastName => "last_name",
+        UserIsActive => "is_active",
+        UserIsSuperuser => "is_superuser",
+        UserDateJoined => "date_joined",
+        AuditTimestamp => "happened_at",
+        AuditActor => "actor_id",
+        AuditAction => "action",
+        AuditObjectType => "object_type",
+        AuditObjectId => "object_id",
+        SessionUser | MfaChallengeUser => "user_id",
+        SessionExpiresAt | MfaChallengeExpiresAt => "expires_at",
+        SessionLastUsedAt => "last_used_at",
+        DeviceCreatedAt | LocationCreatedAt | DonorCreatedAt | ShipmentCreatedAt
+        | RoleCreatedAt => "created_at",
+        DeviceUpdatedAt | LocationUpdatedAt | DonorUpdatedAt | ShipmentUpdatedAt
+        | UserUpdatedAt | RoleUpdatedAt | ThrottleUpdatedAt => "updated_at",
+    }
+}
+
+fn extra_name(e: Extra) -> &'static str {
+    match e {
+        Extra::MacKey => "mac_key",
+        Extra::PhoneKey => "phone_key",
+        Extra::AddressKey => "address_key",
+        Extra::ReceivedBy => "received_by",
+        Extra::CreatedBy => "created_by",
+    }
+}
+
+/// Whether a text field keeps a folded copy: every text field but those whose values are
+/// lowercase ASCII already (statuses, hex digests), which are matched on themselves.
+pub(crate) fn has_folded(f: Field) -> bool {
+    f.field_type() == FieldType::Text
+        && !matches!(
+            f,
+            Field::DeviceStatus | Field::SessionId | Field::MfaChallengeId | Field::ThrottleId
+        )
+}
+
+/// The contract's filter fields of each collection (the id excepted), as in the key-value
+/// layout (`rehome_core::kv`): each gets an index.
+pub(crate) fn filter_fields(c: Collection) -> &'static [Field] {
+    use Field::*;
+    match c {
+        Collection::Devices => &[
+            DeviceType,
+            DeviceMake,
+            DeviceModel,
+            DeviceSerialNumber,
+            DeviceMacId,
+            DeviceStatus,
+            DeviceYearOfManufacture,
+            DeviceOperatingSystem,
+            DevicePhysicalCondition,
+            DeviceDonor,
+            DeviceStartLocation,
+            DeviceEndLocation,
+            DeviceDateReceived,
+        ],
+        Collection::Locations => &[
+            LocationName,
+            LocationType,
+            LocationCountry,
+            LocationCity,
+            LocationPostalCode,
+        ],
+        Collection::Donors => &[DonorName, DonorEmail, DonorPhone],
+        Collection::Shipments => &[
+            ShipmentDestination,
+            ShipmentArrived,
+            ShipmentDateShipped,
+            ShipmentDateDelivered,
+            ShipmentTrackingIdentifier,
+        ],
+        Collection::Users => &[
+            UserUsername,
+            UserEmail,
+            UserRole,
+            UserFirstName,
+            UserLastName,
+            UserIsActive,
+        ],
+        Collection::Roles => &[RoleName],
+        Collection::Audit => &[
+            AuditActor,
+            AuditAction,
+            AuditObjectType,
+            AuditObjectId,
+            AuditTimestamp,
+        ],
+        Collection::Credentials => &[],
+        Collection::Sessions => &[SessionUser, SessionExpiresAt],
+        Collection::MfaChallenges => &[MfaChallengeUser, MfaChallengeExpiresAt],
+        Collection::Throttles => &[ThrottleUpdatedAt],
+    }
+}
+
+/// Fields indexed only for ordering.
+fn order_only_fields(c: Collection) -> &'static [Field] {
+    use Field::*;
+    match c {
+        Collection::Devices => &[DeviceCreatedAt, DeviceUpdatedAt],
+        Collection::Locations => &[LocationCreatedAt, LocationUpdatedAt],
+        Collection::Donors => &[DonorCreatedAt, DonorUpdatedAt],
+        Collection::Shipments => &[ShipmentCreatedAt, ShipmentUpdatedAt],
+        Collection::Users => &[UserDateJoined, UserUpdatedAt],
+        Collection::Roles => &[RoleCreatedAt, RoleUpdatedAt],
+        Collection::Audit
+        | Collection::Credentials
+        | Collection::Sessions
+        | Collection::MfaChallenges
+        | Collection::Throttles => &[],
+    }
+}
+
+/// The field the HTTP layer orders by when the client names none (ascending), for collections
+/// not listed in id order: the second column of the composite indexes.
+fn default_order_field(c: Collection) -> Option<Field> {
+    match c {
+        Collection::Devices => Some(Field::DeviceType),
+        Collection::Locations => Some(Field::LocationName),
+        Collection::Donors => Some(Field::DonorName),
+        Collection::Shipments => Some(Field::ShipmentDateShipped),
+        Collection::Users => Some(Field::UserUsername),
+        Collection::Roles => Some(Field::RoleName),
+        // The audit log lists newest first, which is id descending: the primary key.
+        Collection::Audit
+        | Collection::Credentials
+        | Collection::Sessions
+        | Collection::MfaChallenges
+        | Collection::Throttles => None,
+    }
+}
+
+/// The column holding a unique key, and whether its value is hashed.
+pub(crate) fn unique_column(u: UniqueField) -> (&'static str, bool) {
+    match u {
+        UniqueField::DeviceSerialNumber => ("serial_number", false),
+        UniqueField::DeviceMacId => ("mac_key", false),
+        UniqueField::LocationAddress => ("address_key", true),
+        UniqueField::LocationPhone => ("phone_key", false),
+        UniqueField::DonorEmail => ("email", false),
+        UniqueField::UserUsername => ("username_f", false),
+        UniqueField::UserEmail => ("email_f", false),
+        UniqueField::RoleName => ("name", false),
+    }
+}
+
+fn is_unique_field(f: Field) -> bool {
+    UniqueField::ALL.iter().any(|u| u.field() == f)
+}
+
+fn text_type(f: Field) -> ColType {
+    let c = f.collection();
+    let keyed_on_itself = UniqueField::ALL
+        .iter()
+        .any(|u| u.field() == f && unique_column(*u).0 == column_name(f));
+    let indexed = filter_fields(c).contains(&f)
+        || order_only_fields(c).contains(&f)
+        || default_order_field(c) == Some(f)
+        || keyed_on_itself;
+    if indexed {
+        ColType::Text
+    } else {
+        ColType::LongText
+    }
+}
+
+fn field_type(f: Field) -> ColType {
+    match f.field_type() {
+        FieldType::Int | FieldType::Date | FieldType::Timestamp => ColType::Int,
+        FieldType::Bool => ColType::Bool,
+        FieldType::Uuid => ColType::Uuid,
+        FieldType::Text => text_type(f),
+    }
+}
+
+/// Whether a field can be null (`Record::get` gives `Value::Null`): the optional references,
+/// dates and years, and a user's role. Every other column is NOT NULL.
+fn nullable(f: Field) -> bool {
+    matches!(
+        f,
+        Field::DeviceYearOfManufacture
+            | Field::DeviceDonor
+            | Field::DeviceStartLocation
+            | Field::DeviceEndLocation
+            | Field::DeviceDateReceived
+            | Field::ShipmentDestination
+            | Field::ShipmentDateDelivered
+            | Field::UserRole
+            | Field::AuditActor
+    )
+}
+
+fn extras(c: Collection) -> &'static [Extra] {
+    match c {
+        Collection::Devices => &[Extra::MacKey, Extra::ReceivedBy, Extra::CreatedBy],
+        Collection::Locations => &[Extra::AddressKey, Extra::PhoneKey],
+        _ => &[],
+    }
+}
+
+fn extra_type(e: Extra) -> ColType {
+    match e {
+        Extra::MacKey | Extra::PhoneKey => ColType::Text,
+        Extra::AddressKey => ColType::Hash,
+        Extra::ReceivedBy | Extra::CreatedBy => ColType::Int,
+    }
+}
+
+fn foreign_keys(c: Collection) -> Vec<ForeignKey> {
+    let fk = |column, table| ForeignKey {
+        column,
+        table,
+        target: "id",
+        cascade: false,
+    };
+    match c {
+        Collection::Devices => vec![
+            fk("donor_id", "donors"),
+            fk("start_location_id", "locations"),
+            fk("end_location_id", "locations"),
+            fk("received_by", "users"),
+            fk("created_by", "users"),
+        ],
+        Collection::Shipments => vec![fk("destination_id", "locations")],
+        // Users hold their role by name (ADR 0004): renaming a held role is refused too.
+        Collection::Users => vec![ForeignKey {
+            column: "role_name",
+            table: "roles",
+            target: "name",
+            cascade: false,
+        }],
+        Collection::Credentials => vec![fk("id", "users")],
+        Collection::Sessions | Collection::MfaChallenges => vec![fk("user_id", "users")],
+        _ => Vec::new(),
+    }
+}
+
+fn build(c: Collection) -> Table {
+    let name = table_name(c);
+    let mut columns = vec![Column {
+        name: "id".into(),
+        ty: id_type(c),
+        source: Source::Field(c.id_field()),
+        not_null: true,
+    }];
+    for f in c.fields().iter().skip(1) {
+        columns.push(Column {
+            name: column_name(*f).into(),
+            ty: field_type(*f),
+            source: Source::Field(*f),
+            not_null: !nullable(*f),
+        });
+        if has_folded(*f) {
+            let folds_unique = matches!(f, Field::UserUsername | Field::UserEmail);
+            columns.push(Column {
+                name: format!("{}_f", column_name(*f)),
+                ty: if folds_unique {
+                    ColType::KeyText
+                } else {
+                    ColType::LongText
+                },
+                source: Source::Folded(*f),
+                not_null: !nullable(*f),
+            });
+        }
+    }
+    for e in extras(c) {
+        columns.push(Column {
+            name: extra_name(*e).into(),
+            ty: extra_type(*e),
+            source: Source::Extra(*e),
+            not_null: *e == Extra::AddressKey,
+        });
+    }
+    columns.push(Column {
+        name: "version".into(),
+        ty: ColType::Int,
+        source: Source::Version,
+        not_null: true,
+    });
+    columns.push(Column {
+        name: "data".into(),
+        ty: ColType::Data,
+        source: Source::Data,
+        not_null: true,
+    });
+
+    let mut indexes = Vec::new();
+    for u in UniqueField::ALL.iter().filter(|u| u.collection() == c) {
+        let (col, _) = unique_column(*u);
+        indexes.push(Index {
+            name: format!("{name}_{col}_key"),
+            columns: vec![col.into()],
+            unique: true,
+        });
+    }
+    let default = default_order_field(c);
+    let indexed = filter_fields(c).iter().chain(order_only_fields(c));
+    for f in indexed {
+        let col = column_name(*f);
+        // A unique key on the column itself already orders it (one record per value).
+        let unique_on_itself = UniqueField::ALL
+            .iter()
+            .any(|u| u.field() == *f && unique_column(*u).0 == col);
+        if !unique_on_itself {
+            indexes.push(Index {
+                name: format!("{name}_{col}_idx"),
+                columns: vec![col.into(), "id".into()],
+                unique: false,
+            });
+        }
+        // "Equal to X, default order, first page" reads only the page.
+        if let Some(d) = default
+            && d != *f
+            && filter_fields(c).contains(f)
+            && !is_unique_field(*f)
+        {
+            let dcol = column_name(d);
+            indexes.push(Index {
+                name: format!("{name}_{col}_{dcol}_idx"),
+                columns: vec![col.into(), dcol.into(), "id".into()],
+                unique: false,
+            });
+        }
+    }
+    if c == Collection::Devices {
+        // Finding who refers to a user being deleted.
+        for col in ["received_by", "created_by"] {
+            indexes.push(Index {
+                name: format!("{name}_{col}_idx"),
+                columns: vec![col.into(), "id".into()],
+                unique: false,
+            });
+        }
+    }
+    Table {
+        collection: c,
+        name,
+        columns,
+        indexes,
+        foreign_keys: foreign_keys(c),
+    }
+}
+
+/// Every collection's table, in [`Collection::ALL`] order (referenced tables first).
+pub(crate) fn tables() -> &'static [Table] {
+    static TABLES: OnceLock<Vec<Table>> = OnceLock::new();
+    TABLES.get_or_init(|| Collection::ALL.into_iter().map(build).collect())
+}
+
+/// The table of a collection.
+pub(crate) fn table(c: Collection) -> &'static Table {
+    let tables = tables();
+    // `tables()` holds one table per collection, in `Collection::ALL` order.
+    let i = Collection::ALL.iter().position(|x| *x == c).unwrap_or(0);
+    &tables[i]
+}
+
+/// The numeric tag of an id kind in the counter table (stable, written out).
+pub(crate) fn id_kind_tag(k: rehome_core::IdKind) -> i64 {
+    use rehome_core::IdKind;
+    match k {
+        IdKind::Location => 1,
+        IdKind::Donor => 2,
+        IdKind::Shipment => 3,
+        IdKind::User => 4,
+        IdKind::Role => 5,
+        IdKind::Audit => 6,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DDL. Migrations apply the committed files (`schema/`), which are history and never change;
+// the generator below only runs in tests, which check that the files match the definitions the
+// store binds its statements to.
+
+#[cfg(test)]
+fn index_column(d: Dialect, t: &Table, col: &str) -> String {
+    let nullable = t.columns.iter().any(|c| c.name == col && !c.not_null);
+    if d == Dialect::Postgres && nullable {
+        // PostgreSQL sorts nulls last by default; the list semantics put them first.
+        format!("{col} NULLS FIRST")
+    } else {
+        col.to_owned()
+    }
+}
+
+#[cfg(test)]
+/// MySQL's DDL is not transactional: a migration cut short is completed by running it again,
+/// so its statements must not fail on what the first run created. Elsewhere a migration is
+/// one transaction.
+fn create(d: Dialect) -> &'static str {
+    if d == Dialect::MySql {
+        "CREATE TABLE IF NOT EXISTS"
+    } else {
+        "CREATE TABLE"
+    }
+}
+
+#[cfg(test)]
+fn create_table(d: Dialect, t: &Table) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for c in &t.columns {
+        let mut line = format!("{} {}", c.name, c.ty.sql(d));
+        if c.name == "id" {
+            // NOT NULL too: SQLite lets a non-integer primary key hold NULL otherwise.
+            line.push_str(" NOT NULL PRIMARY KEY");
+        } else if c.not_null {
+            line.push_str(" NOT NULL");
+        }
+        lines.push(line);
+    }
+    for fk in &t.foreign_keys {
+        let mut line = format!(
+            "CONSTRAINT {}_{}_fk FOREIGN KEY ({}) REFERENCES {} ({})",
+            t.name, fk.column, fk.column, fk.table, fk.target
+        );
+        if fk.cascade {
+            line.push_str(" ON DELETE CASCADE");
+        }
+        lines.push(line);
+    }
+    if d == Dialect::MySql {
+        // Inline, so the whole table is one DDL statement (MySQL's DDL is slow and not
+        // transactional).
+        for i in &t.indexes {
+            let kind = if i.unique { "UNIQUE KEY" } else { "KEY" };
+            lines.push(format!("{kind} {} ({})", i.name, i.columns.join(", ")));
+        }
+    }
+    let mut sql = format!(
+        "{} {} (\n    {}\n)",
+        create(d),
+        t.name,
+        lines.join(",\n    ")
+    );
+    match d {
+        Dialect::Sqlite => sql.push_str(" STRICT"),
+        Dialect::Postgres => {}
+        Dialect::MySql => sql.push_str(" ENGINE=InnoDB"),
+    }
+    sql.push_str(";\n");
+    if d != Dialect::MySql {
+        for i in &t.indexes {
+            let cols: Vec<String> = i.columns.iter().map(|c| index_column(d, t, c)).collect();
+            sql.push_str(&format!(
+                "CREATE {}INDEX {} ON {} ({});\n",
+                if i.unique { "UNIQUE " } else { "" },
+                i.name,
+                t.name,
+                cols.join(", ")
+            ));
+        }
+    }
+    sql
+}
+
+#[cfg(test)]
+fn join_table(d: Dialect) -> String {
+    let device = ColType::Uuid.sql(d);
+    let int = ColType::Int.sql(d);
+    let create = create(d);
+    let mut sql = format!(
+        "{create} {DEVICE_SHIPMENTS} (\n    device_id {device} NOT NULL,\n    \
+         shipment_id {int} NOT NULL,\n    PRIMARY KEY (device_id, shipment_id),\n    \
+         CONSTRAINT {DEVICE_SHIPMENTS}_device_id_fk FOREIGN KEY (device_id) REFERENCES devices \
+         (id) ON DELETE CASCADE,\n    CONSTRAINT {DEVICE_SHIPMENTS}_shipment_id_fk FOREIGN KEY \
+         (shipment_id) REFERENCES shipments (id)"
+    );
+    match d {
+        Dialect::Sqlite => sql.push_str("\n) STRICT;\n"),
+        Dialect::Postgres => sql.push_str("\n);\n"),
+        Dialect::MySql => sql.push_str(
+            ",\n    KEY device_shipments_shipment_idx (shipment_id, device_id)\n) ENGINE=InnoDB;\n",
+        ),
+    }
+    if d != Dialect::MySql {
+        sql.push_str(&format!(
+            "CREATE INDEX {DEVICE_SHIPMENTS}_shipment_idx ON {DEVICE_SHIPMENTS} (shipment_id, device_id);\n"
+        ));
+    }
+    sql
+}
+
+#[cfg(test)]
+/// The DDL of schema version 1 for `d`, as generated from the table definitions above.
+pub(crate) fn ddl_v1(d: Dialect) -> String {
+    let int = ColType::Int.sql(d);
+    let engine = if d == Dialect::MySql {
+        " ENGINE=InnoDB"
+    } else if d == Dialect::Sqlite {
+        " STRICT"
+    } else {
+        ""
+    };
+    let mut sql = format!(
+        "-- rehome schema version 1 ({}). Generated from backends/sql/src/schema.rs; a test \
+         checks that it matches.\n",
+        d.as_str()
+    );
+    sql.push_str(&format!(
+        "{} {IDS} (\n    kind {int} NOT NULL PRIMARY KEY,\n    value {int} NOT NULL\n){engine};\n",
+        create(d)
+    ));
+    let kinds: Vec<String> = rehome_core::IdKind::ALL
+        .iter()
+        .map(|k| format!("({}, 0)", id_kind_tag(*k)))
+        .collect();
+    let insert = if d == Dialect::MySql {
+        "INSERT IGNORE INTO"
+    } else {
+        "INSERT INTO"
+    };
+    sql.push_str(&format!(
+        "{insert} {IDS} (kind, value) VALUES {};\n",
+        kinds.join(", ")
+    ));
+    for t in tables() {
+        sql.push_str(&create_table(d, t));
+    }
+    sql.push_str(&join_table(d));
+    sql
+}
+
+/// The DDL of the schema-version table (created before any migration runs).
+pub(crate) fn ddl_schema_table(d: Dialect) -> String {
+    let int = ColType::Int.sql(d);
+    let engine = match d {
+        Dialect::MySql => " ENGINE=InnoDB",
+        Dialect::Sqlite => " STRICT",
+        Dialect::Postgres => "",
+    };
+    format!(
+        "CREATE TABLE IF NOT EXISTS {SCHEMA} (\n    version {int} NOT NULL PRIMARY KEY,\n    \
+         applied_at {int} NOT NULL\n){engine}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed DDL files are what the table definitions generate: a change to one without
+    /// the other (which would need a new migration) fails here.
+    /// `REHOME_BLESS=1 cargo test -p rehome-sql ddl` rewrites them.
+    #[test]
+    fn ddl_files_match_the_definitions() {
+        for d in Dialect::ALL {
+            let path = format!(
+                "{}/schema/v1/{}.sql",
+                env!("CARGO_MANIFEST_DIR"),
+                d.as_str()
+            );
+            let generated = ddl_v1(d);
+            if std::env::var_os("REHOME_BLESS").is_some() {
+                std::fs::write(&path, &generated).expect("writing the DDL file");
+            }
+            let committed = std::fs::read_to_string(&path).expect("reading the DDL file");
+            assert_eq!(committed, generated, "{path} differs from schema.rs");
+        }
+    }
+
+    #[test]
+    fn every_unique_field_has_a_unique_index_and_every_field_a_column() {
+        for u in UniqueField::ALL {
+            let t = table(u.collection());
+            let (col, _) = unique_column(u);
+            assert!(
+                t.indexes
+                    .iter()
+                    .any(|i| i.unique && i.columns == vec![col.to_owned()]),
+                "{u:?}"
+            );
+        }
+        for c in Collection::ALL {
+            let t = table(c);
+            assert_eq!(t.collection, c);
+            for f in c.fields() {
+                assert!(t.column(Source::Field(*f)).is_some(), "{f:?}");
+                if f.field_type() == FieldType::Text {
+                    let folded = t.column(Source::Folded(*f)).is_some();
+                    assert_eq!(folded, has_folded(*f), "{f:?}");
+                }
+            }
+            let mut names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), t.columns.len(), "duplicate column in {c:?}");
+        }
+    }
+}
