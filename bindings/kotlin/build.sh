@@ -3,7 +3,7 @@
 # generates from the release librehome_ffi.so, compiled by kotlinc, with the native library
 # inside the jar (JNA loads it from the classpath, under its platform folder).
 #
-#   bindings/kotlin/build.sh            # -> $CARGO_TARGET_DIR/kotlin/rehome.jar (default target/)
+#   bindings/kotlin/build.sh     # -> $CARGO_TARGET_DIR/kotlin/rehome.jar (default: target/)
 #
 # Needs kotlinc 2.x (KOTLINC, else on PATH; `npm install -g kotlin-compiler`), JNA (JNA_JAR,
 # default Debian's /usr/share/java/jna.jar from libjna-java), and kotlinc's own
@@ -21,11 +21,17 @@ KOTLIN_LIB="$(cd "$(dirname "$(readlink -f "$KOTLINC")")/../lib" && pwd)"
 COROUTINES_JAR="$KOTLIN_LIB/kotlinx-coroutines-core-jvm.jar"
 
 cd "$ROOT"
-cargo build --release --quiet -p rehome-ffi
-# Its own workspace (kept out of `cargo build --workspace`), built into the same target dir.
-cargo build --release --quiet --manifest-path bindings/uniffi-bindgen/Cargo.toml \
-    --target-dir "$TARGET"
-LIB="$TARGET/release/librehome_ffi.so"
+# REHOME_FFI_LIB: a library built already (scripts/bindings-test.sh passes maturin's, so the
+# release library is compiled once).
+LIB="${REHOME_FFI_LIB:-}"
+if [ -z "$LIB" ]; then
+    cargo build --release --quiet -p rehome-ffi --target-dir "$TARGET"
+    LIB="$TARGET/release/librehome_ffi.so"
+fi
+# The generator must be the uniffi version the library was built with: the workspace's own,
+# in its own workspace (kept out of `cargo build --workspace`), built into the same target dir.
+cargo build --quiet --manifest-path bindings/uniffi-bindgen/Cargo.toml --target-dir "$TARGET"
+BINDGEN="$TARGET/debug/uniffi-bindgen"
 
 case "$(uname -m)" in
     x86_64) PLATFORM=linux-x86-64 ;;
@@ -35,7 +41,7 @@ esac
 
 mkdir -p "$OUT"
 rm -rf "$OUT/generated.new"
-"$TARGET/release/uniffi-bindgen" generate --library "$LIB" --language kotlin \
+"$BINDGEN" generate --library "$LIB" --language kotlin \
     --out-dir "$OUT/generated.new" --no-format >/dev/null
 if [ -f "$OUT/rehome.jar" ] && diff -rq "$OUT/generated.new" "$OUT/generated" >/dev/null 2>&1; then
     rm -rf "$OUT/generated.new"
