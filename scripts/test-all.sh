@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, with the database servers the SQL backends' tests use.
-# .ci/run calls it after fmt and clippy.
+# Then the README's quick start against a real server. .ci/run calls it after fmt and clippy.
 #
 # The SQL tests read REHOME_TEST_POSTGRES_URL and REHOME_TEST_MYSQL_URL (defaults below). When
 # nothing listens on a URL's port, this script starts a server there itself: PostgreSQL from
@@ -90,3 +90,5 @@ echo "== cargo test --workspace --all-features"
 # Not --all-targets: that would also run the benchmark binaries (harness = false).
 # --all-features: the PostgreSQL and MySQL dialects are cargo features of rehome-sql.
 cargo test --workspace --all-features
+
+bash scripts/quickstart-check.sh

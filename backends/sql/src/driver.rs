@@ -195,6 +195,9 @@ pub(crate) trait Conn: Send {
 #[async_trait]
 pub(crate) trait Tx: Conn {
     async fn commit(self: Box<Self>) -> DbResult<()>;
+
+    /// Rolls back now, rather than leaving a rollback queued on the pooled connection.
+    async fn rollback(self: Box<Self>) -> DbResult<()>;
 }
 
 /// One database: where connections and transactions come from.
@@ -334,6 +337,11 @@ macro_rules! impl_conn {
         impl crate::driver::Tx for $tx {
             async fn commit(self: Box<Self>) -> crate::driver::DbResult<()> {
                 self.0.commit().await?;
+                Ok(())
+            }
+
+            async fn rollback(self: Box<Self>) -> crate::driver::DbResult<()> {
+                self.0.rollback().await?;
                 Ok(())
             }
         }

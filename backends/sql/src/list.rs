@@ -159,7 +159,10 @@ pub(crate) fn push_order(q: &mut Sql, t: &Table, query: &ListQuery) {
             continue;
         };
         q.push(&column.name);
-        match (o.direction, pg) {
+        // PostgreSQL matches an ordering to an index only when their null placements agree,
+        // even on a NOT NULL column: name it only where nulls can occur (whose indexes say
+        // NULLS FIRST).
+        match (o.direction, pg && !column.not_null) {
             (Direction::Asc, false) => q.push(" ASC, "),
             (Direction::Desc, false) => q.push(" DESC, "),
             (Direction::Asc, true) => q.push(" ASC NULLS FIRST, "),
@@ -211,14 +214,28 @@ mod tests {
         let q = page_sql(Dialect::Postgres, &query);
         assert_eq!(
             q.text,
-            "SELECT data FROM devices WHERE status = $1 ORDER BY device_type ASC NULLS FIRST, \
-             id ASC LIMIT $2"
+            "SELECT data FROM devices WHERE status = $1 ORDER BY device_type ASC, id ASC LIMIT $2"
         );
         assert_eq!(q.args, vec![Arg::bytes("wiped"), Arg::int(10)]);
         let q = page_sql(Dialect::MySql, &query);
         assert_eq!(
             q.text,
             "SELECT data FROM devices WHERE status = ? ORDER BY device_type ASC, id ASC LIMIT ?"
+        );
+    }
+
+    #[test]
+    fn postgres_names_null_placement_on_nullable_columns() {
+        let query = ListQuery::all(Collection::Devices).order_by(vec![
+            Order::desc(Field::DeviceYearOfManufacture),
+            Order::asc(Field::DeviceDonor),
+            Order::desc(Field::DeviceMake),
+        ]);
+        let q = page_sql(Dialect::Postgres, &query);
+        assert_eq!(
+            q.text,
+            "SELECT data FROM devices ORDER BY year_of_manufacture DESC NULLS LAST, donor_id ASC \
+             NULLS FIRST, make DESC, id ASC LIMIT $1"
         );
     }
 

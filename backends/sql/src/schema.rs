@@ -134,7 +134,6 @@ pub(crate) enum Source {
 
 /// One column.
 #[derive(Debug, Clone)]
-#[cfg_attr(not(test), allow(dead_code))] // `not_null` is read by the DDL generator (tests)
 pub(crate) struct Column {
     pub name: String,
     pub ty: ColType,

@@ -141,14 +141,34 @@ impl SqlStore {
         checked: bool,
     ) -> Result<BTreeMap<IdKind, i64>, Stop> {
         let mut tx = self.driver.begin().await.map_err(stop_any)?;
+        match self.apply_all(tx.as_mut(), changes, checked).await {
+            Ok(highest) => {
+                tx.commit().await.map_err(stop_any)?;
+                Ok(highest)
+            }
+            Err(e) => {
+                // A failed rollback leaves nothing to repair: the connection is discarded.
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Applies every change and the counter updates inside `tx`.
+    async fn apply_all(
+        &self,
+        tx: &mut dyn Tx,
+        changes: &ChangeSet,
+        checked: bool,
+    ) -> Result<BTreeMap<IdKind, i64>, Stop> {
         let mut highest: BTreeMap<IdKind, i64> = BTreeMap::new();
         for (index, change) in changes.changes.iter().enumerate() {
             match change {
                 Change::Insert(record) => {
                     if checked {
-                        self.check_insert(tx.as_mut(), index, record).await?;
+                        self.check_insert(&mut *tx, index, record).await?;
                     }
-                    self.insert(tx.as_mut(), index, record).await?;
+                    self.insert(&mut *tx, index, record).await?;
                     if let Some((kind, id)) = record.key().int_id() {
                         let h = highest.entry(kind).or_insert(id);
                         *h = (*h).max(id);
@@ -159,10 +179,10 @@ impl SqlStore {
                     expected_version,
                 } => {
                     if checked {
-                        self.check_update(tx.as_mut(), index, record, *expected_version)
+                        self.check_update(&mut *tx, index, record, *expected_version)
                             .await?;
                     }
-                    self.update(tx.as_mut(), index, record, *expected_version)
+                    self.update(&mut *tx, index, record, *expected_version)
                         .await?;
                 }
                 Change::Delete {
@@ -170,10 +190,10 @@ impl SqlStore {
                     expected_version,
                 } => {
                     if checked {
-                        self.check_delete(tx.as_mut(), index, *key, *expected_version)
+                        self.check_delete(&mut *tx, index, *key, *expected_version)
                             .await?;
                     }
-                    self.delete(tx.as_mut(), index, *key, *expected_version)
+                    self.delete(&mut *tx, index, *key, *expected_version)
                         .await?;
                 }
             }
@@ -195,7 +215,6 @@ impl SqlStore {
                 .arg(Arg::int(*id));
             tx.execute(q).await.map_err(stop_any)?;
         }
-        tx.commit().await.map_err(stop_any)?;
         Ok(highest)
     }
 

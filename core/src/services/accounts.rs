@@ -674,6 +674,18 @@ impl Rehome {
         Ok(out)
     }
 
+    /// Whether any active superuser exists (a server's first start says how to create one).
+    pub async fn has_superuser(&self) -> Result<bool> {
+        let q = crate::query::ListQuery::all(Collection::Users)
+            .filter(
+                Field::UserIsSuperuser,
+                crate::query::Op::Eq(Value::Bool(true)),
+            )
+            .filter(Field::UserIsActive, crate::query::Op::Eq(Value::Bool(true)))
+            .page(0, 1);
+        Ok(!self.store().list(&q).await?.items.is_empty())
+    }
+
     /// Counts the users holding the role called `name`.
     pub async fn role_holders(&self, name: &str) -> Result<u64> {
         let q = crate::query::ListQuery::all(Collection::Users)

@@ -190,13 +190,35 @@ impl Rehome {
         caller: &Caller,
         ops: Vec<Operation>,
     ) -> Result<Vec<OperationResult>> {
-        caller.require(Permission::BulkUploadDevices)?;
         if ops.is_empty() || ops.len() > MAX_OPERATIONS {
+            caller.require(Permission::BulkUploadDevices)?;
             return Err(Error::invalid(
                 "operations",
                 format!("Give 1 to {MAX_OPERATIONS} operations."),
             ));
         }
+        self.apply_batch(caller, ops, true).await
+    }
+
+    /// Checks parsed operations exactly as [`Rehome::run_batch`] would apply them, writing
+    /// nothing: the results they would give, or [`Error::BatchRejected`] with every failing
+    /// operation. Any number of operations (imports check a whole file before writing it in
+    /// batches). The store may still refuse the real batch if it changes meanwhile.
+    pub async fn check_batch(
+        &self,
+        caller: &Caller,
+        ops: Vec<Operation>,
+    ) -> Result<Vec<OperationResult>> {
+        self.apply_batch(caller, ops, false).await
+    }
+
+    async fn apply_batch(
+        &self,
+        caller: &Caller,
+        ops: Vec<Operation>,
+        commit: bool,
+    ) -> Result<Vec<OperationResult>> {
+        caller.require(Permission::BulkUploadDevices)?;
         for op in &ops {
             caller.require(op.model.write_permission(op.op.write_kind()))?;
         }
@@ -230,6 +252,9 @@ impl Rehome {
         }
         if !errors.is_empty() {
             return Err(Error::BatchRejected { errors });
+        }
+        if !commit {
+            return Ok(results);
         }
         match tx.commit_with_origin().await {
             Ok(()) => Ok(results),

@@ -342,6 +342,20 @@ impl Rehome {
         }
     }
 
+    /// The SVG QR label of a device, encoding its id (the scan flow reads it back). Needs
+    /// `generateQRCodes` only: printing labels does not need the device's other fields.
+    pub async fn device_qr_svg(&self, caller: &Caller, id: &str) -> Result<String> {
+        caller.require(Permission::GenerateQrCodes)?;
+        let key = Model::Device.parse_key(id).ok_or_else(not_found)?;
+        match self.store().get(key).await? {
+            Some(Record::Device(d)) => crate::auth::totp::qr_svg(&d.device_id.to_string())
+                .ok_or_else(|| {
+                    Error::Store(StoreError::backend("the QR encoder refused a device id"))
+                }),
+            _ => Err(not_found()),
+        }
+    }
+
     pub(crate) async fn tx_create(
         &self,
         tx: &mut Tx<'_>,

@@ -49,6 +49,53 @@ impl Default for MockRequest {
     }
 }
 
+impl MockRequest {
+    /// Parses the contract's body `{"num_locations", "num_donors", "num_devices",
+    /// "num_shipments", "seed"}` (all optional; `num_warehouses` is the original's name for
+    /// `num_locations`). Missing counts take the defaults; unknown fields are refused.
+    pub fn from_json(body: &serde_json::Value) -> Result<MockRequest> {
+        let mut request = MockRequest::default();
+        let mut errors = crate::error::FieldErrors::new();
+        let Some(obj) = body.as_object() else {
+            return Err(Error::invalid(
+                "non_field_errors",
+                "Invalid data. Expected a dictionary (JSON object).",
+            ));
+        };
+        for (key, value) in obj {
+            if value.is_null() {
+                continue;
+            }
+            let slot = match key.as_str() {
+                "num_locations" | "num_warehouses" => &mut request.locations,
+                "num_donors" => &mut request.donors,
+                "num_devices" => &mut request.devices,
+                "num_shipments" => &mut request.shipments,
+                "seed" => {
+                    match value.as_u64() {
+                        Some(s) => request.seed = Some(s),
+                        None => errors.add("seed", "Enter a whole number from 0."),
+                    }
+                    continue;
+                }
+                _ => {
+                    errors.add(key.clone(), "Unknown field.");
+                    continue;
+                }
+            };
+            match value.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                Some(n) => *slot = n,
+                None => errors.add(
+                    key.clone(),
+                    format!("Ensure this value is a whole number from 0 to {MOCK_MAX}."),
+                ),
+            }
+        }
+        errors.into_result()?;
+        Ok(request)
+    }
+}
+
 /// How much was made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MockCounts {
@@ -115,6 +162,18 @@ fn alnum(rng: &mut ChaCha20Rng, n: usize) -> String {
 }
 
 impl Rehome {
+    /// [`Rehome::generate_mock_data`] for the contract's JSON body (see
+    /// [`MockRequest::from_json`]); the superuser check comes before the body is read.
+    pub async fn generate_mock_data_json(
+        &self,
+        caller: &Caller,
+        body: &serde_json::Value,
+    ) -> Result<MockCounts> {
+        caller.require_superuser()?;
+        let request = MockRequest::from_json(body)?;
+        self.generate_mock_data(caller, request).await
+    }
+
     /// Makes mock data (superuser only), in atomic chunks of 500 objects, each chunk with an
     /// audit entry `inventory.mock_data` giving its counts and the seed.
     pub async fn generate_mock_data(

@@ -1,0 +1,345 @@
+#![doc = include_str!("../README.md")]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::handler::Handler;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter};
+use rehome_core::Rehome;
+use serde_json::json;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+
+pub mod error;
+pub mod extract;
+pub mod openapi;
+mod routes;
+
+pub use error::{ApiError, ApiResult};
+
+/// Whether `POST /users/register/` is open to anyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    /// Anyone may register (the contract's default).
+    #[default]
+    Open,
+    /// Only user managers may create users (403 for everyone else).
+    Closed,
+}
+
+/// The server's settings (the `rehome serve` flags that the router needs).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Whether self-registration is open.
+    pub registration: Registration,
+    /// Whether `X-Forwarded-For/-Proto/-Host` are believed (only behind a proxy that sets
+    /// them).
+    pub trust_proxy: bool,
+    /// Origins allowed to call the API from a browser (`*` for any); none: no CORS headers.
+    pub cors_origins: Vec<String>,
+    /// How long one request may take before it is answered 408 (mock data gets at least ten
+    /// minutes).
+    pub request_timeout: Duration,
+    /// The body limit of every route but `batch/` (bytes).
+    pub body_limit: usize,
+    /// The body limit of `batch/` (bytes).
+    pub batch_body_limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            registration: Registration::Open,
+            trust_proxy: false,
+            cors_origins: Vec::new(),
+            request_timeout: Duration::from_secs(30),
+            body_limit: 1024 * 1024,
+            batch_body_limit: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler sees: core (cheap to clone: `Arc`s inside) and the settings.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Core's services over the store.
+    pub core: Rehome,
+    /// The server's settings.
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// State over `core` with `settings`.
+    pub fn new(core: Rehome, settings: Settings) -> AppState {
+        AppState {
+            core,
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+/// The methods routes are registered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RouteMethod {
+    /// GET (and HEAD).
+    Get,
+    /// POST.
+    Post,
+    /// PUT.
+    Put,
+    /// PATCH.
+    Patch,
+    /// DELETE.
+    Delete,
+}
+
+impl RouteMethod {
+    /// The method's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteMethod::Get => "GET",
+            RouteMethod::Post => "POST",
+            RouteMethod::Put => "PUT",
+            RouteMethod::Patch => "PATCH",
+            RouteMethod::Delete => "DELETE",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            RouteMethod::Get => MethodFilter::GET,
+            RouteMethod::Post => MethodFilter::POST,
+            RouteMethod::Put => MethodFilter::PUT,
+            RouteMethod::Patch => MethodFilter::PATCH,
+            RouteMethod::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+/// Collects routes by canonical path, registering each also without its trailing slash, and
+/// remembers what it registered (the OpenAPI test compares that with the spec).
+pub(crate) struct RouteTable {
+    paths: BTreeMap<&'static str, (MethodRouter<AppState>, Vec<RouteMethod>)>,
+    limits: BTreeMap<&'static str, usize>,
+    timeouts: BTreeMap<&'static str, Duration>,
+}
+
+impl RouteTable {
+    fn new() -> RouteTable {
+        RouteTable {
+            paths: BTreeMap::new(),
+            limits: BTreeMap::new(),
+            timeouts: BTreeMap::new(),
+        }
+    }
+
+    /// Adds `handler` for `method` on `path`.
+    pub(crate) fn on<H, T>(mut self, method: RouteMethod, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let entry = self
+            .paths
+            .entry(path)
+            .or_insert_with(|| (MethodRouter::new(), Vec::new()));
+        let router = std::mem::take(&mut entry.0);
+        entry.0 = router.on(method.filter(), handler);
+        entry.1.push(method);
+        self
+    }
+
+    /// Gives `path` its own body limit.
+    pub(crate) fn body_limit(mut self, path: &'static str, limit: usize) -> Self {
+        self.limits.insert(path, limit);
+        self
+    }
+
+    /// Gives `path` its own request timeout (long-running work such as mock data).
+    pub(crate) fn timeout(mut self, path: &'static str, timeout: Duration) -> Self {
+        self.timeouts.insert(path, timeout);
+        self
+    }
+
+    fn routes(&self) -> Vec<(String, Vec<RouteMethod>)> {
+        self.paths
+            .iter()
+            .map(|(p, (_, m))| {
+                let mut m = m.clone();
+                m.sort();
+                ((*p).to_owned(), m)
+            })
+            .collect()
+    }
+
+    fn into_router(self, default_timeout: Duration) -> Router<AppState> {
+        let mut router = Router::new();
+        for (path, (mut methods, _)) in self.paths {
+            if let Some(limit) = self.limits.get(path) {
+                methods = methods.layer(DefaultBodyLimit::max(*limit));
+            }
+            let timeout = self.timeouts.get(path).copied().unwrap_or(default_timeout);
+            methods = methods.layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                timeout,
+            ));
+            router = router.route(path, methods.clone());
+            if let Some(bare) = path.strip_suffix('/')
+                && !bare.is_empty()
+            {
+                router = router.route(bare, methods);
+            }
+        }
+        router
+    }
+}
+
+/// Every route the router serves: canonical path (trailing slash; also served without it)
+/// and methods (GET also answers HEAD).
+pub fn implemented_routes() -> Vec<(String, Vec<RouteMethod>)> {
+    routes::table(&Settings::default()).routes()
+}
+
+/// The whole REST API over `state`: every route of the contract, with and without the trailing
+/// slash, JSON errors for everything (404, 405, 408, 413, 415, 500), CORS, request ids and one
+/// log line per request.
+pub fn app(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let router = routes::table(&settings)
+        .into_router(settings.request_timeout)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(settings.body_limit))
+        .with_state(state);
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let mut router = router
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(json_errors));
+    if let Some(cors) = cors_layer(&settings.cors_origins) {
+        router = router.layer(cors);
+    }
+    router
+        .layer(middleware::from_fn(log_request))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        let list: Vec<HeaderValue> = origins
+            .iter()
+            .filter_map(|o| match HeaderValue::from_str(o.trim_end_matches('/')) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    tracing::warn!(origin = %o, "ignoring a CORS origin that is no header value");
+                    None
+                }
+            })
+            .collect();
+        AllowOrigin::list(list)
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::HEAD,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::LOCATION,
+                header::RETRY_AFTER,
+                HeaderName::from_static("x-request-id"),
+            ])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(json!({ "detail": error::INTERNAL })),
+    )
+        .into_response()
+}
+
+/// Gives a JSON body to the error responses that layers and axum itself make without one
+/// (405 from the method router, 408 from the timeout, ...).
+async fn json_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let text = match status {
+        StatusCode::METHOD_NOT_ALLOWED => format!("Method \"{method}\" not allowed."),
+        StatusCode::REQUEST_TIMEOUT => "The request took too long.".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => "Request body is too large.".to_owned(),
+        StatusCode::NOT_FOUND => "Not found.".to_owned(),
+        s if s.is_server_error() => error::INTERNAL.to_owned(),
+        s => s.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = axum::Json(json!({ "detail": text })).into_response();
+    let (body_parts, body) = body.into_parts();
+    for (name, value) in &body_parts.headers {
+        parts.headers.insert(name.clone(), value.clone());
+    }
+    Response::from_parts(parts, body)
+}
+
+/// One log line per request: method, path, status, latency, request id.
+async fn log_request(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let response = next.run(req).await;
+    let latency = start.elapsed();
+    tracing::info!(
+        target: "rehome_http::request",
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        latency_ms = latency.as_micros() as f64 / 1000.0,
+        request_id = %request_id,
+        "request"
+    );
+    response
+}

@@ -1,0 +1,377 @@
+//! `/users/`: user CRUD, registration, the caller's password, direct permission grants.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use rehome_core::services::MfaCode;
+use rehome_core::services::Mode;
+use rehome_core::services::accounts::GrantChange;
+use rehome_core::{FieldErrors, Permission, Permissions, UserId};
+use serde_json::{Value as Json, json};
+
+use super::{expect_object, list_body, no_content, object, text_field};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, IfMatch, JsonBody, MaybeAuth, Params, PathParam, RequestUrl};
+use crate::openapi::doc;
+use crate::{AppState, Registration};
+
+/// A user id from the path: a positive integer, else nothing is there (404).
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .map(UserId)
+        .ok_or(ApiError::NotFound)
+}
+
+fn location(id: UserId) -> String {
+    format!("/users/users/{}/", id.0)
+}
+
+fn grants_body(p: Permissions) -> Json {
+    json!({ "permissions": p })
+}
+
+/// Lists users.
+#[utoipa::path(get, path = "/users/users/", tag = "users", security(("bearer" = [])),
+    params(doc::ListQuery, doc::UserFilters),
+    responses(
+        (status = 200, description = "One page of users", body = doc::UserPage),
+        (status = 400, description = "A malformed filter or page size", body = doc::FieldErrors),
+        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 403, description = "Needs manageUsers", body = doc::Detail),
+        (status = 404, description = "Invalid page", body = doc::Detail),
+    ))]
+pub(crate) async fn list(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    Params(params): Params,
+    url: RequestUrl,
+) -> ApiResult {
+    let page = st.core.list_users(&caller, &params).await?;
+    let results = st.core.users_json(&page.results).await?;
+    Ok(axum::Json(list_body(&url, &page, results)).into_response())
+}
+
+/// Creates a user.
+#[utoipa::path(post, path = "/users/users/", tag = "users", security(("bearer" = [])),
+    request_body = doc::UserWrite,
+    responses(
+        (status = 201, description = "Created; Location names it", body = doc::User),
+        (status = 400, description = "Invalid fields", body = doc::FieldErrors),
+        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 403, description = "Needs manageUsers (and every permission granted)", body = doc::Detail),
+        (status = 409, description = "Username or email taken", body = doc::FieldErrors),
+    ))]
+pub(crate) async fn create(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    let user = st.core.create_user(&caller, &body).await?;
+    let view = st.core.user_json(&user).await?;
+    Ok(object(
+        StatusCode::CREATED,
+        view,
+        user.version,
+        Some(location(user.id)),
+    ))
+}
+
+/// Reads a user.
+#[utoipa::path(get, path = "/users/users/{id}/", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user; ETag is its version", body = doc::User),
+        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 403, description = "Needs manageUsers (or being that user)", body = doc::Detail),
+        (status = 404, description = "No such user", body = doc::Detail),
+    ))]
+pub(crate) async fn get(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(id): PathParam,
+) -> ApiResult {
+    let user = st.core.get_user(&caller, user_id(&id)?).await?;
+    let view = st.core.user_json(&user).await?;
+    Ok(object(StatusCode::OK, view, user.version, None))
+}
+
+async fn update(
+    st: AppState,
+    caller: rehome_core::Caller,
+    id: String,
+    body: Json,
+    mode: Mode,
+    if_match: Option<u64>,
+) -> ApiResult {
+    let user = st
+        .core
+        .update_user(&caller, user_id(&id)?, &body, mode, if_match)
+        .await?;
+    let view = st.core.user_json(&user).await?;
+    Ok(object(StatusCode::OK, view, user.version, None))
+}
+
+/// Replaces a user (every required field).
+#[utoipa::path(put, path = "/users/users/{id}/", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id"), doc::IfMatchHeader),
+    request_body = doc::UserWrite,
+    responses(
+        (status = 200, description = "Updated", body = doc::User),
+        (status = 400, description = "Invalid fields", body = doc::FieldErrors),
+        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 403, description = "Needs manageUsers; no escalation", body = doc::Detail),
+        (status = 404, description = "No such user", body = doc::Detail),
+        (status = 409, description = "Unique key taken or stale version", body = doc::FieldErrors),
+        (status = 412, description = "If-Match does not match", body = doc::Detail),
+    ))]
+pub(crate) async fn put(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(id): PathParam,
+    IfMatch(if_match): IfMatch,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    update(st, caller, id, body, Mode::Replace, if_match).await
+}
+
+/// Updates some fields of a user.
+#[utoipa::path(patch, path = "/users/users/{id}/", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id"), doc::IfMatchHeader),
+    request_body = doc::UserWrite,
+    responses(
+        (status = 200, description = "Updated", body = doc::User),
+        (status = 400, description = "Invalid fields", body = doc::FieldErrors),
+        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 403, description = "Needs manageUsers; no escalation", body = doc::Detail),
+        (status = 404, description = "No such user", body = doc::Detail),
+        (status = 409, description = "Unique key taken or stale version", body = doc::FieldErrors),
+        (status = 412, description = "If-Match does not match", body = doc::Detail),
+    ))]
+pub(crate) async fn patch(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(id): PathParam,
+    IfMatch(if_match): IfMatch,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    update(st, caller, id, body, Mode::Patch, if_match).await
+}
+
+/// Deletes a user (its tokens end at once; references to it become null).
+#[utoipa::path(delete, path = "/users/users/{id}/", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id"), doc::IfMatchHeader),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Deleting oneself", body = doc::FieldErrors),
+        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 403, description = "Needs manageUsers", body = doc::Detail),
+        (status = 404, description = "No such user", body = doc::Detail),
+        (status = 412, description = "If-Match does not match", body = doc::Detail),
+    ))]
+pub(crate) async fn delete(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(id): PathParam,
+    IfMatch(if_match): IfMatch,
+) -> ApiResult {
+    st.core
+        .delete_user(&caller, user_id(&id)?, if_match)
+        .await?;
+    Ok(no_content())
+}
+
+/// Registers a new user (public unless the server runs with `--registration closed`).
+#[utoipa::path(post, path = "/users/register/", tag = "users",
+    request_body = doc::UserWrite,
+    responses(
+        (status = 201, description = "Registered", body = doc::User),
+        (status = 400, description = "Invalid fields, or privileged fields without manageUsers", body = doc::FieldErrors),
+        (status = 401, description = "A token was sent and is invalid", body = doc::Detail),
+        (status = 403, description = "Registration is closed", body = doc::Detail),
+        (status = 409, description = "Username or email taken", body = doc::FieldErrors),
+    ))]
+pub(crate) async fn register(
+    State(st): State<AppState>,
+    MaybeAuth(caller): MaybeAuth,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    if st.settings.registration == Registration::Closed && !caller.has(Permission::ManageUsers) {
+        return Err(ApiError::Forbidden(
+            "Registration is closed on this server.".into(),
+        ));
+    }
+    let user = st.core.register(&caller, &body).await?;
+    let view = st.core.user_json(&user).await?;
+    Ok(object(
+        StatusCode::CREATED,
+        view,
+        user.version,
+        Some(location(user.id)),
+    ))
+}
+
+async fn change_password(st: AppState, caller: rehome_core::Caller, body: Json) -> ApiResult {
+    expect_object(&body)?;
+    let mut errors = FieldErrors::new();
+    let old = text_field(&body, "old_password", &mut errors);
+    let new = text_field(&body, "new_password", &mut errors);
+    let code = text_field(&body, "code", &mut errors).map(MfaCode::Totp);
+    let recovery = text_field(&body, "recovery_code", &mut errors).map(MfaCode::Recovery);
+    if !errors.is_empty() {
+        return Err(ApiError::Fields(errors));
+    }
+    st.core
+        .change_password(&caller, old.as_deref(), new.as_deref(), code.or(recovery))
+        .await?;
+    Ok(no_content())
+}
+
+/// Changes the caller's password (the caller's other sessions end).
+#[utoipa::path(put, path = "/users/password/", tag = "users", security(("bearer" = [])),
+    request_body = doc::PasswordChange,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Policy or missing field", body = doc::FieldErrors),
+        (status = 401, description = "Wrong old password or code, or not authenticated", body = doc::Detail),
+        (status = 429, description = "Too many failed attempts", body = doc::Detail),
+    ))]
+pub(crate) async fn password_put(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    change_password(st, caller, body).await
+}
+
+/// Changes the caller's password (same as PUT).
+#[utoipa::path(patch, path = "/users/password/", tag = "users", security(("bearer" = [])),
+    request_body = doc::PasswordChange,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Policy or missing field", body = doc::FieldErrors),
+        (status = 401, description = "Wrong old password or code, or not authenticated", body = doc::Detail),
+        (status = 429, description = "Too many failed attempts", body = doc::Detail),
+    ))]
+pub(crate) async fn password_patch(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    change_password(st, caller, body).await
+}
+
+/// A user's direct grants.
+#[utoipa::path(get, path = "/users/user-permissions/{username}/", tag = "users", security(("bearer" = [])),
+    params(("username" = String, Path, description = "Username (any case)")),
+    responses(
+        (status = 200, description = "The direct grants", body = doc::PermissionList),
+        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 403, description = "Needs manageUsers", body = doc::Detail),
+        (status = 404, description = "No such user", body = doc::Detail),
+    ))]
+pub(crate) async fn grants_get(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(username): PathParam,
+) -> ApiResult {
+    let p = st.core.user_permissions(&caller, &username).await?;
+    Ok(axum::Json(grants_body(p)).into_response())
+}
+
+async fn change_grants(
+    st: AppState,
+    caller: rehome_core::Caller,
+    username: String,
+    change: GrantChange,
+    body: Json,
+) -> ApiResult {
+    if change != GrantChange::Clear {
+        expect_object(&body)?;
+    }
+    let list = body.get("permissions").cloned().unwrap_or(Json::Null);
+    let p = st
+        .core
+        .change_user_permissions(&caller, &username, change, &list)
+        .await?;
+    Ok(axum::Json(grants_body(p)).into_response())
+}
+
+/// Adds direct grants.
+#[utoipa::path(patch, path = "/users/user-permissions/{username}/", tag = "users", security(("bearer" = [])),
+    params(("username" = String, Path, description = "Username (any case)")),
+    request_body = doc::PermissionList,
+    responses(
+        (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
+        (status = 400, description = "Unknown or duplicate names", body = doc::FieldErrors),
+        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 403, description = "Needs manageUsers and every permission granted", body = doc::Detail),
+        (status = 404, description = "No such user", body = doc::Detail),
+    ))]
+pub(crate) async fn grants_add(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(username): PathParam,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    change_grants(st, caller, username, GrantChange::Add, body).await
+}
+
+/// Replaces the direct grants.
+#[utoipa::path(put, path = "/users/user-permissions/{username}/", tag = "users", security(("bearer" = [])),
+    params(("username" = String, Path, description = "Username (any case)")),
+    request_body = doc::PermissionList,
+    responses(
+        (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
+        (status = 400, description = "Unknown or duplicate names", body = doc::FieldErrors),
+        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 403, description = "Needs manageUsers and every permission granted", body = doc::Detail),
+        (status = 404, description = "No such user", body = doc::Detail),
+    ))]
+pub(crate) async fn grants_replace(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(username): PathParam,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    change_grants(st, caller, username, GrantChange::Replace, body).await
+}
+
+/// Removes the listed direct grants.
+#[utoipa::path(delete, path = "/users/user-permissions/{username}/", tag = "users", security(("bearer" = [])),
+    params(("username" = String, Path, description = "Username (any case)")),
+    request_body = doc::PermissionList,
+    responses(
+        (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
+        (status = 400, description = "Unknown or duplicate names", body = doc::FieldErrors),
+        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 403, description = "Needs manageUsers", body = doc::Detail),
+        (status = 404, description = "No such user", body = doc::Detail),
+    ))]
+pub(crate) async fn grants_remove(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(username): PathParam,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    change_grants(st, caller, username, GrantChange::Remove, body).await
+}
+
+/// Removes every direct grant.
+#[utoipa::path(delete, path = "/users/user-permissions/{username}/clear/", tag = "users", security(("bearer" = [])),
+    params(("username" = String, Path, description = "Username (any case)")),
+    responses(
+        (status = 200, description = "No direct grants left", body = doc::PermissionList),
+        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 403, description = "Needs manageUsers", body = doc::Detail),
+        (status = 404, description = "No such user", body = doc::Detail),
+    ))]
+pub(crate) async fn grants_clear(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(username): PathParam,
+) -> ApiResult {
+    change_grants(st, caller, username, GrantChange::Clear, Json::Null).await
+}
