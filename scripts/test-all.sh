@@ -92,3 +92,7 @@ echo "== cargo test --workspace --all-features"
 cargo test --workspace --all-features
 
 bash scripts/quickstart-check.sh
+
+# The examples (Rust, REST), then the Python and Kotlin bindings with theirs.
+bash scripts/examples-test.sh
+bash scripts/bindings-test.sh

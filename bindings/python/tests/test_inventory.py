@@ -1,0 +1,184 @@
+"""Locations, donors, shipments, devices: CRUD, lookup, lists, expansion, permissions."""
+
+import datetime
+import json
+
+import pytest
+
+import rehome
+from conftest import body, login, make_user
+
+S = rehome.DeviceStatus
+
+
+def laptop(serial, **fields):
+    return body(type="Laptop", make="Dell", model="Latitude 5490", serial_number=serial, **fields)
+
+
+def test_location_crud(store, system):
+    loc = store.create_location(
+        system, body(name="Depot", type="Warehouse", address="1 Main St", city="Leeds", phone="+44 1")
+    )
+    assert (loc.name, loc.location_type, loc.city, loc.version) == ("Depot", "Warehouse", "Leeds", 1)
+    assert isinstance(loc.created_at, datetime.datetime)
+    assert store.get_location(system, loc.location_id) == loc
+    loc = store.update_location(system, loc.location_id, body(city="York"))
+    assert (loc.city, loc.address, loc.version) == ("York", "1 Main St", 2)
+    loc = store.replace_location(system, loc.location_id, body(name="Main depot", address="2 Main St"))
+    assert (loc.name, loc.address, loc.city) == ("Main depot", "2 Main St", "York")
+    with pytest.raises(rehome.RehomeError.Validation) as e:
+        store.replace_location(system, loc.location_id, body(name="No address"))
+    assert list(e.value.fields) == ["address"]
+    with pytest.raises(rehome.RehomeError.Conflict) as e:
+        store.create_location(system, body(name="Twin", address="2 Main St"))
+    assert "address" in e.value.fields
+    store.delete_location(system, loc.location_id, if_match=3)
+    with pytest.raises(rehome.RehomeError.NotFound):
+        store.get_location(system, loc.location_id)
+
+
+def test_donor_crud(store, system):
+    donor = store.create_donor(system, body(name="Ada", email="ada@example.org", phone="123"))
+    assert store.get_donor(system, donor.donor_id).phone == "123"
+    donor = store.update_donor(system, donor.donor_id, body(contact_info="Evenings"))
+    assert (donor.contact_info, donor.version) == ("Evenings", 2)
+    donor = store.replace_donor(system, donor.donor_id, body(name="Ada L.", email="ada@example.org"))
+    assert (donor.name, donor.contact_info) == ("Ada L.", "Evenings")
+    store.create_donor(system, body(name="Bob", email="bob@example.org"))
+    page = store.list_donors(system, {"search": "EXAMPLE.org", "ordering": "-name"})
+    assert [d.name for d in page.results] == ["Bob", "Ada L."]
+    store.delete_donor(system, donor.donor_id)
+    assert store.list_donors(system).count == 1
+
+
+def test_shipment_crud(store, system):
+    dest = store.create_location(system, body(name="School", address="3 High St"))
+    ship = store.create_shipment(
+        system, body(date_shipped="2026-03-01", destination=dest.location_id, tracking_identifier="TRK1")
+    )
+    assert (ship.date_shipped, ship.destination, ship.arrived, ship.date_delivered) == (
+        "2026-03-01", dest.location_id, False, None,
+    )
+    ship = store.update_shipment(system, ship.shipping_id, body(arrived=True, date_delivered="2026-03-04"))
+    assert (ship.arrived, ship.date_delivered) == (True, "2026-03-04")
+    ship = store.replace_shipment(system, ship.shipping_id, body(date_shipped="2026-03-02"))
+    assert (ship.date_shipped, ship.tracking_identifier) == ("2026-03-02", "TRK1")
+    assert store.get_shipment(system, ship.shipping_id).version == 3
+    page = store.list_shipments(system, {"date_shipped__gte": "2026-03-02"})
+    assert [s.shipping_id for s in page.results] == [ship.shipping_id]
+    with pytest.raises(rehome.RehomeError.Validation) as e:
+        store.list_shipments(system, {"date_shipped__gte": "not a date"})
+    assert "date_shipped__gte" in e.value.fields
+    store.delete_shipment(system, ship.shipping_id)
+    assert store.list_shipments(system).count == 0
+
+
+def test_device_fields_status_and_lookup(store, system):
+    donor = store.create_donor(system, body(name="Ada", email="ada@example.org"))
+    dev = store.create_device(
+        system,
+        laptop("SN-1", mac_id="AA-BB-CC-DD-EE-FF", year_of_manufacture=2019, value=416.69,
+               donor=donor.donor_id, date_received="2026-01-02"),
+    )
+    assert len(dev.device_id) == 36 and dev.status == S.RECEIVED
+    assert (dev.device_type, dev.mac_id, dev.value, dev.donor, dev.date_received) == (
+        "Laptop", "aa:bb:cc:dd:ee:ff", "416.69", donor.donor_id, "2026-01-02",
+    )
+    assert store.get_device(system, dev.device_id.replace("-", "")) == dev
+    assert store.lookup_device(system, serial_number="SN-1").device_id == dev.device_id
+    assert store.lookup_device(system, mac_id="aabb.ccdd.eeff").device_id == dev.device_id
+    with pytest.raises(rehome.RehomeError.NotFound):
+        store.lookup_device(system, serial_number="SN-404")
+    with pytest.raises(rehome.RehomeError.Validation):
+        store.lookup_device(system)
+
+    # Nothing passes "wiped" without being wiped; a superuser may, so use a plain editor.
+    make_user(store, system, "tech", permissions=["readDevices", "editDevices"])
+    tech = login(store, "tech")
+    with pytest.raises(rehome.RehomeError.Validation) as e:
+        store.update_device(tech, dev.device_id, body(status="ready"))
+    assert "status" in e.value.fields
+    dev = store.update_device(tech, dev.device_id, body(status="wiped"))
+    dev = store.update_device(tech, dev.device_id, body(status="ready"), if_match=dev.version)
+    assert (dev.status, dev.version) == (S.READY, 3)
+    dev = store.replace_device(tech, dev.device_id, laptop("SN-1", notes="Charger included"))
+    assert (dev.notes, dev.status, dev.mac_id) == ("Charger included", S.READY, "aa:bb:cc:dd:ee:ff")
+
+    with pytest.raises(rehome.RehomeError.Conflict) as e:
+        store.create_device(system, laptop("sn-1x", mac_id="aa:bb:cc:dd:ee:ff"))
+    assert "mac_id" in e.value.fields
+    with pytest.raises(rehome.RehomeError.PermissionDenied):
+        store.delete_device(tech, dev.device_id)
+    store.delete_device(system, dev.device_id)
+    with pytest.raises(rehome.RehomeError.NotFound):
+        store.get_device(system, dev.device_id)
+
+
+def test_device_lists(store, system):
+    for serial, make, year in [("A1", "Dell", 2018), ("A2", "HP", 2021), ("A3", "Dell", 2020), ("A4", "Apple", 2022)]:
+        store.create_device(system, body(type="Laptop", make=make, model="M", serial_number=serial,
+                                         year_of_manufacture=year))
+    by_year = store.list_devices(system, {"make": "Dell", "ordering": "-year_of_manufacture"})
+    assert [d.serial_number for d in by_year.results] == ["A3", "A1"]
+    recent = store.list_devices(system, {"year_of_manufacture__gte": "2020", "ordering": "serial_number"})
+    assert [d.serial_number for d in recent.results] == ["A2", "A3", "A4"]
+    assert [d.make for d in store.list_devices(system, {"search": "app"}).results] == ["Apple"]
+    last = store.list_devices(system, {"ordering": "serial_number", "page_size": "3", "page": "last"})
+    assert ([d.serial_number for d in last.results], last.page, last.total_pages) == (["A4"], 2, 2)
+    with pytest.raises(rehome.RehomeError.Validation):
+        store.list_devices(system, {"page_size": "101"})
+
+
+def test_expanded_devices(store, system):
+    donor = store.create_donor(system, body(name="Ada", email="ada@example.org"))
+    depot = store.create_location(system, body(name="Depot", address="1 Main St"))
+    ship = store.create_shipment(system, body(date_shipped="2026-03-01"))
+    user = make_user(store, system, "tech", first_name="Tess")
+    dev = store.create_device(
+        system,
+        laptop("SN-9", donor=donor.donor_id, start_location=depot.location_id, received_by=user.id,
+               shipping_infos=[ship.shipping_id]),
+    )
+    one = json.loads(store.get_device_expanded(system, dev.device_id, ["donor", "received_by", "shipping_infos"]))
+    assert one["donor"]["email"] == "ada@example.org"
+    assert one["received_by"] == {"id": user.id, "username": "tech", "first_name": "Tess", "last_name": ""}
+    assert [s["shipping_id"] for s in one["shipping_infos"]] == [ship.shipping_id]
+    assert one["start_location"] == depot.location_id  # not asked for: stays an id
+    page = store.list_devices_expanded(system, {}, ["start_location"])
+    assert page.count == 1 and json.loads(page.results[0])["start_location"]["name"] == "Depot"
+    with pytest.raises(rehome.RehomeError.Validation):
+        store.get_device_expanded(system, dev.device_id, ["password"])
+
+
+def test_deleting_a_location_clears_references(store, system):
+    depot = store.create_location(system, body(name="Depot", address="1 Main St"))
+    dev = store.create_device(system, laptop("SN-2", start_location=depot.location_id))
+    store.delete_location(system, depot.location_id)
+    after = store.get_device(system, dev.device_id)
+    assert (after.start_location, after.version) == (None, 2)
+
+
+def test_reader_reads_but_does_not_write(store, system):
+    make_user(store, system, "reader", permissions=["readDevices"])
+    reader = login(store, "reader")
+    store.create_location(system, body(name="Depot", address="1 Main St"))
+    assert store.list_locations(reader).count == 1
+    for write in (
+        lambda: store.create_location(reader, body(name="X", address="Y")),
+        lambda: store.create_donor(reader, body(name="X", email="x@example.org")),
+        lambda: store.create_shipment(reader, body(date_shipped="2026-01-01")),
+        lambda: store.create_device(reader, laptop("SN-3")),
+    ):
+        with pytest.raises(rehome.RehomeError.PermissionDenied):
+            write()
+    with pytest.raises(rehome.RehomeError.PermissionDenied):
+        store.list_devices(rehome.Caller.anonymous())
+
+
+def test_malformed_json_body(store, system):
+    with pytest.raises(rehome.RehomeError.Validation) as e:
+        store.create_donor(system, "{not json")
+    assert list(e.value.fields) == ["non_field_errors"]
+    with pytest.raises(rehome.RehomeError.Validation) as e:
+        store.create_donor(system, body(name="Ada", email="ada@example.org", shoe_size=9))
+    assert "shoe_size" in e.value.fields
