@@ -230,6 +230,8 @@ impl Direct {
                 .busy_timeout(Duration::from_secs(10));
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
+                // As the store's pools: no ping before each use.
+                .test_before_acquire(false)
                 .connect_with(
                     options
                         .clone()
@@ -240,6 +242,7 @@ impl Direct {
                 .expect("direct SQLite writer");
             let reader = SqlitePoolOptions::new()
                 .max_connections(10)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .expect("direct SQLite readers");
@@ -247,6 +250,7 @@ impl Direct {
         } else {
             let pool = PgPoolOptions::new()
                 .max_connections(10)
+                .test_before_acquire(false)
                 .connect(url)
                 .await
                 .expect("direct PostgreSQL pool");
