@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+pub mod copy;
 pub mod env;
 pub mod error;
 pub mod eval;

@@ -845,3 +845,21 @@ async fn expired_state_is_purged() {
     // address's) go.
     assert_eq!(w.core.purge_expired().await.expect("purge"), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_logins_of_one_user_all_succeed() {
+    let w = world();
+    user(&w, "busy").await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let core = w.core.clone();
+        tasks.push(tokio::spawn(async move {
+            core.login("busy", PASSWORD, None).await
+        }));
+    }
+    let mut tokens = std::collections::BTreeSet::new();
+    for t in tasks {
+        tokens.insert(session(t.await.expect("task").expect("login")).access_token);
+    }
+    assert_eq!(tokens.len(), 20);
+}

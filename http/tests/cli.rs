@@ -389,3 +389,69 @@ fn import_undoes_written_batches_when_a_later_one_is_refused() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn copy_moves_a_store_into_an_empty_one() {
+    let dir = temp_dir("copy");
+    let from = format!("sqlite://{}", dir.join("from.db").display());
+    let to = format!("sled://{}", dir.join("to.sled").display());
+    let out = rehome(
+        &[
+            "createsuperuser",
+            "--username",
+            "admin",
+            "--email",
+            "a@example.org",
+            "--store",
+            &from,
+        ],
+        &[("REHOME_PASSWORD", PASSWORD)],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = rehome(
+        &[
+            "mock-data",
+            "--devices",
+            "12",
+            "--seed",
+            "5",
+            "--store",
+            &from,
+        ],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = rehome(&["copy", "--from", &from, "--to", &to], &[], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("copied"),
+        "{}",
+        text(&out.stderr)
+    );
+    let a = rehome(
+        &["export", "--format", "jsonl", "--store", &from],
+        &[],
+        None,
+    );
+    let b = rehome(&["export", "--format", "jsonl", "--store", &to], &[], None);
+    assert!(a.status.success() && b.status.success());
+    assert_eq!(text(&a.stdout).lines().count(), 12);
+    assert_eq!(
+        text(&a.stdout),
+        text(&b.stdout),
+        "the same devices, field for field"
+    );
+    let out = rehome(&["users", "list", "--store", &to], &[], None);
+    assert!(text(&out.stdout).contains("admin"), "{}", text(&out.stdout));
+    // A second copy into the now full store is refused.
+    let out = rehome(&["copy", "--from", &from, "--to", &to], &[], None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("not empty"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -493,8 +493,6 @@ impl Rehome {
             ip: ip.map(str::to_owned),
             version: 1,
         })));
-        self.reset_user_throttle(&mut tx, &user.username).await?;
-        update_user(&mut tx, user, now, |u| u.last_login = Some(now));
         let mut caller = Caller::user(user.clone(), None);
         if let Some(ip) = ip {
             caller = caller.with_ip(ip);
@@ -509,12 +507,36 @@ impl Rehome {
         )
         .await?;
         tx.commit().await.map_err(map_commit_error)?;
+        // Bookkeeping that concurrent logins of one user would otherwise fight over (the
+        // user's version, the throttle record): done after the session exists, each retried
+        // on its own, so parallel logins all succeed.
+        self.after_login(user.id, &user.username, now).await?;
         Ok(SessionGrant {
             user_id: user.id,
             username: user.username.clone(),
             access_token: token,
             expires_at,
         })
+    }
+
+    /// Sets `last_login` (unless a later login already did) and resets the username's
+    /// throttle.
+    async fn after_login(&self, id: UserId, username: &str, now: Timestamp) -> Result<()> {
+        for _ in 0..RETRIES {
+            let mut tx = Tx::new(&**self.store());
+            self.reset_user_throttle(&mut tx, username).await?;
+            if let Some(u) = self.user_by_id(id).await?
+                && u.last_login.is_none_or(|t| t < now)
+            {
+                update_user(&mut tx, &u, now, |u| u.last_login = Some(now));
+            }
+            match tx.commit().await {
+                Ok(()) => return Ok(()),
+                Err(e) if is_conflict(&e) || matches!(e, StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 
     /// The second step of a login with MFA on: a TOTP code or a recovery code for the MFA

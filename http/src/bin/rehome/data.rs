@@ -486,3 +486,40 @@ mod tests {
         );
     }
 }
+
+/// `rehome copy`.
+#[derive(Debug, clap::Args)]
+pub struct CopyArgs {
+    /// The store to read (any store URL).
+    #[arg(long)]
+    pub from: String,
+    /// The empty store to fill (created if missing, for file stores).
+    #[arg(long)]
+    pub to: String,
+}
+
+/// Copies one store into an empty other, with progress.
+pub async fn copy(args: CopyArgs) -> anyhow::Result<()> {
+    let from = crate::store::open(&args.from).await?;
+    let to = crate::store::open(&args.to).await?;
+    let mut progress = crate::progress::Progress::new("copying", None);
+    let mut last = 0u64;
+    let n = rehome_core::copy::copy_store(from.as_ref(), to.as_ref(), &mut |p| {
+        progress.inc(p.total - last);
+        last = p.total;
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("copy failed: {e}"))?;
+    to.close()
+        .await
+        .map_err(|e| anyhow::anyhow!("closing the target: {e}"))?;
+    from.close()
+        .await
+        .map_err(|e| anyhow::anyhow!("closing the source: {e}"))?;
+    progress.finish(&format!(
+        "copied {n} records from {} to {}",
+        crate::store::redact(&args.from),
+        crate::store::redact(&args.to)
+    ));
+    Ok(())
+}

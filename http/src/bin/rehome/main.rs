@@ -78,6 +78,9 @@ enum Command {
     Export(data::ExportArgs),
     /// Read devices from a CSV file (JSON field names as headers), all or nothing.
     Import(data::ImportArgs),
+    /// Copy every object (users with their passwords and MFA state, roles, inventory, audit
+    /// log) from one store into an empty other, keeping ids and versions.
+    Copy(data::CopyArgs),
 }
 
 fn init_logging(format: LogFormat) {
@@ -137,6 +140,7 @@ fn main() -> ExitCode {
                     Command::MockData(args) => data::mock_data(args).await,
                     Command::Export(args) => data::export(args).await,
                     Command::Import(args) => data::import(args).await,
+                    Command::Copy(args) => data::copy(args).await,
                     Command::Serve(_) => Ok(()),
                 }
             }
