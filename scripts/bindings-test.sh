@@ -35,8 +35,13 @@ if [ ! -x "$TOOLS/venv/bin/maturin" ] || [ ! -x "$TOOLS/venv/bin/pytest" ]; then
     "$PYTHON" -m venv "$TOOLS/venv"
     "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "maturin>=1.9,<2" "pytest>=7"
 fi
+# kotlinc 2.x: on PATH, else npm's global kotlin-compiler (whose package puts only kotlinc-js
+# on PATH), else a local install of it here.
+NPM_KOTLINC="$(npm root -g 2>/dev/null || true)/kotlin-compiler/bin/kotlinc"
 if command -v kotlinc >/dev/null && kotlinc -version 2>&1 | grep -q 'kotlinc-jvm 2\.'; then
     KOTLINC="$(command -v kotlinc)"
+elif [ -x "$NPM_KOTLINC" ]; then
+    KOTLINC="$NPM_KOTLINC"
 else
     KOTLINC="$TOOLS/kotlin/node_modules/kotlin-compiler/bin/kotlinc"
     if [ ! -x "$KOTLINC" ]; then

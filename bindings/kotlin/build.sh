@@ -5,7 +5,7 @@
 #
 #   bindings/kotlin/build.sh     # -> $CARGO_TARGET_DIR/kotlin/rehome.jar (default: target/)
 #
-# Needs kotlinc 2.x (KOTLINC, else on PATH; `npm install -g kotlin-compiler`), JNA (JNA_JAR,
+# Needs kotlinc 2.x (KOTLINC, else on PATH, else npm's global kotlin-compiler), JNA (JNA_JAR,
 # default Debian's /usr/share/java/jna.jar from libjna-java), and kotlinc's own
 # lib/kotlinx-coroutines-core-jvm.jar (the async calls are suspend functions). Running it
 # again recompiles only when the generated sources changed.
@@ -13,7 +13,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 OUT="$TARGET/kotlin"
+# npm's kotlin-compiler puts only kotlinc-js on PATH: look in its global install too.
 KOTLINC="${KOTLINC:-$(command -v kotlinc || true)}"
+if [ -z "$KOTLINC" ] && command -v npm >/dev/null; then
+    KOTLINC="$(npm root -g)/kotlin-compiler/bin/kotlinc"
+fi
 JNA_JAR="${JNA_JAR:-/usr/share/java/jna.jar}"
 [ -x "$KOTLINC" ] || { echo "kotlinc not found: set KOTLINC or put it on PATH" >&2; exit 1; }
 [ -f "$JNA_JAR" ] || { echo "JNA not found at $JNA_JAR: apt-get install libjna-java" >&2; exit 1; }

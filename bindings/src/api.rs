@@ -708,6 +708,10 @@ impl Api {
             .into())
     }
 
+    pub(crate) async fn device_qr_svg(&self, caller: Arc<Caller>, id: String) -> Result<String> {
+        Ok(self.core.device_qr_svg(&caller.inner, &id).await?)
+    }
+
     pub(crate) async fn get_device_expanded(
         &self,
         caller: Arc<Caller>,

@@ -325,6 +325,9 @@ surface! {
         mac_id: Option<String>,
     ) -> Device;
 
+    /// The device's QR label as SVG, encoding its id (needs `generateQRCodes` only).
+    fn device_qr_svg(caller: Arc<Caller>, id: String) -> String;
+
     /// A device as JSON with the references `expand` names inlined (`donor`,
     /// `start_location`, `end_location`, `received_by`, `created_by`, `shipping_infos`).
     fn get_device_expanded(caller: Arc<Caller>, id: String, expand: Vec<String>) -> String;

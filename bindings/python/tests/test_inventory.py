@@ -86,6 +86,8 @@ def test_device_fields_status_and_lookup(store, system):
     )
     assert store.get_device(system, dev.device_id.replace("-", "")) == dev
     assert store.lookup_device(system, serial_number="SN-1").device_id == dev.device_id
+    svg = store.device_qr_svg(system, dev.device_id)
+    assert svg.startswith("<?xml") and "<svg" in svg
     assert store.lookup_device(system, mac_id="aabb.ccdd.eeff").device_id == dev.device_id
     with pytest.raises(rehome.RehomeError.NotFound):
         store.lookup_device(system, serial_number="SN-404")
