@@ -37,7 +37,7 @@ impl Rng {
 }
 
 fn open(path: &Path) -> SledEngine {
-    SledEngine::open(&Config::new(path)).expect("open sled engine")
+    open_after_raw(path).expect("open sled engine")
 }
 
 fn model_scan(
@@ -309,6 +309,21 @@ fn edit_raw(path: &Path, edit: impl FnOnce(&sled::Db)) {
     db.flush().expect("raw flush");
 }
 
+/// Opens `path` with our engine, waiting while a raw sled handle dropped just before still
+/// holds the directory's lock (sled releases it from a background thread, a moment after the
+/// last handle goes).
+fn open_after_raw(path: &Path) -> Result<SledEngine, StoreError> {
+    for _ in 0..200 {
+        match SledEngine::open(&Config::new(path)) {
+            Err(StoreError::Backend(e)) if format!("{e:?}").contains("WouldBlock") => {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            other => return other,
+        }
+    }
+    SledEngine::open(&Config::new(path))
+}
+
 #[tokio::test]
 async fn damaged_values_are_reported_not_served() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -372,7 +387,7 @@ async fn the_format_header_is_checked() {
     edit_raw(dir.path(), |db| {
         db.insert(b"k", &b"v"[..]).expect("insert");
     });
-    let message = assert_corrupt(SledEngine::open(&Config::new(dir.path())), "foreign store");
+    let message = assert_corrupt(open_after_raw(dir.path()), "foreign store");
     assert!(message.contains("format header"), "{message}");
 
     // A newer format, and a damaged header.
@@ -394,7 +409,7 @@ async fn the_format_header_is_checked() {
             framed.extend_from_slice(header);
             meta.insert(b"format", framed).expect("insert");
         });
-        let message = assert_corrupt(SledEngine::open(&Config::new(dir.path())), expect);
+        let message = assert_corrupt(open_after_raw(dir.path()), expect);
         assert!(message.contains(expect), "{message}");
     }
 }
