@@ -786,39 +786,22 @@ pub(crate) fn check_body_version(sent: Option<u64>, current: u64) -> Result<()> 
 
 /// Sets the version and update time of a changed record.
 pub(crate) fn bump(record: &mut Record, now: Timestamp) {
+    macro_rules! touch {
+        ($r:expr) => {{
+            $r.version += 1;
+            $r.updated_at = now;
+        }};
+    }
     match record {
-        Record::Device(r) => {
-            r.version += 1;
-            r.updated_at = now;
-        }
-        Record::Location(r) => {
-            r.version += 1;
-            r.updated_at = now;
-        }
-        Record::Donor(r) => {
-            r.version += 1;
-            r.updated_at = now;
-        }
-        Record::Shipment(r) => {
-            r.version += 1;
-            r.updated_at = now;
-        }
-        Record::User(r) => {
-            r.version += 1;
-            r.updated_at = now;
-        }
-        Record::Role(r) => {
-            r.version += 1;
-            r.updated_at = now;
-        }
-        Record::Credentials(r) => {
-            r.version += 1;
-            r.updated_at = now;
-        }
-        Record::Throttle(r) => {
-            r.version += 1;
-            r.updated_at = now;
-        }
+        Record::Device(r) => touch!(r),
+        Record::Location(r) => touch!(r),
+        Record::Donor(r) => touch!(r),
+        Record::Shipment(r) => touch!(r),
+        Record::User(r) => touch!(r),
+        Record::Role(r) => touch!(r),
+        Record::Credentials(r) => touch!(r),
+        Record::Throttle(r) => touch!(r),
+        // Sessions and challenges have no update time.
         Record::Session(r) => r.version += 1,
         Record::MfaChallenge(r) => r.version += 1,
         Record::Audit(_) => {}
