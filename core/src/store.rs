@@ -598,6 +598,13 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// The store cannot take the call now, for a reason outside rehome that may pass: the disk
+    /// is full, the data directory or database is read-only, the database server is
+    /// unreachable or refuses connections. The call was not acknowledged; retrying later may
+    /// succeed. (Whether an unacknowledged write can still surface later depends on the backend:
+    /// see `docs/guarantees.md`.)
+    #[error("store unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Anything else the backend reports (I/O, connection, ...).
     #[error("store backend error: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -607,6 +614,30 @@ impl StoreError {
     /// A backend error from any error value.
     pub fn backend(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
         StoreError::Backend(e.into())
+    }
+
+    /// An [`StoreError::Unavailable`] from any error value.
+    pub fn unavailable(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+        StoreError::Unavailable(e.into())
+    }
+
+    /// Whether an I/O error means the store is unavailable (full disk, read-only file system,
+    /// no permission, quota) rather than broken.
+    pub fn is_unavailable_io(kind: std::io::ErrorKind) -> bool {
+        use std::io::ErrorKind as K;
+        matches!(
+            kind,
+            K::StorageFull
+                | K::ReadOnlyFilesystem
+                | K::PermissionDenied
+                | K::QuotaExceeded
+                | K::ConnectionRefused
+                | K::ConnectionReset
+                | K::ConnectionAborted
+                | K::NotConnected
+                | K::BrokenPipe
+                | K::TimedOut
+        )
     }
 }
 

@@ -14,6 +14,12 @@ pub const NOT_AUTHENTICATED: &str = "Authentication credentials were not provide
 pub const INVALID_TOKEN: &str = "Invalid or expired token.";
 /// What a 500 says: nothing about the cause (the log has it).
 pub const INTERNAL: &str = "A server error occurred.";
+/// What a 503 says when the store cannot take a request now (full disk, read-only data,
+/// database unreachable); the log has the cause.
+pub const UNAVAILABLE_DETAIL: &str =
+    "The service cannot store or read data right now. Try again later.";
+/// The `Retry-After` of that 503, in seconds.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 30;
 
 /// What a handler answers when it does not succeed.
 #[derive(Debug)]
@@ -143,6 +149,15 @@ fn core_response(e: Error) -> Response {
                 axum::Json(json!({ "detail": text, "errors": errors })),
             )
                 .into_response()
+        }
+        Error::Store(e @ rehome_core::StoreError::Unavailable(_)) => {
+            tracing::error!(error = %e, "store unavailable");
+            let mut r = detail(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE_DETAIL);
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(UNAVAILABLE_RETRY_SECS),
+            );
+            r
         }
         Error::Store(e) => {
             tracing::error!(error = %e, "store failure");

@@ -10,7 +10,7 @@ use rehome_core::kv::{KvBatch, KvEngine, KvOp};
 use rehome_core::store::{StoreError, StoreResult};
 
 use crate::frame;
-use crate::group_commit::{GroupCommit, SyncFailure, panic_message};
+use crate::group_commit::{FlushError, GroupCommit, SyncFailure, panic_message};
 use crate::marker::Marker;
 
 /// The tree holding the format header, apart from the data so that no scan of the data ever
@@ -95,6 +95,17 @@ pub enum SledError {
         /// What went wrong.
         message: String,
     },
+    /// An earlier write or flush failed; sled cannot go on in this process.
+    #[error(
+        "the sled store at {path} stopped after a failed write ({why}); free space or make it \
+         writable, then restart (reopen the store)"
+    )]
+    Failed {
+        /// The store's directory.
+        path: PathBuf,
+        /// The first failure.
+        why: String,
+    },
     /// The flush marker file could not be opened.
     #[error("cannot open the flush marker of the sled store at {path}: {source}")]
     Marker {
@@ -121,6 +132,11 @@ pub struct SledEngine {
     /// flight and then drops the last handle.
     db: RwLock<Option<sled::Db>>,
     flusher: GroupCommit,
+    /// Set by the first failed write or flush: sled 0.34 cannot recover from an I/O error in
+    /// the process (its log buffer keeps the error, and some reads fail while others are
+    /// served from cache), so from then on every call is refused as unavailable until the
+    /// store is reopened. `/healthz` then fails too, so a supervisor restarts the server.
+    failure: std::sync::OnceLock<String>,
 }
 
 impl SledEngine {
@@ -175,6 +191,7 @@ impl SledEngine {
             path,
             db: RwLock::new(Some(db)),
             flusher,
+            failure: std::sync::OnceLock::new(),
         })
     }
 
@@ -195,9 +212,28 @@ impl SledEngine {
 
     /// Runs `f` on the open database, catching sled panics.
     fn with_db<T>(&self, f: impl FnOnce(&sled::Db) -> StoreResult<T>) -> StoreResult<T> {
+        self.check_failure()?;
         let db = self.db.read().unwrap_or_else(PoisonError::into_inner);
         let db = db.as_ref().ok_or_else(|| self.closed())?;
-        guarded(&self.path, || f(db))
+        guarded(&self.path, || f(db)).inspect_err(|e| self.note_failure(e))
+    }
+
+    /// Refuses every call once a write or flush has failed (see [`SledEngine::failure`]).
+    fn check_failure(&self) -> StoreResult<()> {
+        match self.failure.get() {
+            None => Ok(()),
+            Some(why) => Err(StoreError::unavailable(SledError::Failed {
+                path: self.path.clone(),
+                why: why.clone(),
+            })),
+        }
+    }
+
+    /// Remembers an I/O failure (the first one wins).
+    fn note_failure(&self, error: &StoreError) {
+        if let StoreError::Unavailable(e) = error {
+            let _ = self.failure.set(e.to_string());
+        }
     }
 
     fn closed(&self) -> StoreError {
@@ -283,11 +319,24 @@ impl KvEngine for SledEngine {
     }
 
     async fn sync(&self) -> StoreResult<()> {
+        self.check_failure()?;
         self.flusher.sync().await.map_err(|failure| match failure {
-            SyncFailure::Flush(message) => StoreError::backend(SledError::Flush {
-                path: self.path.clone(),
+            SyncFailure::Flush(FlushError {
                 message,
-            }),
+                unavailable,
+            }) => {
+                let error = SledError::Flush {
+                    path: self.path.clone(),
+                    message,
+                };
+                if unavailable {
+                    let error = StoreError::unavailable(error);
+                    self.note_failure(&error);
+                    error
+                } else {
+                    StoreError::backend(error)
+                }
+            }
             SyncFailure::Stopped => self.closed(),
         })
     }
@@ -345,6 +394,12 @@ fn map_sled(path: &Path, error: sled::Error) -> StoreError {
             "sled store at {}: sled found an inconsistency: {message}",
             path.display()
         )),
+        sled::Error::Io(io) if StoreError::is_unavailable_io(io.kind()) => {
+            StoreError::unavailable(SledError::Sled {
+                path: path.to_owned(),
+                source: sled::Error::Io(io),
+            })
+        }
         source => StoreError::backend(SledError::Sled {
             path: path.to_owned(),
             source,
@@ -358,8 +413,12 @@ fn flush_fn(
     db: sled::Db,
     meta: sled::Tree,
     mut marker: Marker,
-) -> impl FnMut() -> Result<(), String> + Send + 'static {
+) -> impl FnMut() -> Result<(), FlushError> + Send + 'static {
     let mut number = marker.last();
+    let sled_error = |e: sled::Error| FlushError {
+        unavailable: matches!(&e, sled::Error::Io(io) if StoreError::is_unavailable_io(io.kind())),
+        message: e.to_string(),
+    };
     move || {
         // Numbers keep growing across restarts: the store's own is at least the marker's.
         number = number.max(marker.last()) + 1;
@@ -367,13 +426,14 @@ fn flush_fn(
             FLUSHED_KEY,
             frame::encode(FLUSHED_KEY, &number.to_be_bytes()),
         )
-        .map_err(|e| e.to_string())?;
-        db.flush().map_err(|e| e.to_string())?;
-        marker.record(number).map_err(|e| {
-            format!(
+        .map_err(sled_error)?;
+        db.flush().map_err(sled_error)?;
+        marker.record(number).map_err(|e| FlushError {
+            unavailable: StoreError::is_unavailable_io(e.kind()),
+            message: format!(
                 "flushed, but writing {} failed: {e}",
                 marker.path().display()
-            )
+            ),
         })
     }
 }

@@ -36,16 +36,41 @@ struct Progress {
     /// The number of the last flush that succeeded.
     succeeded: u64,
     /// Why the last failed flush failed.
-    last_error: Option<String>,
+    last_error: Option<FlushError>,
     /// The flusher thread has exited: no further flush will happen.
     stopped: bool,
+}
+
+/// Why a flush failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FlushError {
+    /// What went wrong.
+    pub message: String,
+    /// The cause may pass (a full disk, a read-only file system): see
+    /// [`rehome_core::StoreError::Unavailable`].
+    pub unavailable: bool,
+}
+
+impl From<String> for FlushError {
+    fn from(message: String) -> FlushError {
+        FlushError {
+            message,
+            unavailable: false,
+        }
+    }
+}
+
+impl From<&str> for FlushError {
+    fn from(message: &str) -> FlushError {
+        FlushError::from(message.to_owned())
+    }
 }
 
 /// Why a sync did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum SyncFailure {
     /// The flush covering the caller's writes failed.
-    Flush(String),
+    Flush(FlushError),
     /// The flusher has stopped (the engine is closed).
     Stopped,
 }
@@ -88,7 +113,7 @@ impl GroupCommit {
     /// Starts the flusher thread; `flush` makes everything applied so far durable.
     pub(crate) fn start<F>(name: String, flush: F) -> std::io::Result<GroupCommit>
     where
-        F: FnMut() -> Result<(), String> + Send + 'static,
+        F: FnMut() -> Result<(), FlushError> + Send + 'static,
     {
         let shared = Arc::new(Shared {
             requests: Mutex::new(Requests::default()),
@@ -131,7 +156,10 @@ impl GroupCommit {
         if seen.succeeded >= ticket {
             Ok(())
         } else if seen.completed >= ticket {
-            Err(SyncFailure::Flush(seen.last_error.unwrap_or_default()))
+            Err(SyncFailure::Flush(
+                seen.last_error
+                    .unwrap_or_else(|| FlushError::from("unknown")),
+            ))
         } else {
             Err(SyncFailure::Stopped)
         }
@@ -172,7 +200,7 @@ impl Drop for GroupCommit {
 
 fn run<F>(shared: Arc<Shared>, mut flush: F)
 where
-    F: FnMut() -> Result<(), String>,
+    F: FnMut() -> Result<(), FlushError>,
 {
     let _stopped = StopGuard(Arc::clone(&shared));
     loop {
@@ -191,8 +219,12 @@ where
             requests.started += 1;
             requests.started
         };
-        let result = catch_unwind(AssertUnwindSafe(&mut flush))
-            .unwrap_or_else(|panic| Err(format!("flush panicked: {}", panic_message(&*panic))));
+        let result = catch_unwind(AssertUnwindSafe(&mut flush)).unwrap_or_else(|panic| {
+            Err(FlushError::from(format!(
+                "flush panicked: {}",
+                panic_message(&*panic)
+            )))
+        });
         shared.flushes.fetch_add(1, Ordering::Relaxed);
         shared.progress.send_modify(|p| {
             p.completed = number;
@@ -225,10 +257,10 @@ mod tests {
     /// without timing anything.
     fn gated() -> (
         GroupCommit,
-        mpsc::Sender<Result<(), String>>,
+        mpsc::Sender<Result<(), FlushError>>,
         mpsc::Receiver<()>,
     ) {
-        let (release_tx, release_rx) = mpsc::channel::<Result<(), String>>();
+        let (release_tx, release_rx) = mpsc::channel::<Result<(), FlushError>>();
         let (entered_tx, entered_rx) = mpsc::channel::<()>();
         let gc = GroupCommit::start("test flusher".into(), move || {
             let _ = entered_tx.send(());

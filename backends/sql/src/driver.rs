@@ -165,7 +165,50 @@ impl DbError {
     }
 
     pub(crate) fn into_store(self) -> StoreError {
-        StoreError::backend(self.0)
+        if self.unavailable() {
+            StoreError::unavailable(self.0)
+        } else {
+            StoreError::backend(self.0)
+        }
+    }
+
+    /// Whether the database cannot take the call now for a reason outside rehome that may
+    /// pass: a full disk, a read-only database, an unreachable or overloaded server.
+    pub(crate) fn unavailable(&self) -> bool {
+        match &self.0 {
+            sqlx::Error::Io(e) => return StoreError::is_unavailable_io(e.kind()),
+            sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => return true,
+            _ => {}
+        }
+        let Some(db) = self.0.as_database_error() else {
+            return false;
+        };
+        #[cfg(feature = "mysql")]
+        if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+            // Disk full, table full, read-only server or transaction, too many connections,
+            // server shutting down, write error.
+            return matches!(
+                my.number(),
+                1021 | 1114 | 1290 | 1792 | 1040 | 1053 | 1026 | 3
+            );
+        }
+        let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+        #[cfg(feature = "postgres")]
+        if db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some()
+        {
+            // Class 53: insufficient resources (disk full, out of memory, too many
+            // connections); class 08: connection exceptions; 57P01-57P03: shutting down or
+            // not accepting connections yet; 25006: read-only transaction (a standby).
+            return code.starts_with("53")
+                || code.starts_with("08")
+                || matches!(code.as_str(), "57P01" | "57P02" | "57P03" | "25006");
+        }
+        // SQLite reports extended result codes; the primary code is the low byte:
+        // SQLITE_READONLY (8), SQLITE_IOERR (10), SQLITE_FULL (13), SQLITE_CANTOPEN (14).
+        code.parse::<i64>()
+            .is_ok_and(|c| matches!(c & 0xff, 8 | 10 | 13 | 14))
     }
 }
 

@@ -57,6 +57,7 @@ pub(crate) async fn connect(url: &str, size: PoolSize) -> DbResult<SqliteDriver>
         {
             std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
         }
+        check_writable(path.parent().unwrap_or(std::path::Path::new(".")))?;
     }
     if memory {
         // One connection for everything, kept open for the life of the store: the database
@@ -99,6 +100,36 @@ pub(crate) async fn connect(url: &str, size: PoolSize) -> DbResult<SqliteDriver>
         .connect_with(options)
         .await?;
     Ok(SqliteDriver { writer, reader })
+}
+
+/// SQLite writes the database and its `-wal` and `-shm` files in the database's directory, and
+/// says only "unable to open database file" when it cannot: check first and say why.
+fn check_writable(dir: &std::path::Path) -> Result<(), sqlx::Error> {
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    let probe = dir.join(format!(".rehome-write-check-{}", std::process::id()));
+    let made = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe);
+    match made {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(sqlx::Error::Io(std::io::Error::new(
+            e.kind(),
+            format!(
+                "the directory {} is not writable ({e}); SQLite writes the database and its \
+                 -wal and -shm files there",
+                dir.display()
+            ),
+        ))),
+    }
 }
 
 #[async_trait]

@@ -143,6 +143,13 @@ impl Server {
         self.child.as_ref().map_or(0, Child::id)
     }
 
+    /// The exit status, if the process has exited (without waiting).
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
     /// Everything the server logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -205,7 +212,13 @@ pub struct Client {
 impl Client {
     /// A client for `base` (`http://host:port`).
     pub fn new(base: &str) -> Client {
+        // A new connection for every request: a server may close a kept-alive connection
+        // after answering a request whose body it did not read (an early 401 or 503), and a
+        // client that then reuses it sees "peer disconnected" for a request the server never
+        // got, which a test cannot tell from a crash.
         let config = ureq::Agent::config_builder()
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(120)))
             .build();

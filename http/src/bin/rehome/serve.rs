@@ -115,9 +115,7 @@ pub async fn run(args: ServeArgs, config: ConfigFile) -> Result<()> {
         ..Settings::default()
     };
 
-    let store = crate::store::open(&url)
-        .await
-        .with_context(|| format!("opening the store {}", crate::store::redact(&url)))?;
+    let store = crate::store::open(&url).await?;
     let core = rehome_core::Rehome::new(store.clone());
     match core.has_superuser().await {
         Ok(true) => {}

@@ -15,7 +15,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     }
     rehome_backends::open(url)
         .await
-        .map_err(|e| anyhow!("opening the store {}: {e}", redact(url)))
+        // The error names the URL (without its password) and the cause.
+        .map_err(anyhow::Error::from)
 }
 
 /// Core over the store `url` names.
