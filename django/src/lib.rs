@@ -44,7 +44,7 @@ use rehome_core::model::AuditEvent;
 use rehome_core::query::Collection;
 use rehome_core::services::inventory::record_json;
 use rehome_core::store::StoreError;
-use rehome_core::{AuditId, ChangeSet, Rehome, Record};
+use rehome_core::{AuditId, ChangeSet, Record, Rehome};
 use serde_json::{Value as Json, json};
 
 pub use plan::Kind;
@@ -58,6 +58,9 @@ pub const OBJECT_ACTION_SUFFIX: &str = ".import";
 /// Rows per batch unless [`Options::batch_size`] says otherwise.
 pub const DEFAULT_BATCH_SIZE: usize = 500;
 
+/// A callback told of each written batch.
+pub type ProgressFn = Box<dyn FnMut(&ImportProgress) + Send>;
+
 /// How to import.
 pub struct Options {
     /// Check and report everything, write nothing.
@@ -67,7 +70,7 @@ pub struct Options {
     /// Objects per atomic write (at least 1).
     pub batch_size: usize,
     /// Called after each batch is written.
-    pub progress: Option<Box<dyn FnMut(&ImportProgress) + Send>>,
+    pub progress: Option<ProgressFn>,
 }
 
 impl Default for Options {
@@ -215,7 +218,9 @@ pub enum ImportError {
     #[error("cannot open the source database: {0}")]
     Connect(#[source] sqlx::Error),
     /// A table of the source cannot be read (not an original database?).
-    #[error("cannot read table {table} of the source (is this the original Django database?): {error}")]
+    #[error(
+        "cannot read table {table} of the source (is this the original Django database?): {error}"
+    )]
     Source {
         /// The table.
         table: &'static str,
@@ -230,7 +235,9 @@ pub enum ImportError {
     #[error("the target store is not empty ({0}); import into an empty store")]
     NotEmpty(String),
     /// An interrupted import left objects that differ from the source now.
-    #[error("the target store holds {0} from an earlier import that differs from the source now; import into a new, empty store")]
+    #[error(
+        "the target store holds {0} from an earlier import that differs from the source now; import into a new, empty store"
+    )]
     Changed(String),
     /// The store failed.
     #[error("store error: {0}")]
@@ -383,9 +390,7 @@ async fn target_state(store: &dyn rehome_core::Store) -> Result<TargetState, Imp
         for r in &page {
             let Record::Audit(a) = r else { continue };
             if a.action == FINISH_ACTION {
-                return Ok(TargetState::Other(
-                    "it holds a finished import".to_owned(),
-                ));
+                return Ok(TargetState::Other("it holds a finished import".to_owned()));
             } else if a.action == START_ACTION {
                 started = true;
             } else if !a.action.ends_with(OBJECT_ACTION_SUFFIX) {

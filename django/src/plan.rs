@@ -9,9 +9,7 @@ use rehome_core::model::Credentials;
 use rehome_core::services::Model;
 use rehome_core::services::inventory::{record_json, unique_errors};
 use rehome_core::store::{RecordKey, UniqueKey};
-use rehome_core::{
-    DeviceId, DonorId, LocationId, Record, Rehome, RoleId, ShipmentId, UserId,
-};
+use rehome_core::{DeviceId, DonorId, LocationId, Record, Rehome, RoleId, ShipmentId, UserId};
 use serde_json::{Map, Value as Json, json};
 
 use crate::source::{Row, Source};
@@ -88,7 +86,14 @@ const LOCATION_COLUMNS: &[&str] = &[
     "postal_code",
     "phone",
 ];
-const DONOR_COLUMNS: &[&str] = &["donor_id", "name", "contact_info", "address", "email", "phone"];
+const DONOR_COLUMNS: &[&str] = &[
+    "donor_id",
+    "name",
+    "contact_info",
+    "address",
+    "email",
+    "phone",
+];
 const SHIPMENT_COLUMNS: &[&str] = &[
     "shipping_id",
     "destination_id",
@@ -273,7 +278,12 @@ fn boolean(v: &Option<String>) -> Json {
 }
 
 fn body(pairs: Vec<(&str, Json)>) -> Json {
-    Json::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())
+    Json::Object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect::<Map<_, _>>(),
+    )
 }
 
 /// A primary key: the row label for reports, and the parsed id if it parses.
@@ -317,7 +327,12 @@ pub(crate) fn build(core: &Rehome, t: &Tables) -> Plan {
             Some(s) => match serde_json::from_str::<Json>(s) {
                 Ok(v) => v,
                 Err(_) => {
-                    c.problem(USERS, &label, "permissions", "Not a JSON list of permission names.");
+                    c.problem(
+                        USERS,
+                        &label,
+                        "permissions",
+                        "Not a JSON list of permission names.",
+                    );
                     bad = true;
                     json!([])
                 }
@@ -344,7 +359,12 @@ pub(crate) fn build(core: &Rehome, t: &Tables) -> Plan {
             Some(s) => match timestamp(s) {
                 Some(t) => user.last_login = Some(t),
                 None => {
-                    c.problem(USERS, &label, "last_login", format!("\"{s}\" is not a date and time."));
+                    c.problem(
+                        USERS,
+                        &label,
+                        "last_login",
+                        format!("\"{s}\" is not a date and time."),
+                    );
                     bad = true;
                 }
             },
@@ -430,7 +450,12 @@ pub(crate) fn build(core: &Rehome, t: &Tables) -> Plan {
     for row in sorted_int(&t.locations) {
         let (label, id) = pk::<i64>(&row[0]);
         let Some(id) = id.filter(|i| *i > 0) else {
-            c.problem(LOCATIONS, &label, "location_id", "Not a positive integer id.");
+            c.problem(
+                LOCATIONS,
+                &label,
+                "location_id",
+                "Not a positive integer id.",
+            );
             continue;
         };
         let b = body(vec![
@@ -492,10 +517,23 @@ pub(crate) fn build(core: &Rehome, t: &Tables) -> Plan {
     for row in sorted_int(&t.shipments) {
         let (label, id) = pk::<i64>(&row[0]);
         let Some(id) = id.filter(|i| *i > 0) else {
-            c.problem(SHIPMENTS, &label, "shipping_id", "Not a positive integer id.");
+            c.problem(
+                SHIPMENTS,
+                &label,
+                "shipping_id",
+                "Not a positive integer id.",
+            );
             continue;
         };
-        let refs_ok = refers(&mut c, SHIPMENTS, &label, "destination", &row[1], &location_ids, "location");
+        let refs_ok = refers(
+            &mut c,
+            SHIPMENTS,
+            &label,
+            "destination",
+            &row[1],
+            &location_ids,
+            "location",
+        );
         let b = body(vec![
             ("destination", int(&row[1])),
             ("arrived", boolean(&row[2])),
@@ -529,7 +567,12 @@ pub(crate) fn build(core: &Rehome, t: &Tables) -> Plan {
     for (id, row) in device_rows {
         let label = row[0].clone().unwrap_or_else(|| "NULL".to_owned());
         let Some(id) = id else {
-            c.problem(DEVICES, &label, "device_id", "Not a UUID (32 hexadecimal digits).");
+            c.problem(
+                DEVICES,
+                &label,
+                "device_id",
+                "Not a UUID (32 hexadecimal digits).",
+            );
             continue;
         };
         let refs_ok = [
@@ -685,4 +728,3 @@ pub(crate) fn same_content(a: &Record, b: &Record) -> bool {
     };
     a.key() == b.key() && strip(a) == strip(b)
 }
-

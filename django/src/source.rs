@@ -61,7 +61,11 @@ impl Source {
     }
 
     /// Every row of `table`, the `columns` in order, as text.
-    pub async fn rows(&self, table: &'static str, columns: &[&str]) -> Result<Vec<Row>, ImportError> {
+    pub async fn rows(
+        &self,
+        table: &'static str,
+        columns: &[&str],
+    ) -> Result<Vec<Row>, ImportError> {
         let err = |e| ImportError::Source { table, error: e };
         match self {
             Source::Sqlite(pool) => {

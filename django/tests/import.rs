@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use common::{count, dump, fixture_copy, fixture_url};
 use rehome_core::ids::IdKind;
 use rehome_core::query::{Collection, ListQuery, Page};
-use rehome_core::store::{ChangeSet, Record, RecordKey, Reference, StoreError, StoreResult, UniqueKey};
+use rehome_core::store::{
+    ChangeSet, Record, RecordKey, Reference, StoreError, StoreResult, UniqueKey,
+};
 use rehome_core::{Caller, MemoryStore, Store};
 use rehome_django::{Counts, ImportError, Options, import};
 use rehome_tests::{Req, TestApp};
@@ -42,7 +44,12 @@ const USERS: &[(&str, &str, &str, bool, &[&str])] = &[
         "Maria-Intake-2024!",
         "intake",
         false,
-        &["readDevices", "createDevices", "scanDevices", "manageDonors"],
+        &[
+            "readDevices",
+            "createDevices",
+            "scanDevices",
+            "manageDonors",
+        ],
     ),
     (
         "tomas",
@@ -193,8 +200,8 @@ async fn the_fixture_imports_completely_and_everyone_logs_in() {
         // Effective permissions: the original list; a superuser has every permission
         // (rehome's twelve, of which the original knew ten).
         let me = app.get("/authen/me/", &token).await.expect(200).json();
-        let effective: Vec<String> = serde_json::from_value(me["effective_permissions"].clone())
-            .expect("a list");
+        let effective: Vec<String> =
+            serde_json::from_value(me["effective_permissions"].clone()).expect("a list");
         if *superuser {
             assert_eq!(effective.len(), 12, "{username}: {effective:?}");
             for p in *perms {
@@ -207,11 +214,13 @@ async fn the_fixture_imports_completely_and_everyone_logs_in() {
 
     // A sample of devices, field by field, from `sqlite3 ... 'select * from inventory_device
     // where device_id in (...)'` and the links table.
-    let Record::Device(d) = get(store, device_key("727c6d17d01944c985286b06ea71a69b")).await
-    else {
+    let Record::Device(d) = get(store, device_key("727c6d17d01944c985286b06ea71a69b")).await else {
         panic!("a device")
     };
-    assert_eq!(d.device_id.to_string(), "727c6d17-d019-44c9-8528-6b06ea71a69b");
+    assert_eq!(
+        d.device_id.to_string(),
+        "727c6d17-d019-44c9-8528-6b06ea71a69b"
+    );
     assert_eq!(
         (
             d.device_type.as_str(),
@@ -223,8 +232,14 @@ async fn the_fixture_imports_completely_and_everyone_logs_in() {
         ("Tablet", "Lenovo", "Model 1", "SN-1-28566", "MAC-1-637498")
     );
     assert_eq!(d.year_of_manufacture, Some(2021));
-    assert_eq!(d.date_received.map(|x| x.to_string()).as_deref(), Some("2026-11-20"));
-    assert_eq!(d.date_of_donation.map(|x| x.to_string()).as_deref(), Some("2026-09-22"));
+    assert_eq!(
+        d.date_received.map(|x| x.to_string()).as_deref(),
+        Some("2026-11-20")
+    );
+    assert_eq!(
+        d.date_of_donation.map(|x| x.to_string()).as_deref(),
+        Some("2026-09-22")
+    );
     assert_eq!(d.physical_condition, "Excellent");
     assert_eq!(d.specifications, "Specs for Device 1");
     assert_eq!(d.operating_system, "macOS");
@@ -238,26 +253,31 @@ async fn the_fixture_imports_completely_and_everyone_logs_in() {
     assert!(d.shipping_infos.is_empty());
     assert_eq!(d.status, rehome_core::DeviceStatus::Received);
 
-    let Record::Device(d) = get(store, device_key("2c3525e4d8c5467197855bc11d7361b6")).await
-    else {
+    let Record::Device(d) = get(store, device_key("2c3525e4d8c5467197855bc11d7361b6")).await else {
         panic!("a device")
     };
-    assert_eq!((d.device_type.as_str(), d.make.as_str()), ("Desktop", "Apple"));
+    assert_eq!(
+        (d.device_type.as_str(), d.make.as_str()),
+        ("Desktop", "Apple")
+    );
     assert_eq!(d.value.map(|v| v.to_string()).as_deref(), Some("636.54"));
     assert_eq!(
         (d.created_by.map(|u| u.0), d.received_by.map(|u| u.0)),
         (Some(4), Some(1))
     );
     assert_eq!(
-        (d.donor.map(|x| x.0), d.start_location.map(|x| x.0), d.end_location.map(|x| x.0)),
+        (
+            d.donor.map(|x| x.0),
+            d.start_location.map(|x| x.0),
+            d.end_location.map(|x| x.0)
+        ),
         (Some(17), Some(1), Some(5))
     );
     let ships: Vec<i64> = d.shipping_infos.iter().map(|s| s.0).collect();
     assert_eq!(ships, [1, 4]);
 
     // SQLite stored this value as the INTEGER 150.
-    let Record::Device(d) = get(store, device_key("ec4c3e67f9e74c17bbe783b8a8ae246c")).await
-    else {
+    let Record::Device(d) = get(store, device_key("ec4c3e67f9e74c17bbe783b8a8ae246c")).await else {
         panic!("a device")
     };
     assert_eq!(d.value.map(|v| v.to_string()).as_deref(), Some("150.00"));
@@ -281,15 +301,30 @@ async fn the_fixture_imports_completely_and_everyone_logs_in() {
         panic!("a donor")
     };
     assert_eq!(
-        (d.name.as_str(), d.email.as_str(), d.phone.as_str(), d.address.as_str()),
-        ("Donor 17", "donor17@example.com", "+1-671-871-3195", "Address 17, City 17")
+        (
+            d.name.as_str(),
+            d.email.as_str(),
+            d.phone.as_str(),
+            d.address.as_str()
+        ),
+        (
+            "Donor 17",
+            "donor17@example.com",
+            "+1-671-871-3195",
+            "Address 17, City 17"
+        )
     );
     let Record::Location(l) = get(store, RecordKey::Location(rehome_core::LocationId(3))).await
     else {
         panic!("a location")
     };
     assert_eq!(
-        (l.name.as_str(), l.country.as_str(), l.postal_code.as_str(), l.phone.as_str()),
+        (
+            l.name.as_str(),
+            l.country.as_str(),
+            l.postal_code.as_str(),
+            l.phone.as_str()
+        ),
         ("Warehouse 3", "Germany", "15715", "+1-346-847-5085")
     );
 }
@@ -330,7 +365,10 @@ async fn every_imported_object_is_audited_and_ids_continue_after_the_imported_on
             _ => continue,
         };
         objects += 1;
-        assert!(audited.contains(&(t.to_owned(), id.clone())), "{t} {id} not audited");
+        assert!(
+            audited.contains(&(t.to_owned(), id.clone())),
+            "{t} {id} not audited"
+        );
     }
     assert_eq!(objects, 347);
     assert_eq!(audited.len(), 347);
@@ -341,19 +379,31 @@ async fn every_imported_object_is_audited_and_ids_continue_after_the_imported_on
     use rehome_core::services::Model;
     let l = app
         .core
-        .create(&sys, Model::Location, &json!({"name": "New", "address": "New Road 1"}))
+        .create(
+            &sys,
+            Model::Location,
+            &json!({"name": "New", "address": "New Road 1"}),
+        )
         .await
         .expect("location");
     assert_eq!(l.key(), RecordKey::Location(rehome_core::LocationId(7)));
     let d = app
         .core
-        .create(&sys, Model::Donor, &json!({"name": "New", "email": "new@example.org"}))
+        .create(
+            &sys,
+            Model::Donor,
+            &json!({"name": "New", "email": "new@example.org"}),
+        )
         .await
         .expect("donor");
     assert_eq!(d.key(), RecordKey::Donor(rehome_core::DonorId(26)));
     let s = app
         .core
-        .create(&sys, Model::Shipment, &json!({"date_shipped": "2024-08-01"}))
+        .create(
+            &sys,
+            Model::Shipment,
+            &json!({"date_shipped": "2024-08-01"}),
+        )
         .await
         .expect("shipment");
     assert_eq!(s.key(), RecordKey::Shipment(rehome_core::ShipmentId(9)));
@@ -413,7 +463,9 @@ async fn a_dry_run_reports_and_writes_nothing() {
 async fn corrupted_copy(dir: &tempfile::TempDir) -> String {
     use sqlx::Connection as _;
     let url = fixture_copy(dir);
-    let mut c = sqlx::SqliteConnection::connect(&url).await.expect("open the copy");
+    let mut c = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("open the copy");
     for sql in [
         "INSERT INTO users_user (id, username, password, email, role, first_name, last_name, permissions, is_superuser) \
          VALUES (5, 'MARIA', '!', 'maria.two@example.org', 'intake', '', '', '[]', 0)",
@@ -470,7 +522,8 @@ async fn invalid_rows_abort_with_nothing_written_and_are_reported_by_row() {
     let p = &report.problems;
     assert!(has_problem(p, "users_user", "5", "username"), "{p:#?}");
     assert!(
-        p.iter().any(|x| x.row == "5" && x.reason.contains("regardless of case")),
+        p.iter()
+            .any(|x| x.row == "5" && x.reason.contains("regardless of case")),
         "{p:#?}"
     );
     assert!(has_problem(p, "users_user", "6", "email"), "{p:#?}");
@@ -482,11 +535,17 @@ async fn invalid_rows_abort_with_nothing_written_and_are_reported_by_row() {
     );
     assert!(has_problem(p, "inventory_donor", "25", "email"), "{p:#?}");
     for d in DONOR_25_DEVICES {
-        assert!(has_problem(p, "inventory_device", d, "donor"), "{d}: {p:#?}");
+        assert!(
+            has_problem(p, "inventory_device", d, "donor"),
+            "{d}: {p:#?}"
+        );
     }
     // 3 users, 1 donor, 13 devices; the 2 links of those devices.
     assert_eq!(p.len(), 3 + 1 + 13 + 2, "{p:#?}");
-    assert!(dump(&**app.core.store()).await.is_empty(), "nothing written");
+    assert!(
+        dump(&**app.core.store()).await.is_empty(),
+        "nothing written"
+    );
 
     // A dry run reports the same and writes nothing.
     let dry = import(
@@ -500,7 +559,10 @@ async fn invalid_rows_abort_with_nothing_written_and_are_reported_by_row() {
     .await
     .expect("a dry run reports");
     assert_eq!(dry.problems, report.problems);
-    assert!(dump(&**app.core.store()).await.is_empty(), "nothing written");
+    assert!(
+        dump(&**app.core.store()).await.is_empty(),
+        "nothing written"
+    );
 
     // --skip-invalid imports the rest.
     let report = import(
@@ -570,11 +632,17 @@ async fn bad_sources_get_a_clear_error() {
     .expect_err("absent");
     assert!(matches!(err, ImportError::Connect(_)), "{err}");
     // A database without the original's tables.
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("other.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("other.db").display()
+    );
     {
         use sqlx::Connection as _;
         let mut c = sqlx::SqliteConnection::connect(&url).await.expect("create");
-        sqlx::raw_sql("CREATE TABLE t (x INTEGER)").execute(&mut c).await.expect("table");
+        sqlx::raw_sql("CREATE TABLE t (x INTEGER)")
+            .execute(&mut c)
+            .await
+            .expect("table");
         c.close().await.expect("close");
     }
     let err = import(&url, &app.core, Options::default())

@@ -104,7 +104,9 @@ async fn copy_fixture(url: &str) {
     let mut sqlite = sqlx::SqliteConnection::connect(&format!("{}?mode=ro", fixture_url()))
         .await
         .expect("open the fixture");
-    let mut my = sqlx::MySqlConnection::connect(url).await.expect("open MySQL");
+    let mut my = sqlx::MySqlConnection::connect(url)
+        .await
+        .expect("open MySQL");
     for ddl in DDL {
         sqlx::raw_sql(sqlx::AssertSqlSafe((*ddl).to_owned()))
             .execute(&mut my)

@@ -706,7 +706,11 @@ fn given_username(body: &Body) -> String {
     }
 }
 
-pub(super) fn apply_role(body: &mut Body, parse_errors: FieldErrors, role: &mut Role) -> Result<()> {
+pub(super) fn apply_role(
+    body: &mut Body,
+    parse_errors: FieldErrors,
+    role: &mut Role,
+) -> Result<()> {
     let mut errors = parse_errors;
     if let Some(v) = body.text("name") {
         check_role_name(&v, &mut errors);

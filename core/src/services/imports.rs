@@ -3,8 +3,8 @@
 //!
 //! These functions check and normalise fields exactly as [`Rehome::create`],
 //! [`Rehome::create_user`] and [`Rehome::create_role`] do (one table of rules in
-//! `services/input.rs`), and build the record with the given id, `now` as its times and version
-//! 1. They do not check permissions (the importer acts as the operator), references or unique
+//! `services/input.rs`), and build the record with the given id, `now` as its times and
+//! version one. They do not check permissions (the importer acts as the operator), references or unique
 //! keys: the store enforces those at commit, and an importer checks them across its rows
 //! first (with [`crate::store::Record::unique_keys`], which folds case where the contract
 //! says "regardless of case") so that it can report every problem before writing anything.
@@ -92,10 +92,7 @@ impl Rehome {
                 Record::Shipment(s)
             }
             (model, key) => {
-                errors.add(
-                    "id",
-                    format!("{key} is not the key of a {}.", model.name()),
-                );
+                errors.add("id", format!("{key} is not the key of a {}.", model.name()));
                 return Err(errors);
             }
         };
@@ -111,7 +108,8 @@ impl Rehome {
     /// errors. The role is not looked up (the importer creates it); `password` is not read
     /// (imported hashes go into the credentials as they are).
     pub fn build_imported_user(&self, id: UserId, body: &Json) -> Result<User, FieldErrors> {
-        let (mut body, mut errors) = input::parse(input::USER, body, Mode::Create, self.next_year());
+        let (mut body, mut errors) =
+            input::parse(input::USER, body, Mode::Create, self.next_year());
         let now = self.now();
         let mut user = User {
             id,
@@ -251,7 +249,10 @@ mod tests {
         let Record::Location(l) = r else {
             panic!("a location")
         };
-        assert_eq!((l.location_id, l.name.as_str(), l.version), (LocationId(42), "Depot", 1));
+        assert_eq!(
+            (l.location_id, l.name.as_str(), l.version),
+            (LocationId(42), "Depot", 1)
+        );
 
         let e = c
             .build_imported(
@@ -288,12 +289,18 @@ mod tests {
             )
             .expect_err("invalid");
         assert_eq!(e.get("email"), ["Enter a valid email address."]);
-        assert_eq!(e.get("permissions"), ["\"flyPlanes\" is not a valid permission."]);
+        assert_eq!(
+            e.get("permissions"),
+            ["\"flyPlanes\" is not a valid permission."]
+        );
         assert_eq!(e.get("username").len(), 1);
         let r = c
             .build_imported_role(RoleId(1), &json!({"name": "viewer"}))
             .expect("valid");
         assert_eq!((r.id, r.name.as_str()), (RoleId(1), "viewer"));
-        assert!(c.build_imported_role(RoleId(2), &json!({"name": "a/b"})).is_err());
+        assert!(
+            c.build_imported_role(RoleId(2), &json!({"name": "a/b"}))
+                .is_err()
+        );
     }
 }

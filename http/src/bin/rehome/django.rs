@@ -43,8 +43,7 @@ pub async fn import_django(args: ImportDjangoArgs) -> Result<()> {
         batch_size: args.batch_size,
         progress: Some(Box::new(move |p| {
             if let Ok(mut slot) = shared.lock() {
-                let bar =
-                    slot.get_or_insert_with(|| Progress::new("importing", Some(p.total)));
+                let bar = slot.get_or_insert_with(|| Progress::new("importing", Some(p.total)));
                 let more = p.done.saturating_sub(bar.done());
                 bar.inc(more);
             }
