@@ -728,3 +728,42 @@ pub(crate) fn same_content(a: &Record, b: &Record) -> bool {
     };
     a.key() == b.key() && strip(a) == strip(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn django_timestamps_as_sqlite_and_mysql_print_them() {
+        let t = |s: &str| timestamp(s).map(|t| t.to_rfc3339());
+        // SQLite (Django writes the text) and MySQL's CAST(datetime(6) AS CHAR).
+        assert_eq!(
+            t("2024-07-01 12:34:56.123456").as_deref(),
+            Some("2024-07-01T12:34:56.123456+00:00")
+        );
+        assert_eq!(
+            t("2024-07-01 12:34:56").as_deref(),
+            Some("2024-07-01T12:34:56+00:00")
+        );
+        assert_eq!(
+            t("2024-07-01 00:00:00.000000").as_deref(),
+            Some("2024-07-01T00:00:00+00:00")
+        );
+        assert_eq!(
+            t("2024-07-01T12:34:56.5+00:00").as_deref(),
+            Some("2024-07-01T12:34:56.500+00:00")
+        );
+        assert_eq!(t("yesterday"), None);
+        assert_eq!(t("2024-13-01 00:00:00"), None);
+    }
+
+    #[test]
+    fn integers_and_booleans_keep_what_they_cannot_read() {
+        assert_eq!(int(&Some("42".into())), json!(42));
+        assert_eq!(int(&Some("4x".into())), json!("4x"));
+        assert_eq!(int(&None), Json::Null);
+        assert_eq!(boolean(&Some("1".into())), json!(true));
+        assert_eq!(boolean(&Some("0".into())), json!(false));
+        assert_eq!(boolean(&Some("maybe".into())), json!("maybe"));
+    }
+}

@@ -474,6 +474,8 @@ async fn corrupted_copy(dir: &tempfile::TempDir) -> String {
         "INSERT INTO users_user (id, username, password, email, role, first_name, last_name, permissions, is_superuser) \
          VALUES (7, 'carla', '!', 'carla@example.org', '', '', '', '[\"readDevices\", \"flyPlanes\"]', 0)",
         "UPDATE inventory_donor SET email = 'donor25 at example' WHERE donor_id = 25",
+        // Valid, and kept: Django's naive UTC text.
+        "UPDATE users_user SET last_login = '2024-07-01 12:34:56.123456' WHERE id = 2",
     ] {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
             .execute(&mut c)
@@ -591,6 +593,13 @@ async fn invalid_rows_abort_with_nothing_written_and_are_reported_by_row() {
     assert_eq!(count(store, Collection::Devices).await, 287);
     assert_eq!(count(store, Collection::Donors).await, 24);
     assert_eq!(count(store, Collection::Users).await, 4);
+    let Record::User(maria) = get(store, RecordKey::User(rehome_core::UserId(2))).await else {
+        panic!("a user")
+    };
+    assert_eq!(
+        maria.last_login.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2024-07-01T12:34:56.123456+00:00")
+    );
 }
 
 #[tokio::test]

@@ -121,6 +121,32 @@ fn bad_rows_are_listed_and_stop_the_import_unless_skipped() {
     });
     let store = sqlite_url(&dir.path().join("rehome.db"));
 
+    // A dry run lists the rows, writes nothing, and says the import would stop.
+    let dry = rehome(&[
+        "import-django",
+        "--from",
+        &from,
+        "--store",
+        &store,
+        "--dry-run",
+    ]);
+    assert_eq!(dry.status.code(), Some(1), "{}", text(&dry.stderr));
+    assert!(
+        text(&dry.stderr).contains("would stop the import"),
+        "{}",
+        text(&dry.stderr)
+    );
+    assert!(
+        text(&dry.stdout).contains("5 locations"),
+        "{}",
+        text(&dry.stdout)
+    );
+    assert!(
+        text(&dry.stdout).contains("would be left out"),
+        "{}",
+        text(&dry.stdout)
+    );
+
     let out = rehome(&["import-django", "--from", &from, "--store", &store]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let stderr = text(&out.stderr);

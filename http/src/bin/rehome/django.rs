@@ -17,7 +17,8 @@ pub struct ImportDjangoArgs {
     /// The original database: sqlite://PATH or mysql://USER:PASSWORD@HOST/DATABASE.
     #[arg(long = "from", value_name = "URL")]
     pub from: String,
-    /// Check and report every row, write nothing.
+    /// Check and report every row, write nothing (exits with 1 when rows would stop the
+    /// import).
     #[arg(long)]
     pub dry_run: bool,
     /// Leave out the rows that break rehome's rules (and rows that refer to them) instead of
@@ -57,9 +58,15 @@ pub async fn import_django(args: ImportDjangoArgs) -> Result<()> {
             if let Some(bar) = bar {
                 bar.finish("done");
             }
-            print_problems(&report.problems, args.dry_run, true);
+            print_problems(&report.problems, args.dry_run, args.skip_invalid);
             print_summary(&report, &args.from, &store_url);
             closed.map_err(|e| anyhow!("closing the store: {e}"))?;
+            if report.dry_run && !report.problems.is_empty() && !args.skip_invalid {
+                return Err(anyhow!(
+                    "dry run: {} row(s) would stop the import (nothing was written)",
+                    report.problems.len()
+                ));
+            }
             Ok(())
         }
         Err(ImportError::Invalid(report)) => {
@@ -80,16 +87,15 @@ pub async fn import_django(args: ImportDjangoArgs) -> Result<()> {
     }
 }
 
-fn print_problems(problems: &[Problem], dry_run: bool, skipped: bool) {
+fn print_problems(problems: &[Problem], dry_run: bool, skip_invalid: bool) {
     if problems.is_empty() {
         return;
     }
-    let what = if dry_run {
-        "would stop the import (or be left out with --skip-invalid)"
-    } else if skipped {
-        "left out"
-    } else {
-        "stop the import"
+    let what = match (dry_run, skip_invalid) {
+        (true, true) => "would be left out",
+        (true, false) => "would stop the import; --skip-invalid leaves them out",
+        (false, true) => "left out",
+        (false, false) => "they stop the import",
     };
     eprintln!("{} row(s) break rehome's rules ({what}):", problems.len());
     let width = problems.iter().map(|p| p.table.len()).max().unwrap_or(0);
@@ -120,7 +126,12 @@ fn print_summary(report: &Report, from: &str, store: &str) {
         );
     }
     if !report.problems.is_empty() {
-        println!("{} source row(s) left out", report.problems.len());
+        let verb = if report.dry_run {
+            "would be left out"
+        } else {
+            "left out"
+        };
+        println!("{} source row(s) {verb}", report.problems.len());
     }
     if !report.dry_run {
         println!(
