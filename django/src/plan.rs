@@ -217,8 +217,9 @@ impl Checker {
         }
     }
 
-    /// Whether `record`'s unique keys are all free; if so, takes them.
-    fn unique(&mut self, table: &'static str, row: &str, record: &Record) -> bool {
+    /// Whether `record`'s unique keys are all free (each taken one is reported); if so and
+    /// `take` (the row is imported), takes them.
+    fn unique(&mut self, table: &'static str, row: &str, record: &Record, take: bool) -> bool {
         let mut ok = true;
         for key in record.unique_keys() {
             if let Some((t, other)) = self.taken.get(&key).cloned() {
@@ -240,7 +241,7 @@ impl Checker {
                 ok = false;
             }
         }
-        if ok {
+        if ok && take {
             for key in record.unique_keys() {
                 self.taken.insert(key, (table, row.to_owned()));
             }
@@ -347,17 +348,12 @@ pub(crate) fn build(core: &Rehome, t: &Tables) -> Plan {
             ("is_superuser", boolean(&row[6])),
             ("permissions", permissions),
         ]);
-        let mut user = match core.build_imported_user(UserId(id), &b) {
-            Ok(u) => u,
-            Err(e) => {
-                c.field_errors(USERS, &label, e);
-                continue;
-            }
-        };
+        // Every check runs, so each row's problems are all reported at once.
+        let mut last_login = None;
         match row[7].as_deref() {
             None => {}
             Some(s) => match timestamp(s) {
-                Some(t) => user.last_login = Some(t),
+                Some(t) => last_login = Some(t),
                 None => {
                     c.problem(
                         USERS,
@@ -393,8 +389,16 @@ pub(crate) fn build(core: &Rehome, t: &Tables) -> Plan {
                 None
             }
         };
+        let mut user = match core.build_imported_user(UserId(id), &b) {
+            Ok(u) => u,
+            Err(e) => {
+                c.field_errors(USERS, &label, e);
+                continue;
+            }
+        };
+        user.last_login = last_login;
         let record = Record::User(user);
-        if bad || !c.unique(USERS, &label, &record) {
+        if !c.unique(USERS, &label, &record, !bad) || bad {
             continue;
         }
         let now = core.now();
@@ -468,7 +472,7 @@ pub(crate) fn build(core: &Rehome, t: &Tables) -> Plan {
             ("phone", text(&row[7])),
         ]);
         match core.build_imported(Model::Location, RecordKey::Location(LocationId(id)), &b) {
-            Ok(r) if c.unique(LOCATIONS, &label, &r) => {
+            Ok(r) if c.unique(LOCATIONS, &label, &r, true) => {
                 location_ids.insert(id);
                 counts.add(Kind::Location);
                 objects.push(Planned {
@@ -498,7 +502,7 @@ pub(crate) fn build(core: &Rehome, t: &Tables) -> Plan {
             ("phone", text(&row[5])),
         ]);
         match core.build_imported(Model::Donor, RecordKey::Donor(DonorId(id)), &b) {
-            Ok(r) if c.unique(DONORS, &label, &r) => {
+            Ok(r) if c.unique(DONORS, &label, &r, true) => {
                 donor_ids.insert(id);
                 counts.add(Kind::Donor);
                 objects.push(Planned {
@@ -613,7 +617,7 @@ pub(crate) fn build(core: &Rehome, t: &Tables) -> Plan {
                         .and_then(|s| s.trim().parse::<i64>().ok())
                         .map(UserId);
                 }
-                if refs_ok && c.unique(DEVICES, &label, &r) {
+                if c.unique(DEVICES, &label, &r, refs_ok) && refs_ok {
                     devices.insert(
                         id,
                         Planned {

@@ -457,8 +457,8 @@ async fn a_dry_run_reports_and_writes_nothing() {
     assert!(dump(&**app.core.store()).await.is_empty());
 }
 
-/// The fixture with bad rows: a user whose username differs from `maria`'s only by case, a
-/// user with an invalid email, a donor with an invalid email (13 devices, with 2 links,
+/// The fixture with bad rows: a user whose username and email differ from `maria`'s only by
+/// case and whose password is an MD5 hash rehome cannot verify, a user with an invalid email, a donor with an invalid email (13 devices, with 2 links,
 /// refer to donor 25), and a permission rehome does not know.
 async fn corrupted_copy(dir: &tempfile::TempDir) -> String {
     use sqlx::Connection as _;
@@ -468,7 +468,7 @@ async fn corrupted_copy(dir: &tempfile::TempDir) -> String {
         .expect("open the copy");
     for sql in [
         "INSERT INTO users_user (id, username, password, email, role, first_name, last_name, permissions, is_superuser) \
-         VALUES (5, 'MARIA', '!', 'maria.two@example.org', 'intake', '', '', '[]', 0)",
+         VALUES (5, 'MARIA', 'md5$seasalt$3f86d0d3d465b7b458c231bf3555c0e3', 'Maria@Example.org', 'intake', '', '', '[]', 0)",
         "INSERT INTO users_user (id, username, password, email, role, first_name, last_name, permissions, is_superuser) \
          VALUES (6, 'bruno', '!', 'bruno-at-example.org', '', '', '', '[]', 0)",
         "INSERT INTO users_user (id, username, password, email, role, first_name, last_name, permissions, is_superuser) \
@@ -523,6 +523,8 @@ async fn invalid_rows_abort_with_nothing_written_and_are_reported_by_row() {
     };
     let p = &report.problems;
     assert!(has_problem(p, "users_user", "5", "username"), "{p:#?}");
+    assert!(has_problem(p, "users_user", "5", "email"), "{p:#?}");
+    assert!(has_problem(p, "users_user", "5", "password"), "{p:#?}");
     assert!(
         p.iter()
             .any(|x| x.row == "5" && x.reason.contains("regardless of case")),
@@ -542,8 +544,9 @@ async fn invalid_rows_abort_with_nothing_written_and_are_reported_by_row() {
             "{d}: {p:#?}"
         );
     }
-    // 3 users, 1 donor, 13 devices; the 2 links of those devices.
-    assert_eq!(p.len(), 3 + 1 + 13 + 2, "{p:#?}");
+    // 3 problems of user 5, 1 each of users 6 and 7, 1 donor, 13 devices; the 2 links of
+    // those devices.
+    assert_eq!(p.len(), 3 + 1 + 1 + 1 + 13 + 2, "{p:#?}");
     assert!(
         dump(&**app.core.store()).await.is_empty(),
         "nothing written"
