@@ -326,6 +326,16 @@ pub(crate) fn build(core: &Rehome, t: &Tables) -> Plan {
         let permissions = match row[8].as_deref() {
             None => json!([]),
             Some(s) => match serde_json::from_str::<Json>(s) {
+                // A list is a set of grants: a name listed twice is granted once.
+                Ok(Json::Array(items)) => {
+                    let mut seen = Vec::with_capacity(items.len());
+                    for item in items {
+                        if !seen.contains(&item) {
+                            seen.push(item);
+                        }
+                    }
+                    Json::Array(seen)
+                }
                 Ok(v) => v,
                 Err(_) => {
                     c.problem(

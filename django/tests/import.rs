@@ -473,6 +473,8 @@ async fn corrupted_copy(dir: &tempfile::TempDir) -> String {
          VALUES (6, 'bruno', '!', 'bruno-at-example.org', '', '', '', '[]', 0)",
         "INSERT INTO users_user (id, username, password, email, role, first_name, last_name, permissions, is_superuser) \
          VALUES (7, 'carla', '!', 'carla@example.org', '', '', '', '[\"readDevices\", \"flyPlanes\"]', 0)",
+        // A permission listed twice is granted once, not a problem.
+        "UPDATE users_user SET permissions = '[\"readDevices\", \"readDevices\"]' WHERE id = 4",
         "UPDATE inventory_donor SET email = 'donor25 at example' WHERE donor_id = 25",
         // Valid, and kept: Django's naive UTC text.
         "UPDATE users_user SET last_login = '2024-07-01 12:34:56.123456' WHERE id = 2",
@@ -603,6 +605,46 @@ async fn invalid_rows_abort_with_nothing_written_and_are_reported_by_row() {
         maria.last_login.map(|t| t.to_rfc3339()).as_deref(),
         Some("2024-07-01T12:34:56.123456+00:00")
     );
+    let Record::User(li) = get(store, RecordKey::User(rehome_core::UserId(4))).await else {
+        panic!("a user")
+    };
+    let grants: Vec<&str> = li.permissions.iter().map(|p| p.as_str()).collect();
+    assert_eq!(grants, ["readDevices"]);
+}
+
+#[tokio::test]
+async fn a_source_changed_since_an_interrupted_import_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fixture_copy(&dir);
+    let inner: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let failing = Arc::new(Interrupted {
+        inner: inner.clone(),
+        commits: AtomicUsize::new(0),
+        fail_at: 2,
+    });
+    let options = || Options {
+        batch_size: 100,
+        ..Options::default()
+    };
+    import(&url, &rehome_core::Rehome::new(failing), options())
+        .await
+        .expect_err("interrupted");
+    {
+        use sqlx::Connection as _;
+        let mut c = sqlx::SqliteConnection::connect(&url).await.expect("open");
+        sqlx::raw_sql("UPDATE inventory_location SET name = 'Renamed' WHERE location_id = 3")
+            .execute(&mut c)
+            .await
+            .expect("rename");
+        c.close().await.expect("close");
+    }
+    let err = import(&url, &rehome_core::Rehome::new(inner.clone()), options())
+        .await
+        .expect_err("the store holds the old location 3");
+    assert!(matches!(err, ImportError::Changed(_)), "{err}");
+    assert!(err.to_string().contains("location 3"), "{err}");
+    // Nothing was added by the refused run: the first batch's 53 devices only.
+    assert_eq!(count(&*inner, Collection::Devices).await, 53);
 }
 
 #[tokio::test]
