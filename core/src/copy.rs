@@ -6,7 +6,7 @@ use crate::query::Collection;
 use crate::store::{ChangeSet, Record, Store, StoreError, StoreResult};
 
 /// Records per commit.
-const CHUNK: usize = 500;
+pub const CHUNK: usize = 500;
 
 /// Where a copy is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,18 @@ pub struct CopyProgress {
     pub copied: u64,
     /// Records of every collection copied so far.
     pub total: u64,
+}
+
+/// The first collection (in [`Collection::ALL`] order) that holds a record, or `None` when
+/// `store` is empty. Copies and imports ([`copy_store`], `rehome-django`) write only into an
+/// empty store.
+pub async fn first_non_empty(store: &dyn Store) -> StoreResult<Option<Collection>> {
+    for c in Collection::ALL {
+        if !store.scan(c, None, 1).await?.is_empty() {
+            return Ok(Some(c));
+        }
+    }
+    Ok(None)
 }
 
 /// Copies everything in `from` into `to`, which must be empty, collection by collection in
@@ -31,16 +43,14 @@ pub async fn copy_store(
     to: &dyn Store,
     progress: &mut (dyn FnMut(CopyProgress) + Send),
 ) -> StoreResult<u64> {
-    for c in Collection::ALL {
-        if !to.scan(c, None, 1).await?.is_empty() {
-            return Err(StoreError::InvalidChange {
-                index: 0,
-                reason: format!(
-                    "the target store is not empty (it holds {}); copy into an empty store",
-                    c.as_str()
-                ),
-            });
-        }
+    if let Some(c) = first_non_empty(to).await? {
+        return Err(StoreError::InvalidChange {
+            index: 0,
+            reason: format!(
+                "the target store is not empty (it holds {}); copy into an empty store",
+                c.as_str()
+            ),
+        });
     }
     let mut total = 0u64;
     for c in Collection::ALL {

@@ -1,5 +1,10 @@
 //! Password hashing (argon2id), verification, upgrade of weak hashes, and the password policy.
 //!
+//! Besides argon2id PHC strings, verification accepts the original Django backend's
+//! `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>` (users imported with `rehome
+//! import-django` keep their passwords); such a hash always asks for a rehash, so the first
+//! successful login replaces it with argon2id.
+//!
 //! Hashing runs on a dedicated pool of as many threads as the machine has cores, never on the
 //! async executor, so a burst of logins cannot stall other work. Each hash or verification is
 //! counted ([`Hasher::operations`]), so tests can show that an unknown username costs the same
@@ -199,7 +204,70 @@ impl Hasher {
     }
 }
 
+/// The prefix of the original Django backend's password hashes.
+pub const DJANGO_PBKDF2_PREFIX: &str = "pbkdf2_sha256$";
+
+/// The most PBKDF2 iterations a stored Django hash may ask for: more is treated as no match
+/// rather than spending the CPU (Django 5.1 uses 870,000).
+pub const DJANGO_MAX_ITERATIONS: u32 = 10_000_000;
+
+/// Checks `password` against Django's `pbkdf2_sha256$<iterations>$<salt>$<base64 sha256>`:
+/// PBKDF2-HMAC-SHA256 of the password's UTF-8 bytes with the salt's UTF-8 bytes, compared in
+/// constant time. A malformed hash, or zero or more than [`DJANGO_MAX_ITERATIONS`]
+/// iterations, never matches.
+fn verify_django_pbkdf2(password: &str, stored: &str) -> bool {
+    use base64ct::Encoding as _;
+    use subtle::ConstantTimeEq as _;
+
+    let Some(rest) = stored.strip_prefix(DJANGO_PBKDF2_PREFIX) else {
+        return false;
+    };
+    let mut parts = rest.split('$');
+    let (Some(iterations), Some(salt), Some(hash), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Ok(iterations) = iterations.parse::<u32>() else {
+        return false;
+    };
+    if iterations == 0 || iterations > DJANGO_MAX_ITERATIONS || salt.is_empty() {
+        return false;
+    }
+    let mut expected = [0u8; 32];
+    match base64ct::Base64::decode(hash, &mut expected) {
+        Ok(decoded) if decoded.len() == 32 => {}
+        _ => return false,
+    }
+    let mut derived = [0u8; 32];
+    match pbkdf2::Params::new(iterations) {
+        // The non-generic entry point: compiled (and optimised) in the pbkdf2 crate itself.
+        Ok(params) => pbkdf2::pbkdf2_hmac_with_params(
+            password.as_bytes(),
+            salt.as_bytes(),
+            pbkdf2::Algorithm::Pbkdf2Sha256,
+            params,
+            &mut derived,
+        ),
+        // Below the crate's minimum of 1,000 rounds (Django never made such hashes): cheap.
+        Err(_) => pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+            password.as_bytes(),
+            salt.as_bytes(),
+            iterations,
+            &mut derived,
+        ),
+    }
+    derived.ct_eq(&expected).into()
+}
+
 fn verify_blocking(wanted: PasswordParams, password: &str, stored: &str) -> Verified {
+    if stored.starts_with(DJANGO_PBKDF2_PREFIX) {
+        // Not argon2id: a match is rehashed at once.
+        return Verified {
+            ok: verify_django_pbkdf2(password, stored),
+            needs_rehash: true,
+        };
+    }
     let Ok(hash) = PasswordHash::new(stored) else {
         return Verified {
             ok: false,
@@ -367,6 +435,64 @@ mod tests {
             }
         );
         assert_eq!(weak.operations(), 3);
+    }
+
+    /// Django's own test suite (tests/auth_tests/test_hashers.py, `test_pbkdf2`):
+    /// `make_password("lètmein", "seasalt", "pbkdf2_sha256")` at 390,000 iterations.
+    const DJANGO_VECTOR: &str =
+        "pbkdf2_sha256$390000$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=";
+
+    #[tokio::test]
+    async fn verifies_django_pbkdf2_hashes() {
+        let h = Hasher::new(PasswordParams::INSECURE_FOR_TESTS, Some(1)).expect("hasher");
+        let v = h.verify("lètmein", DJANGO_VECTOR).await.expect("verify");
+        assert_eq!(
+            v,
+            Verified {
+                ok: true,
+                needs_rehash: true
+            }
+        );
+        let v = h.verify("lètmeinz", DJANGO_VECTOR).await.expect("verify");
+        assert_eq!(
+            v,
+            Verified {
+                ok: false,
+                needs_rehash: true
+            }
+        );
+        // Few iterations (below the pbkdf2 crate's minimum of 1,000): the published
+        // PBKDF2-HMAC-SHA256 vector P="password", S="salt", c=1, dkLen=32 is
+        // 120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b (base64 below).
+        let one = "pbkdf2_sha256$1$salt$Eg+2z/z4syxD5yJSVsT4N6hlSMkszDVICAWYfLcL4Xs=";
+        assert!(h.verify("password", one).await.expect("verify").ok);
+        // The fixture's user `li` (shared/fixtures README), 720,000 iterations.
+        let li = "pbkdf2_sha256$720000$sz0uqvTWItvrHdBpkAYplM$OIF/WYEUipPONbkn47eHXFpCcSVuPgm4KT/DVuunJS8=";
+        assert!(h.verify("Li-Viewer-2024!", li).await.expect("verify").ok);
+        assert!(!h.verify("li-viewer-2024!", li).await.expect("verify").ok);
+    }
+
+    #[test]
+    fn malformed_or_absurd_django_hashes_never_match() {
+        for bad in [
+            "pbkdf2_sha256$0$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=",
+            "pbkdf2_sha256$10000001$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=",
+            "pbkdf2_sha256$4294967296$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=",
+            "pbkdf2_sha256$-1$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=",
+            "pbkdf2_sha256$390000$$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=",
+            "pbkdf2_sha256$390000$seasalt$not base64",
+            "pbkdf2_sha256$390000$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c",
+            "pbkdf2_sha256$390000$seasalt$AAAA",
+            "pbkdf2_sha256$390000$seasalt",
+            "pbkdf2_sha256$390000$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=$x",
+            "pbkdf2_sha1$390000$seasalt$8xBlGd3jVgvJ+92hWPxi5ww0uuAuAnKgC45eudxro7c=",
+        ] {
+            assert!(!verify_django_pbkdf2("lètmein", bad), "{bad}");
+            assert!(
+                !verify_blocking(PasswordParams::INSECURE_FOR_TESTS, "lètmein", bad).ok,
+                "{bad}"
+            );
+        }
     }
 
     /// RFC 9106 does not give a PHC vector; this one is from the reference implementation's

@@ -42,7 +42,7 @@ fn user_not_found() -> Error {
 
 /// Letters, digits and `@ . + - _`, 2 to 50 characters (the original's username rule,
 /// with its lower bound from the contract).
-fn check_username(name: &str, errors: &mut FieldErrors) {
+pub(super) fn check_username(name: &str, errors: &mut FieldErrors) {
     let n = name.chars().count();
     if !(2..=50).contains(&n) {
         errors.add("username", "Ensure this field has 2 to 50 characters.");
@@ -58,7 +58,7 @@ fn check_username(name: &str, errors: &mut FieldErrors) {
     }
 }
 
-fn check_role_name(name: &str, errors: &mut FieldErrors) {
+pub(super) fn check_role_name(name: &str, errors: &mut FieldErrors) {
     if name.contains('/') || name.chars().any(char::is_control) {
         errors.add(
             "name",
@@ -706,7 +706,11 @@ fn given_username(body: &Body) -> String {
     }
 }
 
-fn apply_role(body: &mut Body, parse_errors: FieldErrors, role: &mut Role) -> Result<()> {
+pub(super) fn apply_role(
+    body: &mut Body,
+    parse_errors: FieldErrors,
+    role: &mut Role,
+) -> Result<()> {
     let mut errors = parse_errors;
     if let Some(v) = body.text("name") {
         check_role_name(&v, &mut errors);

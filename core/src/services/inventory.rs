@@ -187,8 +187,9 @@ fn label(field: UniqueField) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-/// The field-keyed message for a taken unique key.
-pub(crate) fn unique_errors(field: UniqueField) -> FieldErrors {
+/// The field-keyed message for a taken unique key (the contract's 409 body), e.g.
+/// `{"username": ["user with this username already exists."]}`.
+pub fn unique_errors(field: UniqueField) -> FieldErrors {
     let (name, object, label) = label(field);
     FieldErrors::one(name, format!("{object} with this {label} already exists."))
 }
@@ -879,7 +880,7 @@ fn check_status(caller: &Caller, from: DeviceStatus, to: DeviceStatus, errors: &
     );
 }
 
-fn apply_device(b: &mut Body, d: &mut Device) {
+pub(super) fn apply_device(b: &mut Body, d: &mut Device) {
     for (name, slot) in [
         ("type", &mut d.device_type),
         ("make", &mut d.make),
@@ -928,7 +929,7 @@ fn apply_device(b: &mut Body, d: &mut Device) {
     }
 }
 
-fn apply_location(b: &mut Body, l: &mut Location) {
+pub(super) fn apply_location(b: &mut Body, l: &mut Location) {
     for (name, slot) in [
         ("name", &mut l.name),
         ("type", &mut l.location_type),
@@ -944,7 +945,7 @@ fn apply_location(b: &mut Body, l: &mut Location) {
     }
 }
 
-fn apply_donor(b: &mut Body, d: &mut Donor) {
+pub(super) fn apply_donor(b: &mut Body, d: &mut Donor) {
     for (name, slot) in [
         ("name", &mut d.name),
         ("contact_info", &mut d.contact_info),
@@ -958,7 +959,7 @@ fn apply_donor(b: &mut Body, d: &mut Donor) {
     }
 }
 
-fn apply_shipment(b: &mut Body, s: &mut Shipment) {
+pub(super) fn apply_shipment(b: &mut Body, s: &mut Shipment) {
     if let Some(v) = b.int_opt("destination") {
         s.destination = v.map(LocationId);
     }

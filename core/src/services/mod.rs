@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+pub mod imports;
 pub mod input;
 pub mod inventory;
 pub mod listing;

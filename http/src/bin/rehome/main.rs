@@ -1,5 +1,5 @@
 //! The `rehome` command: the server, and the operator's tools (superuser, users, mock data,
-//! export and import). Run `rehome --help`.
+//! export and import, import from the original Django backend). Run `rehome --help`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod accounts;
 mod data;
+mod django;
 mod progress;
 mod serve;
 mod store;
@@ -81,6 +82,9 @@ enum Command {
     /// Copy every object (users with their passwords and MFA state, roles, inventory, audit
     /// log) from one store into an empty other, keeping ids and versions.
     Copy(data::CopyArgs),
+    /// Move the data of the original Django backend (sqlite:// or mysql://) into an empty
+    /// store: users keep their passwords, ids are kept.
+    ImportDjango(django::ImportDjangoArgs),
 }
 
 fn init_logging(format: LogFormat) {
@@ -141,6 +145,7 @@ fn main() -> ExitCode {
                     Command::Export(args) => data::export(args).await,
                     Command::Import(args) => data::import(args).await,
                     Command::Copy(args) => data::copy(args).await,
+                    Command::ImportDjango(args) => django::import_django(args).await,
                     Command::Serve(_) => Ok(()),
                 }
             }

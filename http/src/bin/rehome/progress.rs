@@ -76,6 +76,11 @@ impl Progress {
         }
     }
 
+    /// How many are done so far.
+    pub fn done(&self) -> u64 {
+        self.done
+    }
+
     /// Done, with a closing sentence.
     pub fn finish(self, message: &str) {
         match self.bar {

@@ -1,0 +1,306 @@
+//! Building objects that come from another system (an importer such as `rehome-django`) with
+//! the same field rules a create applies, but with the ids the other system gave them.
+//!
+//! These functions check and normalise fields exactly as [`Rehome::create`],
+//! [`Rehome::create_user`] and [`Rehome::create_role`] do (one table of rules in
+//! `services/input.rs`), and build the record with the given id, `now` as its times and
+//! version one. They do not check permissions (the importer acts as the operator), references or unique
+//! keys: the store enforces those at commit, and an importer checks them across its rows
+//! first (with [`crate::store::Record::unique_keys`], which folds case where the contract
+//! says "regardless of case") so that it can report every problem before writing anything.
+
+use serde_json::Value as Json;
+
+use super::Rehome;
+use super::accounts::{apply_role, check_role_name, check_username};
+use super::input::{self, Mode, Parsed};
+use super::inventory::{Model, apply_device, apply_donor, apply_location, apply_shipment};
+use crate::error::FieldErrors;
+use crate::ids::{DeviceId, RoleId, UserId};
+use crate::model::{Device, DeviceStatus, Donor, Location, Role, Shipment, User};
+use crate::permission::Permissions;
+use crate::store::{Record, RecordKey};
+
+impl Rehome {
+    /// The object of `model` with primary key `key` that a create with `body` (the contract's
+    /// JSON of the object) would make, or the field errors a create would report. Read-only
+    /// fields of `body` are ignored; a device's `status` follows the create rule for the
+    /// operator (any status).
+    pub fn build_imported(
+        &self,
+        model: Model,
+        key: RecordKey,
+        body: &Json,
+    ) -> Result<Record, FieldErrors> {
+        let (mut body, mut errors) =
+            input::parse(model.specs(), body, Mode::Create, self.next_year());
+        let now = self.now();
+        let record = match (model, key) {
+            (Model::Device, RecordKey::Device(device_id)) => {
+                let mut d = empty_device(device_id, now);
+                if let Some(Parsed::Status(s)) = body.take("status") {
+                    d.status = s;
+                }
+                apply_device(&mut body, &mut d);
+                Record::Device(d)
+            }
+            (Model::Location, RecordKey::Location(location_id)) => {
+                let mut l = Location {
+                    location_id,
+                    name: String::new(),
+                    location_type: String::new(),
+                    address: String::new(),
+                    country: String::new(),
+                    city: String::new(),
+                    postal_code: String::new(),
+                    phone: String::new(),
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
+                apply_location(&mut body, &mut l);
+                Record::Location(l)
+            }
+            (Model::Donor, RecordKey::Donor(donor_id)) => {
+                let mut d = Donor {
+                    donor_id,
+                    name: String::new(),
+                    contact_info: String::new(),
+                    address: String::new(),
+                    email: String::new(),
+                    phone: String::new(),
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
+                apply_donor(&mut body, &mut d);
+                Record::Donor(d)
+            }
+            (Model::Shipment, RecordKey::Shipment(shipping_id)) => {
+                let mut s = Shipment {
+                    shipping_id,
+                    destination: None,
+                    arrived: false,
+                    date_shipped: now.date_naive(),
+                    date_delivered: None,
+                    tracking_identifier: String::new(),
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
+                apply_shipment(&mut body, &mut s);
+                Record::Shipment(s)
+            }
+            (model, key) => {
+                errors.add("id", format!("{key} is not the key of a {}.", model.name()));
+                return Err(errors);
+            }
+        };
+        if errors.is_empty() {
+            Ok(record)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The user with id `id` that a create by the operator with `body` would make (username,
+    /// email, role name, names, `is_superuser`, `is_active`, `permissions`), or its field
+    /// errors. The role is not looked up (the importer creates it); `password` is not read
+    /// (imported hashes go into the credentials as they are).
+    pub fn build_imported_user(&self, id: UserId, body: &Json) -> Result<User, FieldErrors> {
+        let (mut body, mut errors) =
+            input::parse(input::USER, body, Mode::Create, self.next_year());
+        let now = self.now();
+        let mut user = User {
+            id,
+            username: String::new(),
+            email: String::new(),
+            role: None,
+            first_name: String::new(),
+            last_name: String::new(),
+            is_superuser: false,
+            is_active: true,
+            permissions: Permissions::empty(),
+            mfa_enabled: false,
+            last_login: None,
+            date_joined: now,
+            updated_at: now,
+            version: 1,
+        };
+        if let Some(v) = body.text("username") {
+            check_username(&v, &mut errors);
+            user.username = v;
+        }
+        if let Some(v) = body.text("email") {
+            user.email = v;
+        }
+        for (name, slot) in [
+            ("first_name", &mut user.first_name),
+            ("last_name", &mut user.last_name),
+        ] {
+            if let Some(v) = body.text(name) {
+                *slot = v;
+            }
+        }
+        if let Some(v) = body.bool("is_active") {
+            user.is_active = v;
+        }
+        if let Some(role) = body.take("role") {
+            user.role = match role {
+                Parsed::Text(name) if !name.is_empty() => {
+                    let mut role_errors = FieldErrors::new();
+                    check_role_name(&name, &mut role_errors);
+                    for m in role_errors.0.into_values().flatten() {
+                        errors.add("role", m);
+                    }
+                    Some(name)
+                }
+                _ => None,
+            };
+        }
+        if let Some(p) = body.permissions("permissions") {
+            user.permissions = p;
+        }
+        if let Some(v) = body.bool("is_superuser") {
+            user.is_superuser = v;
+        }
+        if errors.is_empty() {
+            Ok(user)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The role with id `id` that a create by the operator with `body` (`name`, `description`,
+    /// `permissions`) would make, or its field errors.
+    pub fn build_imported_role(&self, id: RoleId, body: &Json) -> Result<Role, FieldErrors> {
+        let (mut body, errors) = input::parse(input::ROLE, body, Mode::Create, self.next_year());
+        let now = self.now();
+        let mut role = Role {
+            id,
+            name: String::new(),
+            description: String::new(),
+            permissions: Permissions::empty(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        match apply_role(&mut body, errors, &mut role) {
+            Ok(()) => Ok(role),
+            Err(crate::error::Error::Validation(e)) => Err(e),
+            Err(other) => Err(FieldErrors::one("non_field_errors", other.to_string())),
+        }
+    }
+}
+
+fn empty_device(device_id: DeviceId, now: crate::model::Timestamp) -> Device {
+    Device {
+        device_id,
+        device_type: String::new(),
+        make: String::new(),
+        model: String::new(),
+        serial_number: String::new(),
+        mac_id: String::new(),
+        year_of_manufacture: None,
+        date_received: None,
+        received_by: None,
+        created_by: None,
+        physical_condition: String::new(),
+        specifications: String::new(),
+        operating_system: String::new(),
+        donor: None,
+        date_of_donation: None,
+        value: None,
+        start_location: None,
+        end_location: None,
+        notes: String::new(),
+        shipping_infos: Vec::new(),
+        status: DeviceStatus::Received,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::MemoryStore;
+    use crate::ids::LocationId;
+
+    fn core() -> Rehome {
+        Rehome::new(Arc::new(MemoryStore::new()))
+    }
+
+    #[test]
+    fn builds_with_the_given_id_and_the_create_rules() {
+        let c = core();
+        let r = c
+            .build_imported(
+                Model::Location,
+                RecordKey::Location(LocationId(42)),
+                &json!({"name": " Depot ", "address": "1 Road", "phone": ""}),
+            )
+            .expect("valid");
+        let Record::Location(l) = r else {
+            panic!("a location")
+        };
+        assert_eq!(
+            (l.location_id, l.name.as_str(), l.version),
+            (LocationId(42), "Depot", 1)
+        );
+
+        let e = c
+            .build_imported(
+                Model::Donor,
+                RecordKey::Donor(crate::ids::DonorId(1)),
+                &json!({"name": "D", "email": "not-an-email"}),
+            )
+            .expect_err("invalid email");
+        assert_eq!(e.get("email"), ["Enter a valid email address."]);
+
+        let e = c
+            .build_imported(Model::Donor, RecordKey::Location(LocationId(1)), &json!({}))
+            .expect_err("wrong key");
+        assert!(!e.get("id").is_empty());
+    }
+
+    #[test]
+    fn users_and_roles() {
+        let c = core();
+        let u = c
+            .build_imported_user(
+                UserId(7),
+                &json!({"username": "maria", "email": "m@example.org", "role": "intake",
+                        "permissions": ["readDevices"], "is_superuser": false}),
+            )
+            .expect("valid");
+        assert_eq!(u.id, UserId(7));
+        assert_eq!(u.role.as_deref(), Some("intake"));
+        assert_eq!(u.permissions.iter().count(), 1);
+        let e = c
+            .build_imported_user(
+                UserId(8),
+                &json!({"username": "a b", "email": "x", "permissions": ["flyPlanes"]}),
+            )
+            .expect_err("invalid");
+        assert_eq!(e.get("email"), ["Enter a valid email address."]);
+        assert_eq!(
+            e.get("permissions"),
+            ["\"flyPlanes\" is not a valid permission."]
+        );
+        assert_eq!(e.get("username").len(), 1);
+        let r = c
+            .build_imported_role(RoleId(1), &json!({"name": "viewer"}))
+            .expect("valid");
+        assert_eq!((r.id, r.name.as_str()), (RoleId(1), "viewer"));
+        assert!(
+            c.build_imported_role(RoleId(2), &json!({"name": "a/b"}))
+                .is_err()
+        );
+    }
+}
