@@ -676,14 +676,14 @@ fn forbidden_changes(before: &Snapshot, after: &Snapshot, template: &str) -> Vec
                     RecordKey::MfaChallenge(_),
                     Some(Record::MfaChallenge(old)),
                     Some(Record::MfaChallenge(new)),
-                ) => {
+                ) if template == "/authen/mfa/verify/" => {
                     let mut expected = old.clone();
                     expected.attempts_left = old.attempts_left.saturating_sub(1);
                     expected.version = new.version;
                     *new == expected
                 }
                 // Used up: the last attempt deletes the challenge.
-                (RecordKey::MfaChallenge(_), Some(_), None) => true,
+                (RecordKey::MfaChallenge(_), Some(_), None) => template == "/authen/mfa/verify/",
                 _ => false,
             };
         if !allowed {
@@ -1703,4 +1703,90 @@ async fn hostile_requests_never_5xx_and_refusals_change_nothing() {
     let all: BTreeSet<String> = ops.iter().map(Op::key).collect();
     let missed: Vec<_> = all.difference(&covered).collect();
     assert!(missed.is_empty(), "operations never tried: {missed:?}");
+}
+
+// ------------------------------------------------------------------ the oracle, checked
+
+#[test]
+fn the_error_shape_check_accepts_only_the_contract_shapes() {
+    for ok in [
+        json!({"detail": "Not found."}),
+        json!({"name": ["Unknown field."], "email": ["a", "b"]}),
+        json!({"detail": "x", "errors": [{"index": 2, "errors": {"a": ["b"]}}]}),
+    ] {
+        assert!(is_error_shape(&ok), "{ok}");
+    }
+    for bad in [
+        json!({}),
+        json!([]),
+        json!("text"),
+        json!({"detail": 1}),
+        json!({"detail": "x", "trace": "at main.rs:1"}),
+        json!({"name": "not a list"}),
+        json!({"name": []}),
+        json!({"name": [1]}),
+        json!({"detail": "x", "errors": [{"index": "0", "errors": {}}]}),
+    ] {
+        assert!(!is_error_shape(&bad), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_store_check_sees_changes_and_allows_only_failed_credentials() {
+    let w = world().await;
+
+    // A change to an object is seen, whatever the route.
+    let before = raw(&w.store);
+    w.app
+        .call(
+            "PATCH",
+            &format!("/inventory/locations/{}/", w.fixtures.location),
+            &w.su.1,
+            &json!({"city": "York"}),
+        )
+        .await
+        .expect(200);
+    let (old, new) = changed_records(&before, &raw(&w.store));
+    for route in ["/inventory/locations/{id}/", "/authen/login/"] {
+        let changes = forbidden_changes(&old, &new, route);
+        assert!(
+            changes.iter().any(|c| c.starts_with("location")),
+            "{route}: {changes:?}"
+        );
+    }
+
+    // A failed login leaves a throttle record and an audit event: allowed on the login
+    // route only.
+    let before = raw(&w.store);
+    w.app
+        .send(
+            Req::new("POST", "/authen/login/")
+                .json(&json!({"username": "root", "password": "Wrong-Password-1"})),
+        )
+        .await
+        .expect(401);
+    let (old, new) = changed_records(&before, &raw(&w.store));
+    assert!(!new.is_empty(), "a failed login wrote nothing");
+    assert_eq!(
+        forbidden_changes(&old, &new, "/authen/login/"),
+        Vec::<String>::new()
+    );
+    assert!(!forbidden_changes(&old, &new, "/inventory/devices/").is_empty());
+
+    // A wrong MFA code uses up one attempt of the challenge: allowed on verify only.
+    let before = raw(&w.store);
+    w.app
+        .send(
+            Req::new("POST", "/authen/mfa/verify/")
+                .json(&json!({"mfa_token": w.mfa_token, "code": "000000"})),
+        )
+        .await
+        .expect(401);
+    let (old, new) = changed_records(&before, &raw(&w.store));
+    assert!(new.keys().any(|k| matches!(k, RecordKey::MfaChallenge(_))));
+    assert_eq!(
+        forbidden_changes(&old, &new, "/authen/mfa/verify/"),
+        Vec::<String>::new()
+    );
+    assert!(!forbidden_changes(&old, &new, "/authen/login/").is_empty());
 }
