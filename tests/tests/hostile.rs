@@ -821,6 +821,7 @@ enum BodyKind {
 #[derive(Debug, Clone)]
 struct Forced {
     op: usize,
+    method: Option<&'static str>,
     who: Option<Who>,
     id: Option<&'static str>,
     query: Option<String>,
@@ -833,6 +834,7 @@ fn sweep(ops: &[Op], bad_tokens: usize) -> Vec<Forced> {
     for (i, op) in ops.iter().enumerate() {
         let base = Forced {
             op: i,
+            method: None,
             who: None,
             id: None,
             query: None,
@@ -842,6 +844,18 @@ fn sweep(ops: &[Op], bad_tokens: usize) -> Vec<Forced> {
                 who: Some(*who),
                 ..base.clone()
             });
+        }
+        // Every method on every path (the first operation of each path stands for it).
+        if ops.iter().position(|o| o.template == op.template) == Some(i) {
+            for method in [
+                "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND",
+            ] {
+                out.push(Forced {
+                    method: Some(method),
+                    who: Some(Who::Superuser),
+                    ..base.clone()
+                });
+            }
         }
         if op.template.contains('{') {
             for id in HOSTILE_IDS {
@@ -1384,7 +1398,9 @@ impl Gen<'_> {
         };
         let (body_kind, body, content_type, json) = self.body(w, &op, who);
         // Now and then an odd method on the path instead of the documented one.
-        let method = if self.chance(0.03) {
+        let method = if let Some(m) = forced.and_then(|f| f.method) {
+            m.to_owned()
+        } else if self.chance(0.03) {
             (*self.pick(&["HEAD", "OPTIONS", "TRACE", "PROPFIND", "PATCH", "DELETE"])).to_owned()
         } else {
             op.method.clone()
@@ -1745,8 +1761,8 @@ async fn hostile_requests_never_5xx_and_refusals_change_nothing() {
         elapsed.as_secs_f64()
     ));
     report.push_str(&format!(
-        "  of which {} an opening sweep (every operation x every caller, every hostile id, \
-         every documented query parameter)\n",
+        "  of which {} an opening sweep (every operation x every caller, every path x \
+         every method, every hostile id, every documented query parameter)\n",
         forced.len().min(fig.cases)
     ));
     report.push_str(&format!("  statuses: {:?}\n", fig.by_status));
