@@ -1181,6 +1181,16 @@ impl Gen<'_> {
         if self.chance(0.15) {
             return ((*self.pick(RAW_QUERIES)).to_owned(), "raw");
         }
+        if self.chance(0.03) {
+            // Long queries (a URI holds at most 64 KB): a 48 KB search, 5,000 ordering keys,
+            // 5,000 repeats of a filter.
+            let q = match self.rng.random_range(0..3) {
+                0 => format!("search={}", "%25_".repeat(12 * 1024)),
+                1 => format!("ordering={}", "-id,".repeat(5000)),
+                _ => "type=a&".repeat(5000),
+            };
+            return (q, "long");
+        }
         if op.query.iter().any(|(n, _)| n == "model") && self.chance(0.6) {
             // The compatibility batch forms need a model to get anywhere.
             return ("model=device".to_owned(), "model");
