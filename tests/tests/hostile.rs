@@ -522,13 +522,13 @@ async fn world() -> World {
 
 /// A copy of `seed` in a fresh store and app (ids, sessions and tokens kept): far cheaper
 /// than making the seed data again.
-async fn fork(seed: &World) -> World {
+async fn fork(seed: &World, settings: Settings) -> World {
     let store = Arc::new(MemoryStore::new());
     rehome_core::copy::copy_store(&*seed.store, &*store, &mut |_| {})
         .await
         .expect("a copy of the seed data");
     World {
-        app: TestApp::with_store(store.clone(), Settings::default()),
+        app: TestApp::with_store(store.clone(), settings),
         store,
         fixtures: seed.fixtures.clone(),
         su: seed.su.clone(),
@@ -1487,8 +1487,28 @@ impl Gen<'_> {
                 HeaderValue::from_bytes(t).expect("a header value"),
             );
         }
+        if self.chance(0.15) {
+            let xff = *self.pick(&[
+                "' OR 1=1 --, 999.999.1.1",
+                "203.0.113.9",
+                "198.51.100.1, 203.0.113.9",
+                "::1",
+                "2001:db8::1, ,,",
+                "../../etc/passwd",
+                "",
+            ]);
+            b = b.header("x-forwarded-for", xff);
+            if self.chance(0.3) {
+                b = b.header("x-forwarded-proto", "javascript");
+                b = b.header("x-forwarded-host", "evil.example/path?x=");
+            }
+        }
         if self.chance(0.05) {
-            b = b.header("x-forwarded-for", "' OR 1=1 --, 999.999.1.1");
+            let origin = *self.pick(&["https://front.example", "null", "' OR 1=1 --"]);
+            b = b.header(header::ORIGIN, origin);
+            if method == "OPTIONS" {
+                b = b.header("access-control-request-method", "DELETE");
+            }
         }
         let body_len = body.as_ref().map_or(0, Bytes::len);
         let request = b
@@ -1621,7 +1641,26 @@ async fn hostile_requests_never_5xx_and_refusals_change_nothing() {
     let forced = sweep(&ops, seed_world.bad_tokens.len());
     while fig.cases < cases {
         let t = Instant::now();
-        let w = fork(&seed_world).await;
+        // The server's settings change from app to app: behind a proxy (client addresses
+        // from X-Forwarded-For, so address throttles), registration closed, CORS on.
+        let settings = match fig.worlds % 4 {
+            0 => Settings::default(),
+            1 => Settings {
+                trust_proxy: true,
+                ..Settings::default()
+            },
+            2 => Settings {
+                registration: rehome_http::Registration::Closed,
+                cors_origins: vec!["*".into()],
+                ..Settings::default()
+            },
+            _ => Settings {
+                trust_proxy: true,
+                cors_origins: vec!["https://front.example".into(), "' OR 1=1 --".into()],
+                ..Settings::default()
+            },
+        };
+        let w = fork(&seed_world, settings).await;
         fig.world_time += t.elapsed();
         fig.worlds += 1;
         let mut before = raw(&w.store);
