@@ -1,6 +1,7 @@
 //! Users, roles and direct permission grants, with the contract's no-escalation rules:
 //! a `manageUsers` holder grants (directly or through a role) only permissions it has, creates
-//! or edits only roles whose permissions it has, and only a superuser sets `is_superuser` or
+//! or edits only roles whose permissions it has, sets the password only of users holding
+//! nothing it lacks (no account takeover), and only a superuser sets `is_superuser` or
 //! changes another superuser.
 
 use std::collections::BTreeMap;
@@ -272,6 +273,24 @@ impl Rehome {
         Ok(())
     }
 
+    /// No account takeover: setting another user's password needs every permission that
+    /// user holds (through its role or directly, active or not, since a user manager may
+    /// reactivate it), unless the caller is a superuser. Otherwise a user manager could set
+    /// the password of a user holding more than it and log in as that user.
+    pub(crate) async fn check_takeover(&self, caller: &Caller, target: &User) -> Result<()> {
+        if caller.is_superuser() || caller.user_id() == Some(target.id) {
+            return Ok(());
+        }
+        if target.is_superuser {
+            return Err(Error::PermissionDenied);
+        }
+        let role = self.role_named(target.role.as_deref()).await?;
+        let held = target
+            .permissions
+            .union(role.map(|r| r.permissions).unwrap_or_default());
+        check_grantable(caller, held)
+    }
+
     async fn tx_role(&self, tx: &Tx<'_>, name: &str) -> Result<Option<Role>> {
         match tx.get_by_unique(&UniqueField::RoleName.key(name)).await? {
             Some(Record::Role(r)) => Ok(Some(r)),
@@ -297,6 +316,9 @@ impl Rehome {
         let (mut body, mut parse_errors) = input::parse(input::USER, body, mode, self.next_year());
         check_body_version(body.version, current.version)?;
         let password = take_password(&mut body.fields);
+        if password.is_some() {
+            self.check_takeover(caller, &current).await?;
+        }
         if let Some(p) = &password {
             let name = match body.fields.get("username") {
                 Some(Parsed::Text(u)) => u.clone(),

@@ -862,8 +862,9 @@ impl Rehome {
 
     // ------------------------------------------------------------------ passwords
 
-    /// Sets a user's password as the operator (command line) or a user manager, without the
-    /// old one. Policy applies; the user's sessions are revoked.
+    /// Sets a user's password as the operator (command line) or a user manager holding every
+    /// permission that user holds, without the old one. Policy applies; the user's sessions
+    /// are revoked.
     pub async fn set_password(&self, caller: &Caller, id: UserId, password: &str) -> Result<()> {
         if caller.user_id() != Some(id) {
             caller.require(crate::permission::Permission::ManageUsers)?;
@@ -875,6 +876,7 @@ impl Rehome {
         if user.is_superuser && !caller.is_superuser() {
             return Err(Error::PermissionDenied);
         }
+        self.check_takeover(caller, &user).await?;
         check_policy(password, &user.username, "password").into_result()?;
         let hash = self
             .hasher()
