@@ -43,7 +43,7 @@ fn user_not_found() -> Error {
 
 /// Letters, digits and `@ . + - _`, 2 to 50 characters (the original's username rule,
 /// with its lower bound from the contract).
-pub(super) fn check_username(name: &str, errors: &mut FieldErrors) {
+fn check_username(name: &str, errors: &mut FieldErrors) {
     let n = name.chars().count();
     if !(2..=50).contains(&n) {
         errors.add("username", "Ensure this field has 2 to 50 characters.");
@@ -220,24 +220,7 @@ impl Rehome {
         user: &mut User,
     ) -> Result<()> {
         let mut errors = parse_errors;
-        if let Some(v) = body.text("username") {
-            check_username(&v, &mut errors);
-            user.username = v;
-        }
-        if let Some(v) = body.text("email") {
-            user.email = v;
-        }
-        for (name, slot) in [
-            ("first_name", &mut user.first_name),
-            ("last_name", &mut user.last_name),
-        ] {
-            if let Some(v) = body.text(name) {
-                *slot = v;
-            }
-        }
-        if let Some(v) = body.bool("is_active") {
-            user.is_active = v;
-        }
+        apply_user_basics(body, &mut errors, user);
         let mut new_role_perms = Permissions::empty();
         if let Some(role) = body.take("role") {
             user.role = match role {
@@ -757,4 +740,27 @@ pub fn user_view(user: &User, role: Option<&Role>) -> Json {
         );
     }
     v
+}
+
+/// Applies the plain fields of a user body (username with its rules, email, names, active
+/// flag) to `user`; roles, grants and the superuser flag are the caller's to check.
+pub(super) fn apply_user_basics(body: &mut Body, errors: &mut FieldErrors, user: &mut User) {
+    if let Some(v) = body.text("username") {
+        check_username(&v, errors);
+        user.username = v;
+    }
+    if let Some(v) = body.text("email") {
+        user.email = v;
+    }
+    for (name, slot) in [
+        ("first_name", &mut user.first_name),
+        ("last_name", &mut user.last_name),
+    ] {
+        if let Some(v) = body.text(name) {
+            *slot = v;
+        }
+    }
+    if let Some(v) = body.bool("is_active") {
+        user.is_active = v;
+    }
 }

@@ -12,12 +12,12 @@
 use serde_json::Value as Json;
 
 use super::Rehome;
-use super::accounts::{apply_role, check_role_name, check_username};
+use super::accounts::{apply_role, check_role_name};
 use super::input::{self, Mode, Parsed};
 use super::inventory::{Model, apply_device, apply_donor, apply_location, apply_shipment};
 use crate::error::FieldErrors;
-use crate::ids::{DeviceId, RoleId, UserId};
-use crate::model::{Device, DeviceStatus, Donor, Location, Role, Shipment, User};
+use crate::ids::{RoleId, UserId};
+use crate::model::{Donor, Location, Role, Shipment, User};
 use crate::permission::Permissions;
 use crate::store::{Record, RecordKey};
 
@@ -37,7 +37,7 @@ impl Rehome {
         let now = self.now();
         let record = match (model, key) {
             (Model::Device, RecordKey::Device(device_id)) => {
-                let mut d = empty_device(device_id, now);
+                let mut d = super::inventory::blank_device(device_id, None, now);
                 if let Some(Parsed::Status(s)) = body.take("status") {
                     d.status = s;
                 }
@@ -127,24 +127,7 @@ impl Rehome {
             updated_at: now,
             version: 1,
         };
-        if let Some(v) = body.text("username") {
-            check_username(&v, &mut errors);
-            user.username = v;
-        }
-        if let Some(v) = body.text("email") {
-            user.email = v;
-        }
-        for (name, slot) in [
-            ("first_name", &mut user.first_name),
-            ("last_name", &mut user.last_name),
-        ] {
-            if let Some(v) = body.text(name) {
-                *slot = v;
-            }
-        }
-        if let Some(v) = body.bool("is_active") {
-            user.is_active = v;
-        }
+        super::accounts::apply_user_basics(&mut body, &mut errors, &mut user);
         if let Some(role) = body.take("role") {
             user.role = match role {
                 Parsed::Text(name) if !name.is_empty() => {
@@ -190,35 +173,6 @@ impl Rehome {
             Err(crate::error::Error::Validation(e)) => Err(e),
             Err(other) => Err(FieldErrors::one("non_field_errors", other.to_string())),
         }
-    }
-}
-
-fn empty_device(device_id: DeviceId, now: crate::model::Timestamp) -> Device {
-    Device {
-        device_id,
-        device_type: String::new(),
-        make: String::new(),
-        model: String::new(),
-        serial_number: String::new(),
-        mac_id: String::new(),
-        year_of_manufacture: None,
-        date_received: None,
-        received_by: None,
-        created_by: None,
-        physical_condition: String::new(),
-        specifications: String::new(),
-        operating_system: String::new(),
-        donor: None,
-        date_of_donation: None,
-        value: None,
-        start_location: None,
-        end_location: None,
-        notes: String::new(),
-        shipping_infos: Vec::new(),
-        status: DeviceStatus::Received,
-        created_at: now,
-        updated_at: now,
-        version: 1,
     }
 }
 

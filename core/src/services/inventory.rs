@@ -370,32 +370,11 @@ impl Rehome {
         let now = self.now();
         let record = match model {
             Model::Device => {
-                let mut d = Device {
-                    device_id: DeviceId::from_random_bytes(self.random_bytes()),
-                    device_type: String::new(),
-                    make: String::new(),
-                    model: String::new(),
-                    serial_number: String::new(),
-                    mac_id: String::new(),
-                    year_of_manufacture: None,
-                    date_received: None,
-                    received_by: None,
-                    created_by: caller.user_id(),
-                    physical_condition: String::new(),
-                    specifications: String::new(),
-                    operating_system: String::new(),
-                    donor: None,
-                    date_of_donation: None,
-                    value: None,
-                    start_location: None,
-                    end_location: None,
-                    notes: String::new(),
-                    shipping_infos: Vec::new(),
-                    status: DeviceStatus::Received,
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                };
+                let mut d = blank_device(
+                    DeviceId::from_random_bytes(self.random_bytes()),
+                    caller.user_id(),
+                    now,
+                );
                 let status = take_status(&mut body);
                 apply_device(&mut body, &mut d);
                 if let Some(s) = status {
@@ -987,5 +966,40 @@ impl Rehome {
     ) -> Result<super::ListResult<Record>> {
         caller.require_any(model.read_permissions())?;
         super::listing::run(&**self.store(), model.collection(), params, |_| {}).await
+    }
+}
+
+/// A device with `device_id` and nothing else filled in yet (status `received`), which a
+/// create fills from its body.
+pub(super) fn blank_device(
+    device_id: DeviceId,
+    created_by: Option<crate::ids::UserId>,
+    now: crate::model::Timestamp,
+) -> Device {
+    Device {
+        device_id,
+        device_type: String::new(),
+        make: String::new(),
+        model: String::new(),
+        serial_number: String::new(),
+        mac_id: String::new(),
+        year_of_manufacture: None,
+        date_received: None,
+        received_by: None,
+        created_by,
+        physical_condition: String::new(),
+        specifications: String::new(),
+        operating_system: String::new(),
+        donor: None,
+        date_of_donation: None,
+        value: None,
+        start_location: None,
+        end_location: None,
+        notes: String::new(),
+        shipping_infos: Vec::new(),
+        status: DeviceStatus::Received,
+        created_at: now,
+        updated_at: now,
+        version: 1,
     }
 }
