@@ -229,11 +229,26 @@ impl Client {
         token: Option<&str>,
         body: Option<&Json>,
     ) -> Result<(u16, Json), ureq::Error> {
+        self.send_with_headers(method, path, token, &[], body)
+    }
+
+    /// Like [`Client::send`], with extra request `headers` (e.g. `If-Match`).
+    pub fn send_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&Json>,
+    ) -> Result<(u16, Json), ureq::Error> {
         let mut builder = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
         if let Some(token) = token {
             builder = builder.header("Authorization", format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
         }
         let bytes = match body {
             Some(b) => {
