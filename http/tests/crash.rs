@@ -4,7 +4,8 @@
 //! the store against the test's own model of what must be there, lets [`CLIENTS`] threads run a
 //! mixed write load (device creates, `PATCH` with `If-Match`, `PUT` with `version`, and
 //! `POST /inventory/batch/` mixing creates and updates), and after a random pause (seeded RNG)
-//! kills the server with `SIGKILL`. The last round ends with `SIGTERM` instead, which must exit
+//! kills the server with `SIGKILL`; some rounds first start a server and kill it during start-up
+//! (while it opens the store, or just after). The last round ends with `SIGTERM` instead, which must exit
 //! 0. Then the server is started once more and checked a last time.
 //!
 //! The model (not the code under test) decides what must be found: each client owns its
@@ -24,6 +25,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{Client, PASSWORD, Server, create_superuser, sled_url, sqlite_url};
@@ -37,8 +39,15 @@ const CLIENTS: usize = 4;
 const DEFAULT_ROUNDS: usize = 20;
 /// The superuser the clients act as.
 const USER: &str = "crash-admin";
-/// How long the load runs before the kill: a random pause in this range (milliseconds).
+/// How long the load runs before the kill: a random pause in this range (milliseconds)...
 const PAUSE_MS: std::ops::RangeInclusive<u64> = 50..=800;
+/// ...or, in some rounds, in this one (the kill lands while the clients connect).
+const SHORT_PAUSE_MS: std::ops::RangeInclusive<u64> = 0..=50;
+/// A round starts with a kill during start-up (store opening or just opened) with this
+/// probability, after a random time in [`START_KILL_MS`].
+const START_KILL_CHANCE: f64 = 0.25;
+/// See [`START_KILL_CHANCE`] (milliseconds after the spawn).
+const START_KILL_MS: std::ops::RangeInclusive<u64> = 0..=400;
 
 /// The fields a write changes, and the version it leaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +115,7 @@ struct Outcome {
 #[derive(Debug, Default)]
 struct Tally {
     rounds: usize,
+    start_kills: usize,
     acked: usize,
     acked_found: usize,
     batches: usize,
@@ -122,10 +132,11 @@ impl std::fmt::Display for Tally {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "rounds {} + SIGTERM, writes acknowledged {}, found {}, in doubt {} (present {}), \
+            "rounds {} + SIGTERM, kills during start-up {}, writes acknowledged {}, found {}, in doubt {} (present {}), \
              batches acknowledged {} (whole {}), in-doubt batches {} (present {}), devices {}, \
              violations {}",
             self.rounds,
+            self.start_kills,
             self.acked,
             self.acked_found,
             self.doubt,
@@ -525,25 +536,68 @@ fn verify(
     }
     let owned: BTreeSet<&String> = models.iter().flat_map(|m| m.devices.keys()).collect();
     for serial in found.keys().filter(|s| !owned.contains(s)) {
-        tally
-            .violations
-            .push(format!("{label}: {serial} is in the store, no write made it"));
+        tally.violations.push(format!(
+            "{label}: {serial} is in the store, no write made it"
+        ));
     }
     tally.devices = found.len();
 }
 
-/// Starts the server; a store that does not open fails the test with the log and the figures.
-fn start(name: &str, store: &str, label: &str, tally: &Tally) -> Server {
-    Server::try_start(store, &[]).unwrap_or_else(|log| {
-        panic!(
-            "crash {name}: {label}: the store did not open:\n{log}\nso far: {tally}\n{}",
-            tally.violations.join("\n")
-        )
-    })
+/// Copies the directory `from` to `to` (files and subdirectories).
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// One store under test: its name, data directory and URL, and what happened to it so far.
+struct Subject {
+    name: &'static str,
+    dir: PathBuf,
+    url: String,
+    /// The faults so far, newest last (shown when the store does not open).
+    events: Vec<String>,
+}
+
+impl Subject {
+    /// Starts the server; a store that does not open fails the test with the log, the
+    /// figures, the last faults, and a copy of the data directory kept for inspection.
+    fn start(&self, label: &str, tally: &Tally) -> Server {
+        Server::try_start(&self.url, &[]).unwrap_or_else(|log| {
+            let kept = std::env::temp_dir().join(format!(
+                "rehome-crash-evidence-{}-{}",
+                self.name,
+                std::process::id()
+            ));
+            let copied = match copy_dir(&self.dir, &kept) {
+                Ok(()) => format!("the data directory is kept at {}", kept.display()),
+                Err(e) => format!("copying the data directory failed: {e}"),
+            };
+            let recent = self.events.len().saturating_sub(5);
+            panic!(
+                "crash {}: {label}: the store did not open:\n{log}\nlast faults:\n  {}\n\
+                 {copied}\nso far: {tally}\n{}",
+                self.name,
+                self.events[recent..].join("\n  "),
+                tally.violations.join("\n")
+            )
+        })
+    }
 }
 
 /// The whole scenario on one store; returns the figures (printed, and asserted by the caller).
-fn crash_rounds(name: &str, store: &str) -> Tally {
+fn crash_rounds(subject: &mut Subject) -> Tally {
+    let name = subject.name;
+    let store = subject.url.clone();
+    let store = store.as_str();
     let rounds = env_number("REHOME_CRASH_ROUNDS").map_or(DEFAULT_ROUNDS, |n| n as usize);
     let seed = env_number("REHOME_CRASH_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -561,7 +615,20 @@ fn crash_rounds(name: &str, store: &str) -> Tally {
     // Rounds 0..rounds end with SIGKILL, the last one with SIGTERM.
     for round in 0..=rounds {
         let label = format!("round {round}");
-        let mut server = start(name, store, &format!("start of {label}"), &tally);
+        if round > 0 && rng.random_bool(START_KILL_CHANCE) {
+            let after = rng.random_range(START_KILL_MS);
+            let log = common::kill_during_start(store, Duration::from_millis(after));
+            let phase = if log.contains("listening on") {
+                "listening"
+            } else {
+                "opening"
+            };
+            subject.events.push(format!(
+                "{label}: SIGKILL {after} ms after spawn ({phase}); its log:\n{log}"
+            ));
+            tally.start_kills += 1;
+        }
+        let mut server = subject.start(&format!("start of {label}"), &tally);
         let client = server.client();
         // One login per store: the session lives in the store and survives every restart.
         let token = token
@@ -577,7 +644,12 @@ fn crash_rounds(name: &str, store: &str) -> Tally {
                 &mut tally,
             );
         }
-        let pause = Duration::from_millis(rng.random_range(PAUSE_MS));
+        let pause = if rng.random_bool(0.15) {
+            SHORT_PAUSE_MS
+        } else {
+            PAUSE_MS
+        };
+        let pause = Duration::from_millis(rng.random_range(pause));
         let seeds: Vec<u64> = (0..CLIENTS).map(|_| rng.random()).collect();
         let sigterm = round == rounds;
         let outcomes = std::thread::scope(|scope| {
@@ -592,6 +664,11 @@ fn crash_rounds(name: &str, store: &str) -> Tally {
                 })
                 .collect();
             std::thread::sleep(pause);
+            subject.events.push(format!(
+                "{label}: {} {} ms into the load",
+                if sigterm { "SIGTERM" } else { "SIGKILL" },
+                pause.as_millis()
+            ));
             if sigterm {
                 let status = server.stop().expect("the server was running");
                 if !status.success() {
@@ -617,7 +694,7 @@ fn crash_rounds(name: &str, store: &str) -> Tally {
         pending = Some(outcomes);
         tally.rounds = round;
     }
-    let mut server = start(name, store, "after SIGTERM", &tally);
+    let mut server = subject.start("after SIGTERM", &tally);
     let client = server.client();
     let token = token.expect("logged in");
     let found = fetch_all(&client, &token);
@@ -651,13 +728,23 @@ fn assert_clean(name: &str, tally: &Tally) {
 #[test]
 fn sqlite_keeps_every_acknowledged_write_across_kill9() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let tally = crash_rounds("sqlite", &sqlite_url(dir.path()));
+    let tally = crash_rounds(&mut Subject {
+        name: "sqlite",
+        dir: dir.path().to_owned(),
+        url: sqlite_url(dir.path()),
+        events: Vec::new(),
+    });
     assert_clean("sqlite", &tally);
 }
 
 #[test]
 fn sled_keeps_every_acknowledged_write_across_kill9() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let tally = crash_rounds("sled", &sled_url(dir.path()));
+    let tally = crash_rounds(&mut Subject {
+        name: "sled",
+        dir: dir.path().to_owned(),
+        url: sled_url(dir.path()),
+        events: Vec::new(),
+    });
     assert_clean("sled", &tally);
 }

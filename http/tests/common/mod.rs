@@ -187,6 +187,28 @@ impl Drop for Server {
     }
 }
 
+/// Starts `rehome serve --store STORE` and kills it (`SIGKILL`) `after` the spawn, whether it is
+/// still opening the store or already serving: a crash during start-up. Returns its log.
+pub fn kill_during_start(store: &str, after: Duration) -> String {
+    let dir = tempfile::tempdir().expect("a temporary directory for the log");
+    let log = dir.path().join("serve.log");
+    let file = std::fs::File::create(&log).expect("log file");
+    let mut child = Command::new(binary())
+        .args(["serve", "--store", store, "--bind", "127.0.0.1:0"])
+        .env_remove("REHOME_STORE")
+        .env("REHOME_LOG", "info")
+        .env("REHOME_LOG_FORMAT", "text")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .expect("rehome serve starts");
+    std::thread::sleep(after);
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::read_to_string(&log).unwrap_or_default()
+}
+
 /// The `http://ADDR` of the "rehome is listening on http://ADDR/" log line.
 fn listening_address(log: &str) -> Option<String> {
     let at = log.find("listening on http://")? + "listening on ".len();
