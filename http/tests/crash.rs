@@ -13,7 +13,8 @@
 //! request, the state it expects each device to have afterwards. A write whose 2xx answer
 //! arrived is *acknowledged* and must be found after the restart; the one request in flight
 //! when the server died is *in doubt*: each of its devices must show either the state before it
-//! or the state after it, and all of them the same side (a batch is never partly applied).
+//! or the state after it, and all of them the same side (a batch is never partly applied). A
+//! request that found the server gone before it was sent (connection refused) must not be there.
 //! Nothing else may be in the store.
 //!
 //! `REHOME_CRASH_ROUNDS` sets the number of `SIGKILL` rounds per store (default 20);
@@ -107,6 +108,9 @@ struct ClientModel {
 struct Outcome {
     acked: Vec<Write>,
     in_doubt: Option<Write>,
+    /// The last write found the server gone before it was sent (connection refused): it must
+    /// not be in the store.
+    refused: bool,
     /// Answers the workload never expects (a 4xx or 5xx, a body that disagrees with the model).
     failures: Vec<String>,
 }
@@ -120,6 +124,7 @@ struct Tally {
     acked_found: usize,
     batches: usize,
     batches_whole: usize,
+    refused: usize,
     doubt: usize,
     doubt_present: usize,
     doubt_batches: usize,
@@ -132,9 +137,9 @@ impl std::fmt::Display for Tally {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "rounds {} + SIGTERM, kills during start-up {}, writes acknowledged {}, found {}, in doubt {} (present {}), \
-             batches acknowledged {} (whole {}), in-doubt batches {} (present {}), devices {}, \
-             violations {}",
+            "rounds {} + SIGTERM, kills during start-up {}, writes acknowledged {}, found {}, \
+             in doubt {} (present {}), batches acknowledged {} (whole {}), in-doubt batches {} \
+             (present {}), refused {}, devices {}, violations {}",
             self.rounds,
             self.start_kills,
             self.acked,
@@ -145,6 +150,7 @@ impl std::fmt::Display for Tally {
             self.batches_whole,
             self.doubt_batches,
             self.doubt_batches_present,
+            self.refused,
             self.devices,
             self.violations.len()
         )
@@ -383,8 +389,11 @@ fn run_client(
                 outcome.in_doubt = Some(write);
                 break;
             }
-            Err(_) => {
-                // No answer: the server is gone.
+            Err(e) => {
+                // No answer: the server is gone. If it was gone before the request was sent
+                // (a new connection refused; ureq never retries), the write cannot be there.
+                outcome.refused = matches!(&e, ureq::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::ConnectionRefused);
                 outcome.in_doubt = Some(write);
                 break;
             }
@@ -511,9 +520,19 @@ fn verify(
                     sides.len()
                 ));
             }
-            tally.doubt += 1;
-            tally.doubt_batches += usize::from(write.batch);
-            if present == sides.len() && present > 0 {
+            if outcome.refused {
+                tally.refused += 1;
+                if present > 0 {
+                    tally.violations.push(format!(
+                        "{label}: {} was refused (never sent) but is in the store",
+                        write.what
+                    ));
+                }
+            } else {
+                tally.doubt += 1;
+                tally.doubt_batches += usize::from(write.batch);
+            }
+            if !outcome.refused && present == sides.len() && present > 0 {
                 tally.doubt_present += 1;
                 tally.doubt_batches_present += usize::from(write.batch);
             }
