@@ -18,7 +18,9 @@
 //! Nothing else may be in the store.
 //!
 //! `REHOME_CRASH_ROUNDS` sets the number of `SIGKILL` rounds per store (default 20);
-//! `REHOME_CRASH_SEED` fixes the seed (printed at the start; timing still varies between runs).
+//! `REHOME_CRASH_SEED` fixes the seed (printed at the start; timing still varies between runs);
+//! `REHOME_CRASH_START_KILL_PERCENT` how often a round begins with a kill during start-up
+//! (default 25).
 //! Each store prints its figures, e.g.
 //! `crash sqlite: rounds 20 + SIGTERM, writes acknowledged 812, found 812, ...`.
 
@@ -45,9 +47,10 @@ const PAUSE_MS: std::ops::RangeInclusive<u64> = 50..=800;
 /// ...or, in some rounds, in this one (the kill lands while the clients connect).
 const SHORT_PAUSE_MS: std::ops::RangeInclusive<u64> = 0..=50;
 /// A round starts with a kill during start-up (store opening or just opened) with this
-/// probability, after a random time in [`START_KILL_MS`].
-const START_KILL_CHANCE: f64 = 0.25;
-/// See [`START_KILL_CHANCE`] (milliseconds after the spawn).
+/// probability in percent (`REHOME_CRASH_START_KILL_PERCENT` overrides it), after a random time
+/// in [`START_KILL_MS`].
+const START_KILL_PERCENT: u64 = 25;
+/// See [`START_KILL_PERCENT`] (milliseconds after the spawn).
 const START_KILL_MS: std::ops::RangeInclusive<u64> = 0..=400;
 
 /// The fields a write changes, and the version it leaves.
@@ -624,6 +627,8 @@ fn crash_rounds(subject: &mut Subject) -> Tally {
             .map_or(0, |d| d.as_nanos() as u64)
     });
     println!("crash {name}: {rounds} rounds, seed {seed} (REHOME_CRASH_SEED={seed} to rerun)");
+    let start_kill_percent =
+        env_number("REHOME_CRASH_START_KILL_PERCENT").unwrap_or(START_KILL_PERCENT);
     let started = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     create_superuser(store, USER);
@@ -634,7 +639,7 @@ fn crash_rounds(subject: &mut Subject) -> Tally {
     // Rounds 0..rounds end with SIGKILL, the last one with SIGTERM.
     for round in 0..=rounds {
         let label = format!("round {round}");
-        if round > 0 && rng.random_bool(START_KILL_CHANCE) {
+        if round > 0 && rng.random_range(0..100) < start_kill_percent {
             let after = rng.random_range(START_KILL_MS);
             let log = common::kill_during_start(store, Duration::from_millis(after));
             let phase = if log.contains("listening on") {
@@ -745,7 +750,7 @@ fn assert_clean(name: &str, tally: &Tally) {
 }
 
 #[test]
-fn sqlite_keeps_every_acknowledged_write_across_kill9() {
+fn kill9_crash_sqlite_keeps_every_acknowledged_write() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tally = crash_rounds(&mut Subject {
         name: "sqlite",
@@ -757,7 +762,7 @@ fn sqlite_keeps_every_acknowledged_write_across_kill9() {
 }
 
 #[test]
-fn sled_keeps_every_acknowledged_write_across_kill9() {
+fn kill9_crash_sled_keeps_every_acknowledged_write() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tally = crash_rounds(&mut Subject {
         name: "sled",

@@ -18,9 +18,18 @@ pub const PASSWORD: &str = "Tessellated-Lantern-42";
 /// How long a server may take to start on a busy machine before the test gives up.
 const START_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// The `rehome` binary cargo built for these tests.
+/// The `rehome` binary cargo built for these tests, or the one `REHOME_TEST_BINARY` names.
+///
+/// The override exists because cargo puts the binary at `<target dir>/debug/rehome` whatever
+/// the checkout: with a target directory shared by several worktrees, another worktree's build
+/// can replace it while these tests run. Copy the binary you built and point the variable at
+/// the copy.
 pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_rehome")
+    static BINARY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| {
+        std::env::var("REHOME_TEST_BINARY")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_rehome").to_owned())
+    })
 }
 
 /// Runs `rehome ARGS` to completion with `env` added (and `REHOME_PASSWORD`/`REHOME_STORE`
