@@ -478,6 +478,7 @@ fn verify(
             .flat_map(|w| w.items.iter().map(|i| i.serial.as_str()))
             .collect();
         // Every known device not touched by the write in doubt: exactly its known state.
+        let mut wrong = Vec::new();
         for (serial, known) in &model.devices {
             if doubtful.contains(serial.as_str()) {
                 continue;
@@ -490,6 +491,23 @@ fn verify(
                     known.id,
                     show(here)
                 ));
+                wrong.push(serial.clone());
+            }
+        }
+        // Reported once; from now on the model follows the store, so that later rounds are
+        // checked on their own.
+        for serial in wrong {
+            match found.get(&serial) {
+                Some((id, state)) => {
+                    let known = Known {
+                        id: id.clone(),
+                        state: state.clone(),
+                    };
+                    model.devices.insert(serial, known);
+                }
+                None => {
+                    model.devices.remove(&serial);
+                }
             }
         }
         // The write in doubt: before or after, the same for all its devices.
