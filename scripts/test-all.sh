@@ -89,7 +89,11 @@ start_mariadb
 echo "== cargo test --workspace --all-features"
 # Not --all-targets: that would also run the benchmark binaries (harness = false).
 # --all-features: the PostgreSQL and MySQL dialects are cargo features of rehome-sql.
-cargo test --workspace --all-features
+# The crash test runs on its own below, so that its figures are printed.
+cargo test --workspace --all-features -- --skip kill9_crash
+
+echo "== crash durability: kill -9 of rehome serve under load (REHOME_CRASH_ROUNDS per store, default 20)"
+cargo test -p rehome-http --all-features --test crash -- --nocapture
 
 bash scripts/quickstart-check.sh
 

@@ -106,6 +106,15 @@ pub enum SledError {
         /// The first failure.
         why: String,
     },
+    /// An unfinished snapshot left by a crash could not be removed (see [`SledEngine::open`]).
+    #[error("cannot remove an unfinished snapshot of the sled store at {path}: {source}")]
+    Snapshot {
+        /// The store's directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The flush marker file could not be opened.
     #[error("cannot open the flush marker of the sled store at {path}: {source}")]
     Marker {
@@ -146,10 +155,23 @@ impl SledEngine {
     /// A store that sled cannot read, or whose format header is missing or wrong, gives
     /// [`StoreError::Corrupt`] naming the path. sled panics on some damaged files; the panic
     /// is caught and reported the same way.
+    ///
+    /// Before sled opens the store, an unfinished snapshot (`snap.*.generating`) left by a
+    /// process that died while writing it is removed: sled 0.34 would otherwise take it for the
+    /// latest snapshot and refuse the store as corrupt (sled issue #1527). It never was a
+    /// snapshot (sled renames a snapshot once it is complete), so sled then recovers as after
+    /// any crash. This happens only while no process has the store open.
     pub fn open(config: &Config) -> StoreResult<SledEngine> {
         let path = config.path.clone();
         std::fs::create_dir_all(&path).map_err(|source| {
             StoreError::backend(SledError::CreateDir {
+                path: path.clone(),
+                source,
+            })
+        })?;
+        // A torn snapshot from a crash would make sled refuse the store (see crate::snapshot).
+        crate::snapshot::remove_unfinished(&path).map_err(|source| {
+            StoreError::backend(SledError::Snapshot {
                 path: path.clone(),
                 source,
             })

@@ -4,6 +4,7 @@ mod engine;
 mod frame;
 mod group_commit;
 mod marker;
+mod snapshot;
 
 use std::path::Path;
 

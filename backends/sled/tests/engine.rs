@@ -543,3 +543,88 @@ async fn damaged_store_files_give_errors_never_wrong_or_missing_data() {
     // without its conf file sled falls back to defaults, which read this store correctly.
     assert_eq!(opened, ["none", "conf garbled", "conf removed"]);
 }
+
+/// sled 0.34 takes a torn `snap.*.generating` file (a snapshot whose writer was killed before
+/// renaming it) for the latest snapshot and refuses the store (sled issue #1527; the kill -9
+/// test of `rehome serve` left one behind when it killed the server while it opened the
+/// store). The engine removes it and opens the store with every synced write.
+#[tokio::test]
+async fn a_torn_snapshot_left_by_a_crash_does_not_make_the_store_unopenable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good");
+    let mut model = Model::new();
+    {
+        let engine = open(&good);
+        for i in 0..500u32 {
+            let batch = put(&i.to_be_bytes(), &[i as u8; 50]);
+            apply_to_model(&mut model, &batch);
+            engine.apply(batch).expect("apply");
+        }
+        engine.sync().await.expect("sync");
+        engine.close().await.expect("close");
+        // sled writes a snapshot of the recovered log when it opens a store.
+        open(&good).close().await.expect("close");
+    }
+    let snapshots = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&good)
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("snap."))
+            .collect();
+        names.sort();
+        names
+    };
+    let finished = snapshots();
+    assert_eq!(
+        finished.len(),
+        1,
+        "a closed store has one snapshot: {finished:?}"
+    );
+    let whole = std::fs::read(good.join(&finished[0])).expect("read the snapshot");
+
+    // What a kill leaves: the start of a snapshot (or nothing yet) under a greater name.
+    let torn: [(&str, Vec<u8>); 3] = [
+        ("half a snapshot", whole[..whole.len() / 2].to_vec()),
+        ("an empty file", Vec::new()),
+        ("a whole snapshot, not renamed yet", whole.clone()),
+    ];
+    for (i, (what, bytes)) in torn.iter().enumerate() {
+        let copy = dir.path().join(format!("copy{i}"));
+        copy_dir(&good, &copy);
+        let unfinished = copy.join("snap.7FFFFFFFFFFFFFFF.generating");
+        std::fs::write(&unfinished, bytes).expect("write");
+        if i < 2 {
+            // sled alone refuses the store: this is the bug the engine works around.
+            let raw = sled::open(&copy);
+            assert!(
+                matches!(raw, Err(sled::Error::Corruption { .. })),
+                "{what}: sled should refuse it, got {raw:?}"
+            );
+        }
+        let engine = open(&copy);
+        assert!(!unfinished.exists(), "{what}: removed");
+        let mut scanned = Model::new();
+        engine
+            .scan(b"", None, false, &mut |k, v| {
+                scanned.insert(k.to_vec(), v.to_vec());
+                true
+            })
+            .expect("scan");
+        assert_eq!(scanned, model, "{what}");
+        engine.close().await.expect("close");
+    }
+}
+
+#[tokio::test]
+async fn an_unfinished_snapshot_of_a_store_open_elsewhere_is_left_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = open(dir.path());
+    let unfinished = dir.path().join("snap.7FFFFFFFFFFFFFFF.generating");
+    std::fs::write(&unfinished, b"being written").expect("write");
+    match SledEngine::open(&Config::new(dir.path())) {
+        Err(StoreError::Backend(e)) => assert!(e.to_string().contains("lock"), "{e}"),
+        other => panic!("expected a lock error, got {other:?}"),
+    }
+    assert!(unfinished.exists(), "the live store's file is not touched");
+    engine.close().await.expect("close");
+}

@@ -18,9 +18,18 @@ pub const PASSWORD: &str = "Tessellated-Lantern-42";
 /// How long a server may take to start on a busy machine before the test gives up.
 const START_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// The `rehome` binary cargo built for these tests.
+/// The `rehome` binary cargo built for these tests, or the one `REHOME_TEST_BINARY` names.
+///
+/// The override exists because cargo puts the binary at `<target dir>/debug/rehome` whatever
+/// the checkout: with a target directory shared by several worktrees, another worktree's build
+/// can replace it while these tests run. Copy the binary you built and point the variable at
+/// the copy.
 pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_rehome")
+    static BINARY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| {
+        std::env::var("REHOME_TEST_BINARY")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_rehome").to_owned())
+    })
 }
 
 /// Runs `rehome ARGS` to completion with `env` added (and `REHOME_PASSWORD`/`REHOME_STORE`
@@ -194,6 +203,28 @@ impl Drop for Server {
     }
 }
 
+/// Starts `rehome serve --store STORE` and kills it (`SIGKILL`) `after` the spawn, whether it is
+/// still opening the store or already serving: a crash during start-up. Returns its log.
+pub fn kill_during_start(store: &str, after: Duration) -> String {
+    let dir = tempfile::tempdir().expect("a temporary directory for the log");
+    let log = dir.path().join("serve.log");
+    let file = std::fs::File::create(&log).expect("log file");
+    let mut child = Command::new(binary())
+        .args(["serve", "--store", store, "--bind", "127.0.0.1:0"])
+        .env_remove("REHOME_STORE")
+        .env("REHOME_LOG", "info")
+        .env("REHOME_LOG_FORMAT", "text")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .expect("rehome serve starts");
+    std::thread::sleep(after);
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::read_to_string(&log).unwrap_or_default()
+}
+
 /// The `http://ADDR` of the "rehome is listening on http://ADDR/" log line.
 fn listening_address(log: &str) -> Option<String> {
     let at = log.find("listening on http://")? + "listening on ".len();
@@ -242,11 +273,26 @@ impl Client {
         token: Option<&str>,
         body: Option<&Json>,
     ) -> Result<(u16, Json), ureq::Error> {
+        self.send_with_headers(method, path, token, &[], body)
+    }
+
+    /// Like [`Client::send`], with extra request `headers` (e.g. `If-Match`).
+    pub fn send_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&Json>,
+    ) -> Result<(u16, Json), ureq::Error> {
         let mut builder = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
         if let Some(token) = token {
             builder = builder.header("Authorization", format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
         }
         let bytes = match body {
             Some(b) => {
