@@ -1,0 +1,684 @@
+//! Scale-out: two `rehome serve` processes on different ports over one database — one
+//! PostgreSQL schema, then one MariaDB/MySQL database — behave as one server.
+//!
+//! - A token issued by one server works on the other; a logout (or logout-all) on one is
+//!   refused by the other on the very next request (sessions live in the store, no process
+//!   keeps a cache of them).
+//! - Failed logins count across both servers: the contract's rule (5 failures for one
+//!   username within 15 minutes lock it for 1 minute, 429 with `Retry-After`, even for the
+//!   right password) holds with the failures alternating between the servers.
+//! - 200 concurrent conflicting updates of one object, half to each server, all carrying the
+//!   same version (in `If-Match` or in the body), give exactly one 200 and 409/412 for the
+//!   rest, and the stored object is the winner's; for devices in three rounds, for a
+//!   location and a donor in one round each.
+//! - 200 concurrent creates racing for one unique key (a device serial number, a username
+//!   differing only in case, a role name, a location address, a donor email), half to each
+//!   server, give exactly one 201, 409 for the rest, and exactly one such object.
+//! - No request anywhere is answered 5xx; on one, the servers' logs are printed.
+//!
+//! The databases come from `REHOME_TEST_POSTGRES_URL` and `REHOME_TEST_MYSQL_URL` (the test
+//! prints that it skipped when one is not set). Each run makes its own PostgreSQL schema or
+//! MySQL database, named like the SQL backend's tests' (`rehome_test_<unix secs>_<random>`, so
+//! their clean-up of stale ones covers a killed run of this test too), and drops it at the end.
+//! The figures are printed at the end of each test (`cargo test -- --nocapture` shows them).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Barrier, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use common::{Answer, Client, PASSWORD, Server, create_superuser};
+use serde_json::{Value as Json, json};
+use sqlx::Connection as _;
+
+/// Concurrent requests per race (half to each server).
+const RACERS: usize = 200;
+
+/// The contract's throttling rule, written out by hand: 5 failed logins for one username
+/// lock it; the first lock lasts 1 minute.
+const LOCK_AFTER_FAILURES: usize = 5;
+const FIRST_LOCK_SECS: u64 = 60;
+
+// ------------------------------------------------------------------ one database per run
+
+/// A fresh PostgreSQL schema or MySQL database, dropped when this goes.
+struct TestDatabase {
+    /// The store URL both servers get.
+    store_url: String,
+    admin_url: String,
+    drop_sql: String,
+}
+
+impl TestDatabase {
+    /// A fresh schema (PostgreSQL) or database (MySQL) on the server `admin_url` names.
+    fn create(admin_url: &str) -> TestDatabase {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("a clock after 1970");
+        // Random enough to keep concurrent runs apart: the time to the nanosecond and the pid.
+        let name = format!(
+            "rehome_test_{}_{:08x}{:08x}",
+            nanos.as_secs(),
+            nanos.subsec_nanos(),
+            std::process::id()
+        );
+        let (create, drop_sql, store_url) = if admin_url.starts_with("postgres") {
+            let sep = if admin_url.contains('?') { '&' } else { '?' };
+            (
+                format!("CREATE SCHEMA {name}"),
+                format!("DROP SCHEMA IF EXISTS {name} CASCADE"),
+                format!("{admin_url}{sep}options[search_path]={name}"),
+            )
+        } else {
+            (
+                format!("CREATE DATABASE {name}"),
+                format!("DROP DATABASE IF EXISTS {name}"),
+                replace_database(admin_url, &name),
+            )
+        };
+        admin_execute(admin_url, &create)
+            .unwrap_or_else(|e| panic!("`{create}` on {admin_url}: {e}"));
+        TestDatabase {
+            store_url,
+            admin_url: admin_url.to_owned(),
+            drop_sql,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Err(e) = admin_execute(&self.admin_url, &self.drop_sql) {
+            eprintln!(
+                "clean-up `{}` failed (the SQL tests drop stale ones later): {e}",
+                self.drop_sql
+            );
+        }
+    }
+}
+
+/// Runs one statement on its own connection to `url` (PostgreSQL or MySQL).
+fn admin_execute(url: &str, sql: &str) -> Result<(), sqlx::Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if url.starts_with("postgres") {
+            let mut c = sqlx::PgConnection::connect(url).await?;
+            sqlx::raw_sql(sql).execute(&mut c).await?;
+            c.close().await
+        } else {
+            let mut c = sqlx::MySqlConnection::connect(url).await?;
+            sqlx::raw_sql(sql).execute(&mut c).await?;
+            c.close().await
+        }
+    })
+}
+
+/// The URL with its database path replaced by `name` (query string kept).
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+// ------------------------------------------------------------------ two servers
+
+/// Two servers over one store, and every 5xx either of them answered.
+struct Cluster {
+    servers: [Server; 2],
+    clients: [Client; 2],
+    errors: Mutex<Vec<String>>,
+}
+
+impl Cluster {
+    fn start(store: &str) -> Cluster {
+        let a = Server::start(store, &[]);
+        let b = Server::start(store, &[]);
+        assert_ne!(a.base, b.base, "two servers, two ports");
+        let clients = [a.client(), b.client()];
+        Cluster {
+            servers: [a, b],
+            clients,
+            errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sends a request to server `i` (0 = A, 1 = B); records a 5xx; panics when no answer.
+    fn send(
+        &self,
+        i: usize,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&Json>,
+    ) -> Answer {
+        let client = &self.clients[i % 2];
+        let answer = client
+            .send_with(method, path, token, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {}{path}: no answer: {e}", client.base()));
+        if answer.status >= 500 {
+            self.errors.lock().expect("errors lock").push(format!(
+                "{method} {}{path} -> {} {}",
+                client.base(),
+                answer.status,
+                answer.body
+            ));
+        }
+        answer
+    }
+
+    /// [`Cluster::send`] without extra headers: `(status, body)`.
+    fn call(
+        &self,
+        i: usize,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Json>,
+    ) -> (u16, Json) {
+        let a = self.send(i, method, path, token, &[], body);
+        (a.status, a.body)
+    }
+
+    fn five_xx(&self) -> usize {
+        self.errors.lock().expect("errors lock").len()
+    }
+
+    fn logs(&self) -> String {
+        format!(
+            "--- server A ({}) log:\n{}\n--- server B ({}) log:\n{}",
+            self.servers[0].base,
+            self.servers[0].log(),
+            self.servers[1].base,
+            self.servers[1].log()
+        )
+    }
+
+    /// Panics (with both logs) if any request was answered 5xx.
+    fn assert_no_5xx(&self) {
+        let errors = self.errors.lock().expect("errors lock");
+        assert!(
+            errors.is_empty(),
+            "{} 5xx answers:\n{}\n{}",
+            errors.len(),
+            errors.join("\n"),
+            self.logs()
+        );
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.logs());
+        }
+    }
+}
+
+/// Runs `RACERS` requests at once, racer `i` on server `i % 2`; their statuses and bodies.
+fn race(cluster: &Cluster, request: impl Fn(usize) -> Answer + Sync) -> Vec<Answer> {
+    let barrier = Barrier::new(RACERS);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..RACERS)
+            .map(|i| {
+                let barrier = &barrier;
+                let request = &request;
+                s.spawn(move || {
+                    barrier.wait();
+                    request(i)
+                })
+            })
+            .collect();
+        let answers = handles
+            .into_iter()
+            .map(|h| h.join().expect("a racer thread"))
+            .collect();
+        let _ = cluster;
+        answers
+    })
+}
+
+/// How many answers had each status.
+fn tally(answers: &[Answer]) -> BTreeMap<u16, usize> {
+    let mut t = BTreeMap::new();
+    for a in answers {
+        *t.entry(a.status).or_insert(0) += 1;
+    }
+    t
+}
+
+fn show(t: &BTreeMap<u16, usize>) -> String {
+    t.iter()
+        .map(|(s, n)| format!("{s}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+// ------------------------------------------------------------------ the checks
+
+/// Login on A, use on B; logout on A is refused by B at once; logout-all likewise.
+fn sessions(c: &Cluster) -> String {
+    let t1 = c.clients[0].login("admin", PASSWORD);
+    let (status, me) = c.call(1, "GET", "/authen/me/", Some(&t1), None);
+    assert_eq!(status, 200, "A's token on B: {me}");
+    assert_eq!(me["username"], "admin");
+    let (status, body) = c.call(0, "POST", "/authen/logout/", Some(&t1), None);
+    assert_eq!(status, 204, "logout on A: {body}");
+    let (status, body) = c.call(1, "GET", "/authen/me/", Some(&t1), None);
+    assert_eq!(status, 401, "B after logout on A: {body}");
+    assert_eq!(body["detail"], "Invalid or expired token.");
+    let (status, _) = c.call(0, "GET", "/authen/me/", Some(&t1), None);
+    assert_eq!(status, 401, "A after its own logout");
+
+    // logout-all on B ends the sessions opened on A and on B, on both.
+    let t2 = c.clients[0].login("admin", PASSWORD);
+    let t3 = c.clients[1].login("admin", PASSWORD);
+    for (token, server) in [(&t2, 1), (&t3, 0)] {
+        let (status, _) = c.call(server, "GET", "/authen/me/", Some(token), None);
+        assert_eq!(status, 200, "a token on the other server before logout-all");
+    }
+    let (status, body) = c.call(1, "POST", "/authen/logout-all/", Some(&t3), None);
+    assert_eq!(status, 204, "logout-all on B: {body}");
+    for (token, server) in [(&t2, 0), (&t2, 1), (&t3, 0), (&t3, 1)] {
+        let (status, _) = c.call(server, "GET", "/authen/me/", Some(token), None);
+        assert_eq!(status, 401, "a token after logout-all, on server {server}");
+    }
+    "token portable ✓, logout on A refused by B at once ✓, logout-all on B refused by A ✓".into()
+}
+
+/// Failed logins alternate between A and B; the lock comes at the 5th, on both servers.
+fn lockout(c: &Cluster, admin: &str) -> String {
+    let (status, body) = c.call(
+        0,
+        "POST",
+        "/users/users/",
+        Some(admin),
+        Some(&json!({"username": "locky", "email": "locky@example.org", "password": PASSWORD})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let wrong = json!({"username": "locky", "password": "Not-The-Password-99"});
+    let right = json!({"username": "locky", "password": PASSWORD});
+    // Failures 1..=5 alternate A, B, A, B, A. Each is checked against the lock before the
+    // password, so a 401 (not 429) for failure n means n - 1 failures did not lock.
+    for n in 1..=LOCK_AFTER_FAILURES {
+        let server = (n - 1) % 2;
+        let (status, body) = c.call(server, "POST", "/authen/login/", None, Some(&wrong));
+        assert_eq!(
+            status, 401,
+            "failure {n} (on server {server}) is still a plain failure: {body}"
+        );
+    }
+    // Locked now: the right password is refused on both, with Retry-After within the first
+    // lock's minute.
+    for server in [1, 0] {
+        let a = c.send(server, "POST", "/authen/login/", None, &[], Some(&right));
+        assert_eq!(a.status, 429, "right password while locked, server {server}: {}", a.body);
+        let retry: u64 = a
+            .header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("429 without a numeric Retry-After: {:?}", a.headers));
+        assert!(
+            (1..=FIRST_LOCK_SECS).contains(&retry),
+            "Retry-After {retry} outside the first lock's 1..=60 s"
+        );
+    }
+
+    // Below the threshold: 4 failures across both servers, then the right password logs in
+    // (and resets the count).
+    let (status, body) = c.call(
+        1,
+        "POST",
+        "/users/users/",
+        Some(admin),
+        Some(&json!({"username": "nearly", "email": "nearly@example.org", "password": PASSWORD})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let wrong = json!({"username": "nearly", "password": "Not-The-Password-99"});
+    for n in 1..LOCK_AFTER_FAILURES {
+        let (status, _) = c.call(n % 2, "POST", "/authen/login/", None, Some(&wrong));
+        assert_eq!(status, 401, "failure {n} of 'nearly'");
+    }
+    c.clients[0].login("nearly", PASSWORD);
+    format!(
+        "lock at exactly {LOCK_AFTER_FAILURES} failures alternating A/B, right password then 429 \
+         on both ✓, {} failures do not lock ✓",
+        LOCK_AFTER_FAILURES - 1
+    )
+}
+
+/// How a racer states the version it read.
+#[derive(Clone, Copy, Debug)]
+enum Precondition {
+    /// `If-Match: "<version>"` only.
+    IfMatch,
+    /// `"version": <version>` in the body only.
+    BodyVersion,
+    /// Even racers `If-Match` on a PUT, odd ones the body version on a PATCH.
+    Mixed,
+}
+
+/// One round of `RACERS` concurrent updates of the object at `path`, all from its current
+/// version; `body(i)` is racer i's change, and `marker` the field that tells who won.
+fn update_round(
+    c: &Cluster,
+    token: &str,
+    path: &str,
+    precondition: Precondition,
+    body: impl Fn(usize, bool) -> Json + Sync,
+    marker: &str,
+) -> String {
+    let before = c.send(0, "GET", path, Some(token), &[], None);
+    assert_eq!(before.status, 200, "{}", before.body);
+    let version = before.body["version"].as_u64().expect("a version");
+    let etag = before.header("etag").expect("an ETag").to_owned();
+    assert_eq!(etag, format!("\"{version}\""), "the ETag is the version");
+    let fives = c.five_xx();
+    let answers = race(c, |i| {
+        let (method, if_match, in_body) = match precondition {
+            Precondition::IfMatch => ("PATCH", true, false),
+            Precondition::BodyVersion => ("PATCH", false, true),
+            Precondition::Mixed if i % 2 == 0 => ("PUT", true, false),
+            Precondition::Mixed => ("PATCH", false, true),
+        };
+        let mut b = body(i, method == "PUT");
+        if in_body {
+            b["version"] = json!(version);
+        }
+        let headers: &[(&str, &str)] = if if_match {
+            &[("If-Match", etag.as_str())]
+        } else {
+            &[]
+        };
+        c.send(i % 2, method, path, Some(token), headers, Some(&b))
+    });
+    let t = tally(&answers);
+    let winners: Vec<usize> = (0..RACERS).filter(|i| answers[*i].status == 200).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{path} {precondition:?}: exactly one winner, got {}",
+        show(&t)
+    );
+    let losers = t.get(&409).copied().unwrap_or(0) + t.get(&412).copied().unwrap_or(0);
+    assert_eq!(
+        losers,
+        RACERS - 1,
+        "{path} {precondition:?}: every loser 409/412, got {}",
+        show(&t)
+    );
+    for a in answers.iter().filter(|a| a.status == 409) {
+        assert!(a.body.is_object(), "a 409 body is JSON: {}", a.body);
+    }
+    let w = winners[0];
+    assert_eq!(answers[w].body["version"], json!(version + 1));
+    // The stored object is the winner's, read on the other server than the winner's.
+    let (status, after) = c.call((w + 1) % 2, "GET", path, Some(token), None);
+    assert_eq!(status, 200);
+    assert_eq!(after["version"], json!(version + 1), "one change, one version");
+    assert_eq!(
+        after[marker],
+        body(w, false)[marker],
+        "the stored value is the winner's (racer {w})"
+    );
+    format!(
+        "v{version}->v{} {precondition:?}: 1 winner, {} conflicts ({}), {} 5xx",
+        version + 1,
+        RACERS - 1,
+        show(&t),
+        c.five_xx() - fives
+    )
+}
+
+/// One round of `RACERS` concurrent creates of objects sharing one unique key; `count` then
+/// says how many such objects the store holds.
+fn create_race(
+    c: &Cluster,
+    token: &str,
+    what: &str,
+    path: &str,
+    body: impl Fn(usize) -> Json + Sync,
+    count: &str,
+) -> String {
+    let fives = c.five_xx();
+    let answers = race(c, |i| {
+        c.send(i % 2, "POST", path, Some(token), &[], Some(&body(i)))
+    });
+    let t = tally(&answers);
+    assert_eq!(
+        t.get(&201).copied().unwrap_or(0),
+        1,
+        "{what}: exactly one created, got {}",
+        show(&t)
+    );
+    assert_eq!(
+        t.get(&409).copied().unwrap_or(0),
+        RACERS - 1,
+        "{what}: every other one 409, got {}",
+        show(&t)
+    );
+    let (status, page) = c.call(1, "GET", count, Some(token), None);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["count"], 1, "{what}: one in the store: {page}");
+    format!(
+        "{what}: 1 winner / {} conflict, {} 5xx",
+        RACERS - 1,
+        c.five_xx() - fives
+    )
+}
+
+/// `username` with the letters whose bit is set in `i` upper-cased.
+fn case_variant(username: &str, i: usize) -> String {
+    username
+        .chars()
+        .enumerate()
+        .map(|(k, ch)| {
+            if (i >> k) & 1 == 1 {
+                ch.to_ascii_uppercase()
+            } else {
+                ch
+            }
+        })
+        .collect()
+}
+
+/// One scale-out run at a time: the two tests together would double the load.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn scale_out(label: &str, admin_url: &str) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let started = Instant::now();
+    let db = TestDatabase::create(admin_url);
+    create_superuser(&db.store_url, "admin");
+    let c = Cluster::start(&db.store_url);
+    let mut figures = vec![sessions(&c)];
+    let admin = c.clients[1].login("admin", PASSWORD);
+    figures.push(lockout(&c, &admin));
+
+    // Conflicting updates: a device in three rounds, each from the version the last left.
+    let (status, device) = c.call(
+        0,
+        "POST",
+        "/inventory/devices/",
+        Some(&admin),
+        Some(&json!({"type": "Laptop", "make": "Dell", "model": "Latitude 5490",
+                      "serial_number": "SN-SCALE-1"})),
+    );
+    assert_eq!(status, 201, "{device}");
+    let path = format!(
+        "/inventory/devices/{}/",
+        device["device_id"].as_str().expect("a device id")
+    );
+    let device_body = |i: usize, full: bool| {
+        let mut b = json!({"notes": format!("written by racer {i}")});
+        if full {
+            for (k, v) in [
+                ("type", "Laptop"),
+                ("make", "Dell"),
+                ("model", "Latitude 5490"),
+                ("serial_number", "SN-SCALE-1"),
+            ] {
+                b[k] = json!(v);
+            }
+        }
+        b
+    };
+    for (round, precondition) in [
+        Precondition::IfMatch,
+        Precondition::BodyVersion,
+        Precondition::Mixed,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let line = update_round(&c, &admin, &path, precondition, device_body, "notes");
+        figures.push(format!("device round {}: {line}", round + 1));
+    }
+
+    // A location and a donor: one round each.
+    let (status, location) = c.call(
+        1,
+        "POST",
+        "/inventory/locations/",
+        Some(&admin),
+        Some(&json!({"name": "Depot", "address": "1 Scale Street"})),
+    );
+    assert_eq!(status, 201, "{location}");
+    let path = format!("/inventory/locations/{}/", location["location_id"]);
+    let line = update_round(
+        &c,
+        &admin,
+        &path,
+        Precondition::Mixed,
+        |i, full| {
+            let mut b = json!({"city": format!("City {i}")});
+            if full {
+                b["name"] = json!("Depot");
+                b["address"] = json!("1 Scale Street");
+            }
+            b
+        },
+        "city",
+    );
+    figures.push(format!("location: {line}"));
+    let (status, donor) = c.call(
+        0,
+        "POST",
+        "/inventory/donors/",
+        Some(&admin),
+        Some(&json!({"name": "Ada", "email": "ada@example.org"})),
+    );
+    assert_eq!(status, 201, "{donor}");
+    let path = format!("/inventory/donors/{}/", donor["donor_id"]);
+    let line = update_round(
+        &c,
+        &admin,
+        &path,
+        Precondition::IfMatch,
+        |i, full| {
+            let mut b = json!({"contact_info": format!("call racer {i}")});
+            if full {
+                b["name"] = json!("Ada");
+                b["email"] = json!("ada@example.org");
+            }
+            b
+        },
+        "contact_info",
+    );
+    figures.push(format!("donor: {line}"));
+
+    // Uniqueness races.
+    figures.push(create_race(
+        &c,
+        &admin,
+        "serial race",
+        "/inventory/devices/",
+        |i| {
+            json!({"type": "Phone", "make": "Fairphone", "model": format!("FP{i}"),
+                   "serial_number": "SN-RACE"})
+        },
+        "/inventory/devices/?serial_number=SN-RACE",
+    ));
+    figures.push(create_race(
+        &c,
+        &admin,
+        "username race (case variants)",
+        "/users/users/",
+        |i| json!({"username": case_variant("racer-user", i), "email": format!("racer{i}@example.org")}),
+        "/users/users/?username__icontains=racer-user",
+    ));
+    figures.push(create_race(
+        &c,
+        &admin,
+        "role name race",
+        "/admin/roles/",
+        |i| json!({"name": "racers", "description": format!("racer {i}"), "permissions": []}),
+        "/admin/roles/?name=racers",
+    ));
+    figures.push(create_race(
+        &c,
+        &admin,
+        "location address race",
+        "/inventory/locations/",
+        |i| json!({"name": format!("Depot {i}"), "address": "2 Race Road"}),
+        "/inventory/locations/?search=2%20Race%20Road",
+    ));
+    figures.push(create_race(
+        &c,
+        &admin,
+        "donor email race",
+        "/inventory/donors/",
+        |i| json!({"name": format!("Donor {i}"), "email": "race@example.org"}),
+        "/inventory/donors/?email=race@example.org",
+    ));
+
+    c.assert_no_5xx();
+    drop(c);
+    drop(db);
+    println!(
+        "scale-out {label} (2 servers, {RACERS} racers per race, {:.1} s):\n  {}\n  0 5xx in total",
+        started.elapsed().as_secs_f64(),
+        figures.join("\n  ")
+    );
+}
+
+fn database_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            println!("skipped: {var} is not set");
+            None
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn scale_out_postgres() {
+    if let Some(url) = database_url("REHOME_TEST_POSTGRES_URL") {
+        scale_out("postgres", &url);
+    }
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn scale_out_mysql() {
+    if let Some(url) = database_url("REHOME_TEST_MYSQL_URL") {
+        scale_out("mysql", &url);
+    }
+}
