@@ -39,6 +39,9 @@ const RACERS: usize = 200;
 /// lock it; the first lock lasts 1 minute.
 const LOCK_AFTER_FAILURES: usize = 5;
 const FIRST_LOCK_SECS: u64 = 60;
+/// ...and 50 failures from one client address within 15 minutes refuse that address (both
+/// servers see the test's requests come from 127.0.0.1).
+const ADDRESS_FAILURES: usize = 50;
 
 // ------------------------------------------------------------------ one database per run
 
@@ -303,7 +306,7 @@ fn sessions(c: &Cluster) -> String {
 }
 
 /// Failed logins alternate between A and B; the lock comes at the 5th, on both servers.
-fn lockout(c: &Cluster, admin: &str) -> String {
+fn lockout(c: &Cluster, admin: &str, failures: &mut usize) -> String {
     let (status, body) = c.call(
         0,
         "POST",
@@ -355,10 +358,77 @@ fn lockout(c: &Cluster, admin: &str) -> String {
         assert_eq!(status, 401, "failure {n} of 'nearly'");
     }
     c.clients[0].login("nearly", PASSWORD);
+
+    // Concurrent failures are all counted: 5 wrong passwords at once (3 on A, 2 on B) lock
+    // the username, so the right password is refused next. A lost failure (two servers
+    // overwriting each other's count) would let it in.
+    let (status, body) = c.call(
+        0,
+        "POST",
+        "/users/users/",
+        Some(admin),
+        Some(&json!({"username": "swarm", "email": "swarm@example.org", "password": PASSWORD})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let wrong = json!({"username": "swarm", "password": "Not-The-Password-99"});
+    let barrier = Barrier::new(LOCK_AFTER_FAILURES);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..LOCK_AFTER_FAILURES)
+            .map(|i| {
+                let (barrier, wrong) = (&barrier, &wrong);
+                s.spawn(move || {
+                    barrier.wait();
+                    c.call(i % 2, "POST", "/authen/login/", None, Some(wrong)).0
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a login thread"))
+            .collect()
+    });
+    // 401: counted; 429: the lock was already there when it came (not counted).
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "concurrent failures: {statuses:?}"
+    );
+    let right = json!({"username": "swarm", "password": PASSWORD});
+    for server in [0, 1] {
+        let (status, body) = c.call(server, "POST", "/authen/login/", None, Some(&right));
+        assert_eq!(status, 429, "after 5 concurrent failures, server {server}: {body}");
+    }
+    *failures += LOCK_AFTER_FAILURES + (LOCK_AFTER_FAILURES - 1);
+    *failures += statuses.iter().filter(|s| **s == 401).count();
     format!(
         "lock at exactly {LOCK_AFTER_FAILURES} failures alternating A/B, right password then 429 \
-         on both ✓, {} failures do not lock ✓",
+         on both ✓, {} failures do not lock ✓, {LOCK_AFTER_FAILURES} concurrent failures all \
+         counted ✓",
         LOCK_AFTER_FAILURES - 1
+    )
+}
+
+/// The per-address rule across both servers: `failures` were counted for 127.0.0.1 so far;
+/// wrong logins for distinct unknown usernames, alternating A and B, are 401 up to the 50th
+/// failure, and after it every login from the address is 429 on both servers, even the
+/// admin's with the right password.
+fn address_lock(c: &Cluster, failures: usize) -> String {
+    assert!(failures < ADDRESS_FAILURES, "{failures} failures so far");
+    for n in failures + 1..=ADDRESS_FAILURES {
+        let body = json!({"username": format!("nobody-{n}"), "password": "Not-The-Password-99"});
+        let (status, answer) = c.call(n % 2, "POST", "/authen/login/", None, Some(&body));
+        assert_eq!(status, 401, "address failure {n}: {answer}");
+    }
+    for server in [0, 1] {
+        let right = json!({"username": "admin", "password": PASSWORD});
+        let a = c.send(server, "POST", "/authen/login/", None, &[], Some(&right));
+        assert_eq!(a.status, 429, "the address is refused on server {server}: {}", a.body);
+        assert!(a.header("retry-after").is_some(), "429 without Retry-After");
+    }
+    format!(
+        "address refused after exactly {ADDRESS_FAILURES} failures across both ({} before, {} \
+         now) ✓",
+        failures,
+        ADDRESS_FAILURES - failures
     )
 }
 
@@ -409,12 +479,18 @@ fn update_round(
     });
     let t = tally(&answers);
     let winners: Vec<usize> = (0..RACERS).filter(|i| answers[*i].status == 200).collect();
-    assert_eq!(
-        winners.len(),
-        1,
-        "{path} {precondition:?}: exactly one winner, got {}",
-        show(&t)
-    );
+    if winners.len() != 1 {
+        let stored = c.call(0, "GET", path, Some(token), None).1;
+        let won: Vec<String> = winners
+            .iter()
+            .map(|w| format!("racer {w} on server {}: {}", w % 2, answers[*w].body))
+            .collect();
+        panic!(
+            "{path} {precondition:?} from v{version}: exactly one winner, got {}:\n{}\nstored: {stored}",
+            show(&t),
+            won.join("\n")
+        );
+    }
     let losers = t.get(&409).copied().unwrap_or(0) + t.get(&412).copied().unwrap_or(0);
     assert_eq!(
         losers,
@@ -508,7 +584,9 @@ fn scale_out(label: &str, admin_url: &str) {
     let c = Cluster::start(&db.store_url);
     let mut figures = vec![sessions(&c)];
     let admin = c.clients[1].login("admin", PASSWORD);
-    figures.push(lockout(&c, &admin));
+    // Failed logins counted for 127.0.0.1 (every 401 of the login route).
+    let mut failures = 0;
+    figures.push(lockout(&c, &admin, &mut failures));
 
     // Conflicting updates: a device in three rounds, each from the version the last left.
     let (status, device) = c.call(
@@ -524,8 +602,10 @@ fn scale_out(label: &str, admin_url: &str) {
         "/inventory/devices/{}/",
         device["device_id"].as_str().expect("a device id")
     );
-    let device_body = |i: usize, full: bool| {
-        let mut b = json!({"notes": format!("written by racer {i}")});
+    // Each round's values are new: a racer re-sending the stored value would be a no-op
+    // update, answered 200 with the unchanged object (not a second winner).
+    let device_body = |round: usize, i: usize, full: bool| {
+        let mut b = json!({"notes": format!("round {round}, written by racer {i}")});
         if full {
             for (k, v) in [
                 ("type", "Laptop"),
@@ -546,7 +626,8 @@ fn scale_out(label: &str, admin_url: &str) {
     .into_iter()
     .enumerate()
     {
-        let line = update_round(&c, &admin, &path, precondition, device_body, "notes");
+        let body = |i, full| device_body(round + 1, i, full);
+        let line = update_round(&c, &admin, &path, precondition, body, "notes");
         figures.push(format!("device round {}: {line}", round + 1));
     }
 
@@ -646,6 +727,9 @@ fn scale_out(label: &str, admin_url: &str) {
         |i| json!({"name": format!("Donor {i}"), "email": "race@example.org"}),
         "/inventory/donors/?email=race@example.org",
     ));
+
+    // Last: it refuses every login from 127.0.0.1 for the rest of the run.
+    figures.push(address_lock(&c, failures));
 
     c.assert_no_5xx();
     drop(c);
