@@ -305,6 +305,61 @@ fn sessions(c: &Cluster) -> String {
     "token portable ✓, logout on A refused by B at once ✓, logout-all on B refused by A ✓".into()
 }
 
+/// Concurrent logins of one user on both servers all succeed, and each token works on the
+/// other server; deactivating the user on A ends them all on B at once.
+fn parallel_logins(c: &Cluster, admin: &str) -> String {
+    const LOGINS: usize = 20;
+    let (status, user) = c.call(
+        0,
+        "POST",
+        "/users/users/",
+        Some(admin),
+        Some(&json!({"username": "busy", "email": "busy@example.org", "password": PASSWORD})),
+    );
+    assert_eq!(status, 201, "{user}");
+    let right = json!({"username": "busy", "password": PASSWORD});
+    let barrier = Barrier::new(LOGINS);
+    let answers: Vec<(u16, Json)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..LOGINS)
+            .map(|i| {
+                let (barrier, right) = (&barrier, &right);
+                s.spawn(move || {
+                    barrier.wait();
+                    c.call(i % 2, "POST", "/authen/login/", None, Some(right))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a login thread"))
+            .collect()
+    });
+    let mut tokens = Vec::new();
+    for (i, (status, body)) in answers.iter().enumerate() {
+        assert_eq!(*status, 200, "concurrent login {i}: {body}");
+        let token = body["tokens"]["access_token"].as_str().expect("a token");
+        tokens.push(token.to_owned());
+    }
+    tokens.sort();
+    tokens.dedup();
+    assert_eq!(tokens.len(), LOGINS, "every login its own token");
+    for (i, token) in tokens.iter().enumerate() {
+        let (status, _) = c.call(i % 2, "GET", "/authen/me/", Some(token), None);
+        assert_eq!(status, 200, "token {i} on the other server");
+    }
+    let path = format!("/users/users/{}/", user["id"]);
+    let (status, body) = c.call(0, "PATCH", &path, Some(admin), Some(&json!({"is_active": false})));
+    assert_eq!(status, 200, "deactivate on A: {body}");
+    for (i, token) in tokens.iter().enumerate() {
+        let (status, _) = c.call(1, "GET", "/authen/me/", Some(token), None);
+        assert_eq!(status, 401, "token {i} on B after deactivation on A");
+    }
+    format!(
+        "{LOGINS} concurrent logins of one user: {LOGINS} x 200, tokens cross-valid ✓, \
+         deactivation on A ends them on B at once ✓"
+    )
+}
+
 /// Failed logins alternate between A and B; the lock comes at the 5th, on both servers.
 fn lockout(c: &Cluster, admin: &str, failures: &mut usize) -> String {
     let (status, body) = c.call(
@@ -558,6 +613,97 @@ fn create_race(
     )
 }
 
+/// `RACERS` devices made in one batch; then each racer renames its own device to one serial
+/// number at once: exactly one 200, 409 for the rest, one device holding it.
+fn rename_race(c: &Cluster, token: &str) -> String {
+    let operations: Vec<Json> = (0..RACERS)
+        .map(|i| {
+            json!({"op": "create", "model": "device", "data": {
+                "type": "Tablet", "make": "Lenovo", "model": "M10",
+                "serial_number": format!("SN-RENAME-{i}")}})
+        })
+        .collect();
+    let (status, body) = c.call(
+        0,
+        "POST",
+        "/inventory/batch/",
+        Some(token),
+        Some(&json!({ "operations": operations })),
+    );
+    assert_eq!(status, 200, "batch create: {body}");
+    let ids: Vec<String> = body["results"]
+        .as_array()
+        .expect("batch results")
+        .iter()
+        .map(|r| r["id"].as_str().expect("a device id").to_owned())
+        .collect();
+    assert_eq!(ids.len(), RACERS);
+    let fives = c.five_xx();
+    let answers = race(c, |i| {
+        c.send(
+            i % 2,
+            "PATCH",
+            &format!("/inventory/devices/{}/", ids[i]),
+            Some(token),
+            &[],
+            Some(&json!({"serial_number": "SN-RENAMED"})),
+        )
+    });
+    let t = tally(&answers);
+    assert_eq!(t.get(&200), Some(&1), "rename race: one winner, got {}", show(&t));
+    assert_eq!(
+        t.get(&409),
+        Some(&(RACERS - 1)),
+        "rename race: every other one 409, got {}",
+        show(&t)
+    );
+    let (status, page) = c.call(
+        1,
+        "GET",
+        "/inventory/devices/?serial_number=SN-RENAMED",
+        Some(token),
+        None,
+    );
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["count"], 1, "one device holds the serial: {page}");
+    format!(
+        "serial rename race (update): 1 winner / {} conflict, {} 5xx",
+        RACERS - 1,
+        c.five_xx() - fives
+    )
+}
+
+/// `RACERS` concurrent deletes of one donor, all with its current `If-Match`: exactly one
+/// 204; the rest 412 (the donor changed), 409 or 404 (it is gone).
+fn delete_race(c: &Cluster, token: &str) -> String {
+    let (status, donor) = c.call(
+        1,
+        "POST",
+        "/inventory/donors/",
+        Some(token),
+        Some(&json!({"name": "Gone", "email": "gone@example.org"})),
+    );
+    assert_eq!(status, 201, "{donor}");
+    let path = format!("/inventory/donors/{}/", donor["donor_id"]);
+    let etag = format!("\"{}\"", donor["version"]);
+    let fives = c.five_xx();
+    let answers = race(c, |i| {
+        c.send(i % 2, "DELETE", &path, Some(token), &[("If-Match", &etag)], None)
+    });
+    let t = tally(&answers);
+    assert_eq!(t.get(&204), Some(&1), "delete race: one winner, got {}", show(&t));
+    let losers: usize = [404, 409, 412].iter().filter_map(|s| t.get(s)).sum();
+    assert_eq!(losers, RACERS - 1, "delete race: losers 404/409/412, got {}", show(&t));
+    let (status, _) = c.call(0, "GET", &path, Some(token), None);
+    assert_eq!(status, 404, "the donor is gone");
+    format!(
+        "delete race: 1 winner / {} refused ({}), {} 5xx",
+        RACERS - 1,
+        show(&t),
+        c.five_xx() - fives
+    )
+}
+
 /// `username` with the letters whose bit is set in `i` upper-cased.
 fn case_variant(username: &str, i: usize) -> String {
     username
@@ -587,6 +733,7 @@ fn scale_out(label: &str, admin_url: &str) {
     // Failed logins counted for 127.0.0.1 (every 401 of the login route).
     let mut failures = 0;
     figures.push(lockout(&c, &admin, &mut failures));
+    figures.push(parallel_logins(&c, &admin));
 
     // Conflicting updates: a device in three rounds, each from the version the last left.
     let (status, device) = c.call(
@@ -728,14 +875,19 @@ fn scale_out(label: &str, admin_url: &str) {
         "/inventory/donors/?email=race@example.org",
     ));
 
+    figures.push(rename_race(&c, &admin));
+    figures.push(delete_race(&c, &admin));
+
     // Last: it refuses every login from 127.0.0.1 for the rest of the run.
     figures.push(address_lock(&c, failures));
 
     c.assert_no_5xx();
+    let logged_errors = c.logs().lines().filter(|l| l.contains("ERROR")).count();
+    assert_eq!(logged_errors, 0, "the servers logged errors:\n{}", c.logs());
     drop(c);
     drop(db);
     println!(
-        "scale-out {label} (2 servers, {RACERS} racers per race, {:.1} s):\n  {}\n  0 5xx in total",
+        "scale-out {label} (2 servers, {RACERS} racers per race, {:.1} s):\n  {}\n  0 5xx in total, 0 errors logged",
         started.elapsed().as_secs_f64(),
         figures.join("\n  ")
     );
