@@ -20,7 +20,8 @@
 //! prints that it skipped when one is not set). Each run makes its own PostgreSQL schema or
 //! MySQL database, named like the SQL backend's tests' (`rehome_test_<unix secs>_<random>`, so
 //! their clean-up of stale ones covers a killed run of this test too), and drops it at the end.
-//! The figures are printed at the end of each test (`cargo test -- --nocapture` shows them).
+//! The figures are written to standard error at the end of each test, past the test
+//! harness's capture, so `cargo test` (and `.ci/run`) show them.
 
 mod common;
 
@@ -348,7 +349,13 @@ fn parallel_logins(c: &Cluster, admin: &str) -> String {
         assert_eq!(status, 200, "token {i} on the other server");
     }
     let path = format!("/users/users/{}/", user["id"]);
-    let (status, body) = c.call(0, "PATCH", &path, Some(admin), Some(&json!({"is_active": false})));
+    let (status, body) = c.call(
+        0,
+        "PATCH",
+        &path,
+        Some(admin),
+        Some(&json!({"is_active": false})),
+    );
     assert_eq!(status, 200, "deactivate on A: {body}");
     for (i, token) in tokens.iter().enumerate() {
         let (status, _) = c.call(1, "GET", "/authen/me/", Some(token), None);
@@ -386,7 +393,11 @@ fn lockout(c: &Cluster, admin: &str, failures: &mut usize) -> String {
     // lock's minute.
     for server in [1, 0] {
         let a = c.send(server, "POST", "/authen/login/", None, &[], Some(&right));
-        assert_eq!(a.status, 429, "right password while locked, server {server}: {}", a.body);
+        assert_eq!(
+            a.status, 429,
+            "right password while locked, server {server}: {}",
+            a.body
+        );
         let retry: u64 = a
             .header("retry-after")
             .and_then(|v| v.parse().ok())
@@ -450,7 +461,10 @@ fn lockout(c: &Cluster, admin: &str, failures: &mut usize) -> String {
     let right = json!({"username": "swarm", "password": PASSWORD});
     for server in [0, 1] {
         let (status, body) = c.call(server, "POST", "/authen/login/", None, Some(&right));
-        assert_eq!(status, 429, "after 5 concurrent failures, server {server}: {body}");
+        assert_eq!(
+            status, 429,
+            "after 5 concurrent failures, server {server}: {body}"
+        );
     }
     *failures += LOCK_AFTER_FAILURES + (LOCK_AFTER_FAILURES - 1);
     *failures += statuses.iter().filter(|s| **s == 401).count();
@@ -476,7 +490,11 @@ fn address_lock(c: &Cluster, failures: usize) -> String {
     for server in [0, 1] {
         let right = json!({"username": "admin", "password": PASSWORD});
         let a = c.send(server, "POST", "/authen/login/", None, &[], Some(&right));
-        assert_eq!(a.status, 429, "the address is refused on server {server}: {}", a.body);
+        assert_eq!(
+            a.status, 429,
+            "the address is refused on server {server}: {}",
+            a.body
+        );
         assert!(a.header("retry-after").is_some(), "429 without Retry-After");
     }
     format!(
@@ -561,7 +579,11 @@ fn update_round(
     // The stored object is the winner's, read on the other server than the winner's.
     let (status, after) = c.call((w + 1) % 2, "GET", path, Some(token), None);
     assert_eq!(status, 200);
-    assert_eq!(after["version"], json!(version + 1), "one change, one version");
+    assert_eq!(
+        after["version"],
+        json!(version + 1),
+        "one change, one version"
+    );
     assert_eq!(
         after[marker],
         body(w, false)[marker],
@@ -650,7 +672,12 @@ fn rename_race(c: &Cluster, token: &str) -> String {
         )
     });
     let t = tally(&answers);
-    assert_eq!(t.get(&200), Some(&1), "rename race: one winner, got {}", show(&t));
+    assert_eq!(
+        t.get(&200),
+        Some(&1),
+        "rename race: one winner, got {}",
+        show(&t)
+    );
     assert_eq!(
         t.get(&409),
         Some(&(RACERS - 1)),
@@ -688,18 +715,104 @@ fn delete_race(c: &Cluster, token: &str) -> String {
     let etag = format!("\"{}\"", donor["version"]);
     let fives = c.five_xx();
     let answers = race(c, |i| {
-        c.send(i % 2, "DELETE", &path, Some(token), &[("If-Match", &etag)], None)
+        c.send(
+            i % 2,
+            "DELETE",
+            &path,
+            Some(token),
+            &[("If-Match", &etag)],
+            None,
+        )
     });
     let t = tally(&answers);
-    assert_eq!(t.get(&204), Some(&1), "delete race: one winner, got {}", show(&t));
+    assert_eq!(
+        t.get(&204),
+        Some(&1),
+        "delete race: one winner, got {}",
+        show(&t)
+    );
     let losers: usize = [404, 409, 412].iter().filter_map(|s| t.get(s)).sum();
-    assert_eq!(losers, RACERS - 1, "delete race: losers 404/409/412, got {}", show(&t));
+    assert_eq!(
+        losers,
+        RACERS - 1,
+        "delete race: losers 404/409/412, got {}",
+        show(&t)
+    );
     let (status, _) = c.call(0, "GET", &path, Some(token), None);
     assert_eq!(status, 404, "the donor is gone");
     format!(
         "delete race: 1 winner / {} refused ({}), {} 5xx",
         RACERS - 1,
         show(&t),
+        c.five_xx() - fives
+    )
+}
+
+/// A delete racing creates that refer to the deleted object: racer `RACERS / 2` deletes it
+/// (on B), the others create referrers (`body(i)`, split across both). Whatever the order,
+/// no referrer is left pointing at a deleted object: when the delete wins (204), no object
+/// refers to it (`holding` counts those that do) and every created referrer was cleared or
+/// refused; when it is refused (409), every created referrer holds it. Creates answer 201,
+/// or 400/409 when the object was already gone.
+#[allow(clippy::too_many_arguments)]
+fn reference_race(
+    c: &Cluster,
+    token: &str,
+    what: &str,
+    delete_path: &str,
+    create_path: &str,
+    body: impl Fn(usize) -> Json + Sync,
+    holding: &str,
+    created: &str,
+) -> String {
+    let deleter = RACERS / 2;
+    let fives = c.five_xx();
+    let answers = race(c, |i| {
+        if i == deleter {
+            c.send(1, "DELETE", delete_path, Some(token), &[], None)
+        } else {
+            c.send(i % 2, "POST", create_path, Some(token), &[], Some(&body(i)))
+        }
+    });
+    let deleted = answers[deleter].status;
+    assert!(
+        deleted == 204 || deleted == 409,
+        "{what}: the delete answered {} {}",
+        deleted,
+        answers[deleter].body
+    );
+    let creates: Vec<&Answer> = (0..RACERS)
+        .filter(|i| *i != deleter)
+        .map(|i| &answers[i])
+        .collect();
+    let t = tally(&creates.iter().map(|a| (*a).clone()).collect::<Vec<_>>());
+    let made = t.get(&201).copied().unwrap_or(0);
+    let refused: usize = [400, 409].iter().filter_map(|s| t.get(s)).sum();
+    assert_eq!(
+        made + refused,
+        RACERS - 1,
+        "{what}: creates answered {}",
+        show(&t)
+    );
+    let count = |path: &str| {
+        let (status, page) = c.call(0, "GET", path, Some(token), None);
+        assert_eq!(status, 200, "{path}: {page}");
+        page["count"].as_u64().expect("a count") as usize
+    };
+    assert_eq!(count(created), made, "{what}: every 201 stored");
+    let holders = count(holding);
+    if deleted == 204 {
+        assert_eq!(holders, 0, "{what}: nothing refers to the deleted object");
+    } else {
+        assert_eq!(
+            holders, made,
+            "{what}: the object stays, held by every created one"
+        );
+    }
+    format!(
+        "{what}: delete {deleted}, creates {} ({} kept the reference), {} 5xx",
+        show(&t),
+        holders,
         c.five_xx() - fives
     )
 }
@@ -741,8 +854,10 @@ fn scale_out(label: &str, admin_url: &str) {
         "POST",
         "/inventory/devices/",
         Some(&admin),
-        Some(&json!({"type": "Laptop", "make": "Dell", "model": "Latitude 5490",
-                      "serial_number": "SN-SCALE-1"})),
+        Some(
+            &json!({"type": "Laptop", "make": "Dell", "model": "Latitude 5490",
+                      "serial_number": "SN-SCALE-1"}),
+        ),
     );
     assert_eq!(status, 201, "{device}");
     let path = format!(
@@ -876,6 +991,51 @@ fn scale_out(label: &str, admin_url: &str) {
     ));
 
     figures.push(rename_race(&c, &admin));
+
+    // Deletes racing creates that refer to the deleted object.
+    let (status, location) = c.call(
+        0,
+        "POST",
+        "/inventory/locations/",
+        Some(&admin),
+        Some(&json!({"name": "Doomed", "address": "3 Short Street"})),
+    );
+    assert_eq!(status, 201, "{location}");
+    let lid = location["location_id"].clone();
+    figures.push(reference_race(
+        &c,
+        &admin,
+        "location delete vs device creates",
+        &format!("/inventory/locations/{lid}/"),
+        "/inventory/devices/",
+        |i| {
+            json!({"type": "Phone", "make": "Nokia", "model": "RefRace",
+                   "serial_number": format!("SN-REF-{i}"), "start_location": lid})
+        },
+        &format!("/inventory/devices/?start_location={lid}"),
+        "/inventory/devices/?model=RefRace",
+    ));
+    let (status, role) = c.call(
+        1,
+        "POST",
+        "/admin/roles/",
+        Some(&admin),
+        Some(&json!({"name": "doomed", "permissions": ["readDevices"]})),
+    );
+    assert_eq!(status, 201, "{role}");
+    figures.push(reference_race(
+        &c,
+        &admin,
+        "role delete vs user creates",
+        "/admin/roles/doomed/",
+        "/users/users/",
+        |i| {
+            json!({"username": format!("holder-{i}"), "email": format!("holder{i}@example.org"),
+                   "role": "doomed"})
+        },
+        "/users/users/?role=doomed",
+        "/users/users/?username__icontains=holder-",
+    ));
     figures.push(delete_race(&c, &admin));
 
     // Last: it refuses every login from 127.0.0.1 for the rest of the run.
@@ -886,18 +1046,26 @@ fn scale_out(label: &str, admin_url: &str) {
     assert_eq!(logged_errors, 0, "the servers logged errors:\n{}", c.logs());
     drop(c);
     drop(db);
-    println!(
+    report(&format!(
         "scale-out {label} (2 servers, {RACERS} racers per race, {:.1} s):\n  {}\n  0 5xx in total, 0 errors logged",
         started.elapsed().as_secs_f64(),
         figures.join("\n  ")
-    );
+    ));
+}
+
+/// Writes `text` to standard error directly: the test harness captures `println!` and
+/// `eprintln!` of passing tests, and these figures are meant to be seen.
+fn report(text: &str) {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{text}");
 }
 
 fn database_url(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            println!("skipped: {var} is not set");
+            report(&format!("skipped: {var} is not set"));
             None
         }
     }
