@@ -771,6 +771,9 @@ fn reference_race(
         if i == deleter {
             c.send(1, "DELETE", delete_path, Some(token), &[], None)
         } else {
+            // Spread the creates over ~500 ms so that the delete tends to land among them
+            // (a nudge only: the checks below hold in every order).
+            std::thread::sleep(std::time::Duration::from_millis((i % 20) as u64 * 25));
             c.send(i % 2, "POST", create_path, Some(token), &[], Some(&body(i)))
         }
     });
