@@ -700,6 +700,78 @@ fn rename_race(c: &Cluster, token: &str) -> String {
     )
 }
 
+/// `RACERS` concurrent all-or-nothing batches, each updating the same four devices from
+/// version 1 (`version` in each body) but in its own order (four rotations, both directions),
+/// so the databases see lock-order inversions: exactly one batch wins (200), every other one
+/// is 409 and wrote nothing; the four devices all hold the winner's value at version 2.
+fn batch_race(c: &Cluster, token: &str) -> String {
+    const DEVICES: usize = 4;
+    let operations: Vec<Json> = (0..DEVICES)
+        .map(|k| {
+            json!({"op": "create", "model": "device", "data": {
+                "type": "Desktop", "make": "HP", "model": "EliteDesk",
+                "serial_number": format!("SN-BATCH-{k}")}})
+        })
+        .collect();
+    let (status, body) = c.call(
+        1,
+        "POST",
+        "/inventory/batch/",
+        Some(token),
+        Some(&json!({ "operations": operations })),
+    );
+    assert_eq!(status, 200, "batch create: {body}");
+    let ids: Vec<String> = body["results"]
+        .as_array()
+        .expect("batch results")
+        .iter()
+        .map(|r| r["id"].as_str().expect("a device id").to_owned())
+        .collect();
+    let fives = c.five_xx();
+    let answers = race(c, |i| {
+        let mut order: Vec<usize> = (0..DEVICES).map(|k| (k + i) % DEVICES).collect();
+        if (i / DEVICES) % 2 == 1 {
+            order.reverse();
+        }
+        let operations: Vec<Json> = order
+            .iter()
+            .map(|k| {
+                json!({"op": "update", "model": "device", "id": ids[*k],
+                       "data": {"notes": format!("batch racer {i}"), "version": 1}})
+            })
+            .collect();
+        c.send(
+            i % 2,
+            "POST",
+            "/inventory/batch/",
+            Some(token),
+            &[],
+            Some(&json!({ "operations": operations })),
+        )
+    });
+    let t = tally(&answers);
+    let winners: Vec<usize> = (0..RACERS).filter(|i| answers[*i].status == 200).collect();
+    assert_eq!(winners.len(), 1, "batch race: one winner, got {}", show(&t));
+    assert_eq!(
+        t.get(&409),
+        Some(&(RACERS - 1)),
+        "batch race: every other batch 409, got {}",
+        show(&t)
+    );
+    let w = winners[0];
+    for id in &ids {
+        let (status, d) = c.call(0, "GET", &format!("/inventory/devices/{id}/"), Some(token), None);
+        assert_eq!(status, 200);
+        assert_eq!(d["version"], 2, "one batch changed {id}: {d}");
+        assert_eq!(d["notes"], format!("batch racer {w}"), "the winner's value in {id}");
+    }
+    format!(
+        "batch race ({DEVICES} devices, inverted orders): 1 winner / {} conflict, {} 5xx",
+        RACERS - 1,
+        c.five_xx() - fives
+    )
+}
+
 /// `RACERS` concurrent deletes of one donor, all with its current `If-Match`: exactly one
 /// 204; the rest 412 (the donor changed), 409 or 404 (it is gone).
 fn delete_race(c: &Cluster, token: &str) -> String {
@@ -820,6 +892,29 @@ fn reference_race(
     )
 }
 
+/// The printed lines, each with the seconds its step took (for CI cost, not asserted).
+struct Figures {
+    lines: Vec<String>,
+    since: Instant,
+}
+
+impl Figures {
+    fn new() -> Figures {
+        Figures {
+            lines: Vec::new(),
+            since: Instant::now(),
+        }
+    }
+
+    fn push(&mut self, line: String) {
+        self.lines.push(format!(
+            "{line} [{:.1} s]",
+            self.since.elapsed().as_secs_f64()
+        ));
+        self.since = Instant::now();
+    }
+}
+
 /// `username` with the letters whose bit is set in `i` upper-cased.
 fn case_variant(username: &str, i: usize) -> String {
     username
@@ -844,7 +939,8 @@ fn scale_out(label: &str, admin_url: &str) {
     let db = TestDatabase::create(admin_url);
     create_superuser(&db.store_url, "admin");
     let c = Cluster::start(&db.store_url);
-    let mut figures = vec![sessions(&c)];
+    let mut figures = Figures::new();
+    figures.push(sessions(&c));
     let admin = c.clients[1].login("admin", PASSWORD);
     // Failed logins counted for 127.0.0.1 (every 401 of the login route).
     let mut failures = 0;
@@ -994,6 +1090,7 @@ fn scale_out(label: &str, admin_url: &str) {
     ));
 
     figures.push(rename_race(&c, &admin));
+    figures.push(batch_race(&c, &admin));
 
     // Deletes racing creates that refer to the deleted object.
     let (status, location) = c.call(
@@ -1052,7 +1149,7 @@ fn scale_out(label: &str, admin_url: &str) {
     report(&format!(
         "scale-out {label} (2 servers, {RACERS} racers per race, {:.1} s):\n  {}\n  0 5xx in total, 0 errors logged",
         started.elapsed().as_secs_f64(),
-        figures.join("\n  ")
+        figures.lines.join("\n  ")
     ));
 }
 
