@@ -760,10 +760,20 @@ fn batch_race(c: &Cluster, token: &str) -> String {
     );
     let w = winners[0];
     for id in &ids {
-        let (status, d) = c.call(0, "GET", &format!("/inventory/devices/{id}/"), Some(token), None);
+        let (status, d) = c.call(
+            0,
+            "GET",
+            &format!("/inventory/devices/{id}/"),
+            Some(token),
+            None,
+        );
         assert_eq!(status, 200);
         assert_eq!(d["version"], 2, "one batch changed {id}: {d}");
-        assert_eq!(d["notes"], format!("batch racer {w}"), "the winner's value in {id}");
+        assert_eq!(
+            d["notes"],
+            format!("batch racer {w}"),
+            "the winner's value in {id}"
+        );
     }
     format!(
         "batch race ({DEVICES} devices, inverted orders): 1 winner / {} conflict, {} 5xx",
