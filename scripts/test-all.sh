@@ -89,11 +89,19 @@ start_mariadb
 echo "== cargo test --workspace --all-features"
 # Not --all-targets: that would also run the benchmark binaries (harness = false).
 # --all-features: the PostgreSQL and MySQL dialects are cargo features of rehome-sql.
-# The crash test runs on its own below, so that its figures are printed.
-cargo test --workspace --all-features -- --skip kill9_crash
+# The proof tests run on their own below, so that their figures are printed.
+cargo test --workspace --all-features -- \
+    --skip kill9_crash --skip scale_out_ --skip hostile_requests_never_5xx \
+    --skip full_disk --skip start_on_read_only
 
-echo "== crash durability: kill -9 of rehome serve under load (REHOME_CRASH_ROUNDS per store, default 20)"
-cargo test -p rehome-http --all-features --test crash -- --nocapture
+echo "== proof under faults and load (docs/guarantees.md); each test prints its figures"
+# Hostile input: >= 10,000 generated malformed requests through the real router
+# (REHOME_FUZZ_CASES, REHOME_FUZZ_SEED).
+cargo test -p rehome-tests --all-features --test hostile -- --nocapture hostile_requests_never_5xx
+# kill -9 under load on SQLite and sled (REHOME_CRASH_ROUNDS per store, default 20); a full
+# disk and a read-only data directory (a tmpfs of their own; they need root and skip
+# otherwise); two servers over one PostgreSQL and over one MariaDB.
+cargo test -p rehome-http --all-features --test crash --test disk --test scaleout -- --nocapture
 
 bash scripts/quickstart-check.sh
 

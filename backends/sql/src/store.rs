@@ -161,6 +161,7 @@ impl SqlStore {
         changes: &ChangeSet,
         checked: bool,
     ) -> Result<BTreeMap<IdKind, i64>, Stop> {
+        self.lock_rows(&mut *tx, changes).await?;
         let mut highest: BTreeMap<IdKind, i64> = BTreeMap::new();
         for (index, change) in changes.changes.iter().enumerate() {
             match change {
@@ -216,6 +217,55 @@ impl SqlStore {
             tx.execute(q).await.map_err(stop_any)?;
         }
         Ok(highest)
+    }
+
+    /// Locks every stored row the change set updates or deletes before writing any, table by
+    /// table in one fixed order and by id within a table (PostgreSQL and MySQL; an SQLite
+    /// write transaction already holds the whole database).
+    ///
+    /// Without it, two change sets touching the same rows in different orders (batches,
+    /// deletes clearing referrers) each lock some and wait for the other's: the database
+    /// breaks the deadlock by aborting one, which is retried — but with dozens of such
+    /// transactions from several processes, PostgreSQL's one-second deadlock detection turns
+    /// into a convoy in which nothing commits for tens of seconds and retries run out. In one
+    /// order, a change set waits for the one ahead of it to commit, then finds the new
+    /// version and is refused at once.
+    async fn lock_rows(&self, tx: &mut dyn Tx, changes: &ChangeSet) -> Result<(), Stop> {
+        if self.driver.dialect() == Dialect::Sqlite {
+            return Ok(());
+        }
+        let mut targets: BTreeMap<Collection, std::collections::BTreeSet<RecordKey>> =
+            BTreeMap::new();
+        for change in &changes.changes {
+            let key = match change {
+                Change::Insert(_) => continue,
+                Change::Update { record, .. } => record.key(),
+                Change::Delete { key, .. } => *key,
+            };
+            if key.collection() != Collection::Audit {
+                targets.entry(key.collection()).or_default().insert(key);
+            }
+        }
+        // One row needs no ordering: its update takes the lock by itself.
+        if targets.values().map(|keys| keys.len()).sum::<usize>() < 2 {
+            return Ok(());
+        }
+        for (collection, keys) in targets {
+            let t = table(collection);
+            let mut q = self.sql();
+            q.push("SELECT id FROM ")
+                .push(t.name)
+                .push(" WHERE id IN (");
+            for (i, key) in keys.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.arg(key_arg(*key));
+            }
+            q.push(") ORDER BY id FOR UPDATE");
+            tx.fetch(q, &[id_ty(t)]).await.map_err(stop_any)?;
+        }
+        Ok(())
     }
 
     async fn insert(&self, tx: &mut dyn Tx, index: usize, record: &Record) -> Result<(), Stop> {

@@ -273,7 +273,8 @@ impl Client {
         token: Option<&str>,
         body: Option<&Json>,
     ) -> Result<(u16, Json), ureq::Error> {
-        self.send_with_headers(method, path, token, &[], body)
+        self.send_with(method, path, token, &[], body)
+            .map(|a| (a.status, a.body))
     }
 
     /// Like [`Client::send`], with extra request `headers` (e.g. `If-Match`).
@@ -285,6 +286,20 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<&Json>,
     ) -> Result<(u16, Json), ureq::Error> {
+        self.send_with(method, path, token, headers, body)
+            .map(|a| (a.status, a.body))
+    }
+
+    /// Like [`Client::send`], with extra request `headers` (e.g. `If-Match`), answering the
+    /// response headers too.
+    pub fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&Json>,
+    ) -> Result<Answer, ureq::Error> {
         let mut builder = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
@@ -304,13 +319,27 @@ impl Client {
         let request = builder.body(bytes).expect("a valid request");
         let mut response = self.agent.run(request)?;
         let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         let text = response.body_mut().read_to_string()?;
-        let json = if text.is_empty() {
+        let body = if text.is_empty() {
             Json::Null
         } else {
             serde_json::from_str(&text).unwrap_or(Json::String(text))
         };
-        Ok((status, json))
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// Like [`Client::send`], but panics when no answer came.
@@ -340,6 +369,27 @@ impl Client {
             .as_str()
             .unwrap_or_else(|| panic!("no access_token in {body}"))
             .to_owned()
+    }
+}
+
+/// A response with its headers (from [`Client::send_with`]).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// Every response header, names in lowercase, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body as JSON, a JSON string when it is not JSON, or `Null` when empty.
+    pub body: Json,
+}
+
+impl Answer {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
