@@ -20,6 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 
 pub mod error;
 pub mod extract;
+mod keepalive;
 pub mod openapi;
 mod routes;
 
@@ -227,6 +228,7 @@ pub fn app(state: AppState) -> Router {
         router = router.layer(cors);
     }
     router
+        .layer(middleware::from_fn(keepalive::close_if_body_unread))
         .layer(middleware::from_fn(log_request))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
