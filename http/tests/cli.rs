@@ -1,32 +1,9 @@
 //! The `rehome` command as a user runs it: exit codes, messages, password sources, import
 //! all-or-nothing. Stores here are `memory:` (each run starts empty).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-const PASSWORD: &str = "Tessellated-Lantern-42";
-
-fn rehome(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rehome"));
-    cmd.args(args)
-        .env_remove("REHOME_PASSWORD")
-        .env_remove("REHOME_STORE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("rehome starts");
-    if let (Some(mut input), Some(text)) = (child.stdin.take(), stdin) {
-        input.write_all(text.as_bytes()).expect("stdin written");
-    }
-    child.wait_with_output().expect("rehome ends")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{PASSWORD, rehome, text};
 
 #[test]
 fn createsuperuser_takes_the_password_from_the_environment_or_stdin() {

@@ -2,22 +2,15 @@
 //! stderr, exit codes. Uses the original backend's fixture
 //! (`shared/fixtures/django-original.sqlite3` beside the checkout).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use common::text;
 
 fn rehome(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rehome"))
-        .args(args)
-        .env_remove("REHOME_STORE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("rehome runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    common::rehome(args, &[], None)
 }
 
 fn fixture() -> PathBuf {

@@ -408,24 +408,12 @@ fn run_client(
 /// Every device in the store, by serial: `(id, state)`.
 fn fetch_all(client: &Client, token: &str) -> BTreeMap<String, (String, State)> {
     let mut found = BTreeMap::new();
-    for page in 1.. {
-        let (status, body) = client.call(
-            "GET",
-            &format!("/inventory/devices/?page_size=100&page={page}"),
-            Some(token),
-            None,
+    for object in client.all_devices(token) {
+        let (serial, id, state) = read_device(&object).expect("a device");
+        assert!(
+            found.insert(serial.clone(), (id, state)).is_none(),
+            "{serial} listed twice"
         );
-        assert_eq!(status, 200, "listing devices, page {page}: {body}");
-        for object in body["results"].as_array().expect("a results list") {
-            let (serial, id, state) = read_device(object).expect("a device");
-            assert!(
-                found.insert(serial.clone(), (id, state)).is_none(),
-                "{serial} listed twice"
-            );
-        }
-        if body["links"]["next"].is_null() {
-            break;
-        }
     }
     found
 }

@@ -88,29 +88,13 @@ fn device(serial: &str) -> Json {
     json!({"type": "Laptop", "make": "Dell", "model": "Latitude 5490", "serial_number": serial})
 }
 
-/// The serial numbers the server lists (all pages).
+/// The serial numbers the server lists (all pages), sorted.
 fn serials(client: &Client, token: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut page = 1;
-    loop {
-        let (status, body) = client.call(
-            "GET",
-            &format!("/inventory/devices/?page={page}&page_size=100"),
-            Some(token),
-            None,
-        );
-        assert_eq!(status, 200, "{body}");
-        let results = body["results"].as_array().cloned().unwrap_or_default();
-        out.extend(
-            results
-                .iter()
-                .filter_map(|d| d["serial_number"].as_str().map(str::to_owned)),
-        );
-        if body["next"].is_null() || results.is_empty() {
-            break;
-        }
-        page += 1;
-    }
+    let mut out: Vec<String> = client
+        .all_devices(token)
+        .iter()
+        .filter_map(|d| d["serial_number"].as_str().map(str::to_owned))
+        .collect();
     out.sort();
     out
 }

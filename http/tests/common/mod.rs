@@ -53,6 +53,11 @@ pub fn rehome(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Outpu
     child.wait_with_output().expect("rehome ends")
 }
 
+/// Command output as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
 /// Creates a superuser `username` with [`PASSWORD`] in the store at `store`.
 pub fn create_superuser(store: &str, username: &str) {
     let email = format!("{username}@example.org");
@@ -349,6 +354,32 @@ impl Client {
     ) -> (u16, Json) {
         self.send(method, path, token, body)
             .unwrap_or_else(|e| panic!("{method} {}{path}: no answer: {e}", self.base))
+    }
+
+    /// Every device the server lists, all pages, in the order listed.
+    #[track_caller]
+    pub fn all_devices(&self, token: &str) -> Vec<Json> {
+        let mut devices = Vec::new();
+        for page in 1.. {
+            let (status, body) = self.call(
+                "GET",
+                &format!("/inventory/devices/?page_size=100&page={page}"),
+                Some(token),
+                None,
+            );
+            assert_eq!(status, 200, "listing devices, page {page}: {body}");
+            devices.extend(
+                body["results"]
+                    .as_array()
+                    .expect("a results list")
+                    .iter()
+                    .cloned(),
+            );
+            if body["links"]["next"].is_null() {
+                break;
+            }
+        }
+        devices
     }
 
     /// Logs in with a password (no MFA) and returns the access token.
