@@ -1,5 +1,5 @@
 //! Importing the fixture written by the original Django backend itself
-//! (`shared/fixtures/django-original.sqlite3`). Expected values are written out by hand from
+//! (`django/tests/fixtures/django-original.sqlite3`). Expected values are written out by hand from
 //! the fixture's README and from querying it with the `sqlite3` command.
 
 mod common;

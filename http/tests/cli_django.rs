@@ -1,6 +1,6 @@
 //! `rehome import-django` as an operator runs it: the summary on stdout, row-level problems on
 //! stderr, exit codes. Uses the original backend's fixture
-//! (`shared/fixtures/django-original.sqlite3` beside the checkout).
+//! (`django/tests/fixtures/django-original.sqlite3`).
 
 mod common;
 
@@ -13,19 +13,10 @@ fn rehome(args: &[&str]) -> Output {
     common::rehome(args, &[], None)
 }
 
+/// The original backend's database, kept with the import's tests (`django/tests/fixtures/`).
 fn fixture() -> PathBuf {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        here.join("../../shared/fixtures/django-original.sqlite3"),
-        here.join("../shared/fixtures/django-original.sqlite3"),
-    ];
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .unwrap_or_else(|| {
-            panic!("the fixture django-original.sqlite3 is missing: looked at {candidates:?}")
-        })
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../django/tests/fixtures/django-original.sqlite3")
 }
 
 fn sqlite_url(p: &Path) -> String {

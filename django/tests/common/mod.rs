@@ -8,24 +8,10 @@ use rehome_core::Store;
 use rehome_core::query::Collection;
 use rehome_core::store::Record;
 
-/// `/work/shared/fixtures/django-original.sqlite3`, found relative to the repository
-/// (`../shared/fixtures` from the checkout's root).
+/// The original backend's database (`tests/fixtures/django-original.sqlite3`, a copy of
+/// `shared/fixtures/`, kept in the repository so that a clone anywhere has it). Opened read-only.
 pub fn fixture() -> PathBuf {
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        repo.join("../../shared/fixtures/django-original.sqlite3"),
-        repo.join("../shared/fixtures/django-original.sqlite3"),
-    ];
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .unwrap_or_else(|| {
-            panic!(
-                "the fixture django-original.sqlite3 is missing: looked at {candidates:?} \
-                 (it lives in shared/fixtures beside the repository's checkout)"
-            )
-        })
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/django-original.sqlite3")
 }
 
 /// `sqlite://` URL of the fixture.
