@@ -10,6 +10,8 @@ pub mod ids;
 pub mod kv;
 pub mod memory;
 pub mod model;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod permission;
 pub mod query;
 pub mod services;

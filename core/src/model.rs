@@ -17,6 +17,7 @@ use crate::permission::Permissions;
 pub type Timestamp = DateTime<Utc>;
 
 /// Where a device is in its life. See [`DeviceStatus::can_move_to`] for the rule.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceStatus {
@@ -208,6 +209,7 @@ impl<'de> Deserialize<'de> for Money {
 }
 
 /// A donated device.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Device {
     /// Primary key.
@@ -254,14 +256,17 @@ pub struct Device {
     /// Lifecycle status.
     pub status: DeviceStatus,
     /// Creation time.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     /// Last change.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version.
     pub version: u64,
 }
 
 /// A warehouse, drop-off point or destination.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Location {
     /// Primary key.
@@ -282,14 +287,17 @@ pub struct Location {
     /// Phone; unique when not empty.
     pub phone: String,
     /// Creation time.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     /// Last change.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version.
     pub version: u64,
 }
 
 /// A person or organisation that gives devices.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Donor {
     /// Primary key.
@@ -305,14 +313,17 @@ pub struct Donor {
     /// Phone.
     pub phone: String,
     /// Creation time.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     /// Last change.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version.
     pub version: u64,
 }
 
 /// A shipment of devices.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shipment {
     /// Primary key.
@@ -328,14 +339,17 @@ pub struct Shipment {
     /// Carrier's tracking id.
     pub tracking_identifier: String,
     /// Creation time.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     /// Last change.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version.
     pub version: u64,
 }
 
 /// A user account (without credentials, which live in their own records).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     /// Primary key.
@@ -361,16 +375,32 @@ pub struct User {
     #[serde(default)]
     pub mfa_enabled: bool,
     /// Last successful login.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_login: Option<Timestamp>,
     /// When the account was created.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub date_joined: Timestamp,
     /// Last change.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version.
     pub version: u64,
 }
 
+/// A user as the contract shows it: the user's fields and the permissions it holds through
+/// its role and its direct grants.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserView {
+    /// The user.
+    #[serde(flatten)]
+    pub user: User,
+    /// Role plus direct grants (all of them for a superuser; none when inactive).
+    pub effective_permissions: Permissions,
+}
+
 /// A named set of permissions that users hold.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Role {
     /// Primary key (the API addresses roles by name).
@@ -382,19 +412,23 @@ pub struct Role {
     /// The permissions every holder gets.
     pub permissions: Permissions,
     /// Creation time.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     /// Last change.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version.
     pub version: u64,
 }
 
 /// One entry of the audit log. Never holds a password hash, secret, code or token.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
     /// Primary key; grows with time.
     pub id: AuditId,
     /// When it happened.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub timestamp: Timestamp,
     /// The acting user; `None` for the command line or an anonymous caller.
     pub actor: Option<UserId>,
@@ -409,6 +443,7 @@ pub struct AuditEvent {
     /// The client address, when known.
     pub ip: Option<String>,
     /// What changed: `{field: [old, new]}` for updates, the object for creates and deletes.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub changes: serde_json::Value,
 }
 

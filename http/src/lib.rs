@@ -6,17 +6,17 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::handler::Handler;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter};
+use axum::routing::MethodRouter;
 use rehome_core::Rehome;
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
+use utoipa_axum::router::UtoipaMethodRouter;
 
 pub mod error;
 pub mod extract;
@@ -114,86 +114,127 @@ impl RouteMethod {
             RouteMethod::Delete => "DELETE",
         }
     }
-
-    fn filter(self) -> MethodFilter {
-        match self {
-            RouteMethod::Get => MethodFilter::GET,
-            RouteMethod::Post => MethodFilter::POST,
-            RouteMethod::Put => MethodFilter::PUT,
-            RouteMethod::Patch => MethodFilter::PATCH,
-            RouteMethod::Delete => MethodFilter::DELETE,
-        }
-    }
 }
 
-/// Collects routes by canonical path, registering each also without its trailing slash, and
-/// remembers what it registered (the OpenAPI test compares that with the spec).
+/// One canonical path of the route table.
+struct Route {
+    methods: MethodRouter<AppState>,
+    verbs: Vec<RouteMethod>,
+    body_limit: Option<usize>,
+    timeout: Option<Duration>,
+}
+
+/// Collects routes from the handlers' `#[utoipa::path]` attributes (`utoipa_axum::routes!`):
+/// each path is written once, in its attribute, and the table both routes it (also without
+/// its trailing slash) and hands its operations to the OpenAPI document.
 pub(crate) struct RouteTable {
-    paths: BTreeMap<&'static str, (MethodRouter<AppState>, Vec<RouteMethod>)>,
-    limits: BTreeMap<&'static str, usize>,
-    timeouts: BTreeMap<&'static str, Duration>,
+    paths: BTreeMap<String, Route>,
+    api: utoipa::openapi::path::Paths,
+    schemas: Vec<(
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    )>,
+    last: Option<String>,
 }
 
 impl RouteTable {
     fn new() -> RouteTable {
         RouteTable {
             paths: BTreeMap::new(),
-            limits: BTreeMap::new(),
-            timeouts: BTreeMap::new(),
+            api: utoipa::openapi::path::Paths::new(),
+            schemas: Vec::new(),
+            last: None,
         }
     }
 
-    /// Adds `handler` for `method` on `path`.
-    pub(crate) fn on<H, T>(mut self, method: RouteMethod, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        let entry = self
-            .paths
-            .entry(path)
-            .or_insert_with(|| (MethodRouter::new(), Vec::new()));
-        let router = std::mem::take(&mut entry.0);
-        entry.0 = router.on(method.filter(), handler);
-        entry.1.push(method);
+    /// Adds the handlers of one path (one `routes!` of handlers sharing a path).
+    pub(crate) fn routes(mut self, routes: UtoipaMethodRouter<AppState>) -> Self {
+        let (schemas, paths, router) = routes;
+        self.schemas.extend(schemas);
+        for (path, item) in &paths.paths {
+            let verbs = [
+                (item.get.is_some(), RouteMethod::Get),
+                (item.post.is_some(), RouteMethod::Post),
+                (item.put.is_some(), RouteMethod::Put),
+                (item.patch.is_some(), RouteMethod::Patch),
+                (item.delete.is_some(), RouteMethod::Delete),
+            ];
+            let route = self.paths.entry(path.clone()).or_insert_with(|| Route {
+                methods: MethodRouter::new(),
+                verbs: Vec::new(),
+                body_limit: None,
+                timeout: None,
+            });
+            let methods = std::mem::take(&mut route.methods);
+            route.methods = methods.merge(router.clone());
+            route
+                .verbs
+                .extend(verbs.into_iter().filter(|(on, _)| *on).map(|(_, m)| m));
+            self.last = Some(path.clone());
+        }
+        self.api.merge(paths);
         self
     }
 
-    /// Gives `path` its own body limit.
-    pub(crate) fn body_limit(mut self, path: &'static str, limit: usize) -> Self {
-        self.limits.insert(path, limit);
+    fn last_route(&mut self) -> Option<&mut Route> {
+        let last = self.last.clone()?;
+        self.paths.get_mut(&last)
+    }
+
+    /// Gives the path added last its own body limit.
+    pub(crate) fn body_limit(mut self, limit: usize) -> Self {
+        if let Some(r) = self.last_route() {
+            r.body_limit = Some(limit);
+        }
         self
     }
 
-    /// Gives `path` its own request timeout (long-running work such as mock data).
-    pub(crate) fn timeout(mut self, path: &'static str, timeout: Duration) -> Self {
-        self.timeouts.insert(path, timeout);
+    /// Gives the path added last its own request timeout (long-running work such as mock
+    /// data).
+    pub(crate) fn timeout(mut self, timeout: Duration) -> Self {
+        if let Some(r) = self.last_route() {
+            r.timeout = Some(timeout);
+        }
         self
     }
 
-    fn routes(&self) -> Vec<(String, Vec<RouteMethod>)> {
+    fn routes_list(&self) -> Vec<(String, Vec<RouteMethod>)> {
         self.paths
             .iter()
-            .map(|(p, (_, m))| {
-                let mut m = m.clone();
+            .map(|(p, r)| {
+                let mut m = r.verbs.clone();
                 m.sort();
-                ((*p).to_owned(), m)
+                (p.clone(), m)
             })
             .collect()
     }
 
+    /// The operations and the schemas they name, for the OpenAPI document.
+    pub(crate) fn into_openapi(
+        self,
+    ) -> (
+        utoipa::openapi::path::Paths,
+        Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        (self.api, self.schemas)
+    }
+
     fn into_router(self, default_timeout: Duration) -> Router<AppState> {
         let mut router = Router::new();
-        for (path, (mut methods, _)) in self.paths {
-            if let Some(limit) = self.limits.get(path) {
-                methods = methods.layer(DefaultBodyLimit::max(*limit));
+        for (path, route) in self.paths {
+            let mut methods = route.methods;
+            if let Some(limit) = route.body_limit {
+                methods = methods.layer(DefaultBodyLimit::max(limit));
             }
-            let timeout = self.timeouts.get(path).copied().unwrap_or(default_timeout);
+            let timeout = route.timeout.unwrap_or(default_timeout);
             methods = methods.layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 timeout,
             ));
-            router = router.route(path, methods.clone());
+            router = router.route(&path, methods.clone());
             if let Some(bare) = path.strip_suffix('/')
                 && !bare.is_empty()
             {
@@ -207,7 +248,7 @@ impl RouteTable {
 /// Every route the router serves: canonical path (trailing slash; also served without it)
 /// and methods (GET also answers HEAD).
 pub fn implemented_routes() -> Vec<(String, Vec<RouteMethod>)> {
-    routes::table(&Settings::default()).routes()
+    routes::table(&Settings::default()).routes_list()
 }
 
 /// The whole REST API over `state`: every route of the contract, with and without the trailing

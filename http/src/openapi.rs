@@ -1,46 +1,36 @@
-//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes and the
-//! schema types in [`doc`] (which mirror the JSON core reads and writes; they are used for the
-//! document only).
+//! The OpenAPI 3.1 document. Every fact in it comes from one place:
+//!
+//! - paths and operations from each handler's `#[utoipa::path]`, gathered by the route table
+//!   that also routes them (`utoipa-axum`'s `routes!`), so a path is written once;
+//! - response schemas from core's own types (`rehome-core`'s `openapi` feature derives them),
+//!   closed (`additionalProperties: false`, every property required) because serde writes every
+//!   field;
+//! - write bodies from core's field tables ([`rehome_core::services::input::write_schema`]);
+//! - error responses declared once in `components/responses` and referenced by status, with
+//!   the operation's own description;
+//! - the few HTTP-only shapes (login, codes, batch envelopes, query parameters) in [`doc`].
 
 use std::sync::OnceLock;
 
-use serde_json::Value as Json;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use chrono::Datelike;
+use rehome_core::services::input::{WriteKind, write_schema};
+use rehome_core::services::{Mode, listing::MAX_PAGE_SIZE};
+use serde_json::{Map, Value as Json, json};
+use utoipa::OpenApi;
 
-use crate::routes::{admin, auth, inventory, service, users};
+use crate::Settings;
 
-/// The API document.
+/// The API document (info, tags, security; the paths come from the route table).
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "rehome",
         description = "Users, roles, permissions and the inventory of donated devices. \
                        Every path ending in `/` is also answered without it. Errors are JSON: \
-                       `{\"detail\": ...}` or field-keyed `{\"field\": [messages]}`.",
-    ),
-    modifiers(&BearerAuth),
-    paths(
-        auth::login, auth::mfa_verify, auth::logout, auth::logout_all, auth::me,
-        auth::totp_setup, auth::totp_confirm, auth::totp_disable, auth::recovery_codes,
-        users::list, users::create, users::get, users::put, users::patch, users::delete,
-        users::register, users::password_put, users::password_patch,
-        users::grants_get, users::grants_add, users::grants_replace, users::grants_remove,
-        users::grants_clear,
-        admin::roles_list, admin::roles_create, admin::role_get, admin::role_put,
-        admin::role_patch, admin::role_delete, admin::audit_log,
-        inventory::devices_list, inventory::devices_create, inventory::devices_lookup,
-        inventory::device_get, inventory::device_put, inventory::device_patch,
-        inventory::device_delete, inventory::device_qr,
-        inventory::locations_list, inventory::locations_create, inventory::location_get,
-        inventory::location_put, inventory::location_patch, inventory::location_delete,
-        inventory::donors_list, inventory::donors_create, inventory::donor_get,
-        inventory::donor_put, inventory::donor_patch, inventory::donor_delete,
-        inventory::shipments_list, inventory::shipments_create, inventory::shipment_get,
-        inventory::shipment_put, inventory::shipment_patch, inventory::shipment_delete,
-        inventory::batch, inventory::batch_update, inventory::batch_delete,
-        inventory::mock_data,
-        service::healthz, service::openapi,
+                       `{\"detail\": ...}` or field-keyed `{\"field\": [messages]}` (see each \
+                       response). A query parameter given empty (`?make=`) is ignored, as if \
+                       it were absent. Every route may answer 408 when it takes too long and \
+                       503 (with `Retry-After`) when the store cannot be reached.",
     ),
     tags(
         (name = "auth", description = "Login, sessions, multi-factor login"),
@@ -52,30 +42,486 @@ use crate::routes::{admin, auth, inventory, service, users};
 )]
 pub struct ApiDoc;
 
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
 /// The document as JSON (built once).
 pub fn spec() -> Json {
     static SPEC: OnceLock<Json> = OnceLock::new();
-    SPEC.get_or_init(|| serde_json::to_value(ApiDoc::openapi()).unwrap_or(Json::Null))
-        .clone()
+    SPEC.get_or_init(build).clone()
 }
 
-/// Schema and parameter types of the document.
+fn build() -> Json {
+    let mut api = ApiDoc::openapi();
+    let (paths, schemas) = crate::routes::table(&Settings::default()).into_openapi();
+    api.paths = paths;
+    let components = api.components.get_or_insert_with(Default::default);
+    for (name, schema) in schemas {
+        components.schemas.entry(name).or_insert(schema);
+    }
+    components.add_security_scheme(
+        "bearer",
+        utoipa::openapi::security::SecurityScheme::Http(
+            utoipa::openapi::security::HttpBuilder::new()
+                .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                .build(),
+        ),
+    );
+    let mut doc = serde_json::to_value(api).unwrap_or(Json::Null);
+    finish(&mut doc, chrono::Utc::now().year() + 1);
+    doc
+}
+
+// ------------------------------------------------------------------------- write bodies
+
+/// Declares the request-body schemas that core generates from its field tables: a
+/// placeholder type per body for the `#[utoipa::path]` attributes, and the table that
+/// [`finish`] fills them from.
+macro_rules! write_bodies {
+    ($($name:ident = $kind:ident, $mode:ident, $doc:literal;)*) => {
+        $(
+            #[doc = $doc]
+            pub struct $name;
+
+            impl utoipa::PartialSchema for $name {
+                fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                    utoipa::openapi::schema::ObjectBuilder::new().into()
+                }
+            }
+
+            impl utoipa::ToSchema for $name {}
+        )*
+
+        /// Every generated write body: schema name, kind, mode, description.
+        const WRITE_BODIES: &[(&str, WriteKind, Mode, &str)] =
+            &[$((stringify!($name), WriteKind::$kind, Mode::$mode, $doc)),*];
+    };
+}
+
+write_bodies! {
+    DeviceWrite = Device, Create, "A device to create or replace (PUT).";
+    DevicePatch = Device, Patch, "Some fields of a device.";
+    LocationWrite = Location, Create, "A location to create or replace (PUT).";
+    LocationPatch = Location, Patch, "Some fields of a location.";
+    DonorWrite = Donor, Create, "A donor to create or replace (PUT).";
+    DonorPatch = Donor, Patch, "Some fields of a donor.";
+    ShipmentWrite = Shipment, Create, "A shipment to create or replace (PUT).";
+    ShipmentPatch = Shipment, Patch, "Some fields of a shipment.";
+    UserWrite = User, Create, "A user to create or replace (PUT).";
+    UserPatch = User, Patch, "Some fields of a user.";
+    Registration = Registration, Create, "A new user registering itself.";
+    RoleWrite = Role, Create, "A role to create or replace (PUT).";
+    RolePatch = Role, Patch, "Some fields of a role.";
+}
+
+/// A device as read with `?expand=`: each reference named there is the object it points at
+/// (`null` when it is gone); a user inlines as `{id, username, first_name, last_name}`.
+pub struct ExpandedDevice;
+
+impl utoipa::PartialSchema for ExpandedDevice {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new().into()
+    }
+}
+
+impl utoipa::ToSchema for ExpandedDevice {}
+
+// ---------------------------------------------------------------------------- responses
+
+/// The shared error responses: name, description, body schema, headers.
+fn error_responses() -> Vec<(&'static str, &'static str, Json, Json)> {
+    let detail = json!({"$ref": "#/components/schemas/Detail"});
+    let fields = json!({"$ref": "#/components/schemas/FieldErrors"});
+    let rejected = json!({"$ref": "#/components/schemas/BatchRejected"});
+    let retry_after = json!({"Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 0},
+    }});
+    vec![
+        (
+            "BadRequest",
+            "Invalid input: field-keyed errors for fields and query parameters; a sentence \
+             for a body that is not JSON or a malformed header.",
+            json!({"anyOf": [fields, detail]}),
+            json!({}),
+        ),
+        (
+            "BatchBadRequest",
+            "The batch was rejected (nothing was written): the failing operations; field-keyed \
+             errors for the body or `?model=`; a sentence for a body that is not JSON.",
+            json!({"anyOf": [rejected, fields, detail]}),
+            json!({}),
+        ),
+        (
+            "Unauthorized",
+            "Not authenticated, or wrong credentials.",
+            detail.clone(),
+            json!({"WWW-Authenticate": {
+                "description": "`Bearer`, with `error=\"invalid_token\"` for a bad token.",
+                "schema": {"type": "string"},
+            }}),
+        ),
+        (
+            "Forbidden",
+            "The caller may not do this.",
+            detail.clone(),
+            json!({}),
+        ),
+        ("NotFound", "Nothing is there.", detail.clone(), json!({})),
+        (
+            "RequestTimeout",
+            "The request took too long.",
+            detail.clone(),
+            json!({}),
+        ),
+        (
+            "Conflict",
+            "A conflict with the stored data: field-keyed (a unique key taken, a stale \
+             `version`) or a sentence.",
+            json!({"anyOf": [fields, detail]}),
+            json!({}),
+        ),
+        (
+            "BatchConflict",
+            "Every failing operation was a conflict (nothing was written), or the commit met \
+             a concurrent change.",
+            json!({"anyOf": [rejected, fields, detail]}),
+            json!({}),
+        ),
+        (
+            "PreconditionFailed",
+            "`If-Match` names another version than the current one.",
+            detail.clone(),
+            json!({"ETag": {
+                "description": "The current version, `\"<version>\"`.",
+                "schema": {"type": "string"},
+            }}),
+        ),
+        (
+            "PayloadTooLarge",
+            "The body is over the route's limit.",
+            detail.clone(),
+            json!({}),
+        ),
+        (
+            "UnsupportedMediaType",
+            "A non-empty body that is not declared `application/json`.",
+            detail.clone(),
+            json!({}),
+        ),
+        (
+            "TooManyRequests",
+            "Too many failed attempts for this username or address.",
+            detail.clone(),
+            retry_after.clone(),
+        ),
+        (
+            "Unavailable",
+            "The store cannot be reached or written now.",
+            detail,
+            retry_after,
+        ),
+    ]
+}
+
+fn response_name(status: &str, batch: bool) -> Option<&'static str> {
+    Some(match status {
+        "400" if batch => "BatchBadRequest",
+        "400" => "BadRequest",
+        "401" => "Unauthorized",
+        "403" => "Forbidden",
+        "404" => "NotFound",
+        "408" => "RequestTimeout",
+        "409" if batch => "BatchConflict",
+        "409" => "Conflict",
+        "412" => "PreconditionFailed",
+        "413" => "PayloadTooLarge",
+        "415" => "UnsupportedMediaType",
+        "429" => "TooManyRequests",
+        "503" => "Unavailable",
+        _ => return None,
+    })
+}
+
+/// The schemas of response bodies that serde writes whole: every property is always present
+/// and nothing else is.
+const CLOSED: &[&str] = &[
+    "Device",
+    "Location",
+    "Donor",
+    "Shipment",
+    "UserView",
+    "Role",
+    "AuditEvent",
+    "TotpSetup",
+    "MockCounts",
+    "OperationResult",
+    "Detail",
+    "Message",
+    "Health",
+    "Tokens",
+    "Session",
+    "MfaRequired",
+    "RecoveryCodes",
+    "PermissionList",
+    "Links",
+    "UserPage",
+    "RolePage",
+    "AuditPage",
+    "DevicePage",
+    "LocationPage",
+    "DonorPage",
+    "ShipmentPage",
+    "BatchResponse",
+    "OperationError",
+    "BatchRejected",
+    "InlinedUser",
+];
+
+/// Completes the generated document: write bodies from core, flattened and closed response
+/// schemas, the expanded device, shared error responses and the statuses every route of a
+/// kind answers, query parameters that may be empty.
+fn finish(doc: &mut Json, next_year: i32) {
+    let schemas = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Json::as_object_mut);
+    let Some(schemas) = schemas else { return };
+    for (name, kind, mode, description) in WRITE_BODIES {
+        let mut s = write_schema(*kind, *mode, next_year);
+        s["description"] = Json::from(*description);
+        schemas.insert((*name).to_owned(), s);
+    }
+    schemas.insert(
+        "FieldErrors".into(),
+        json!({
+            "type": "object",
+            "description": "Field-keyed errors: each offending field (or query parameter, or \
+                            `non_field_errors`) with its messages.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "minProperties": 1,
+            "example": {"serial_number": ["This field is required."]},
+        }),
+    );
+    let snapshot = Json::Object(schemas.clone());
+    for schema in schemas.values_mut() {
+        flatten_all_of(schema, &snapshot);
+    }
+    for name in CLOSED {
+        if let Some(s) = schemas.get_mut(*name) {
+            close(s);
+        }
+    }
+    if let Some(device) = schemas.get("Device").cloned() {
+        schemas.insert("ExpandedDevice".into(), expanded_device(device));
+    }
+
+    let responses: Map<String, Json> = error_responses()
+        .into_iter()
+        .map(|(name, description, schema, headers)| {
+            let mut r = json!({
+                "description": description,
+                "content": {"application/json": {"schema": schema}},
+            });
+            if headers.as_object().is_some_and(|h| !h.is_empty()) {
+                r["headers"] = headers;
+            }
+            (name.to_owned(), r)
+        })
+        .collect();
+    if let Some(c) = doc.get_mut("components").and_then(Json::as_object_mut) {
+        c.insert("responses".into(), Json::Object(responses));
+    }
+
+    let Some(paths) = doc.get_mut("paths").and_then(Json::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            finish_operation(path, op);
+        }
+    }
+}
+
+/// The statuses an operation answers besides its own: 401 with a bearer token required,
+/// 400/413/415 with a body, 408 and 503 everywhere (the document itself never touches the
+/// store); every error status points at its shared response.
+fn finish_operation(path: &str, op: &mut Json) {
+    let batch = path == "/inventory/batch/";
+    let has_body = op.get("requestBody").is_some();
+    let secured = op.get("security").is_some();
+    if has_body && let Some(rb) = op.get_mut("requestBody") {
+        rb["required"] = Json::Bool(false);
+        if let Some(d) = rb.get("description").and_then(Json::as_str) {
+            rb["description"] = Json::from(format!("{d} An empty body reads as `{{}}`."));
+        } else {
+            rb["description"] = Json::from("An empty body reads as `{}`.");
+        }
+    }
+    let Some(responses) = op.get_mut("responses").and_then(Json::as_object_mut) else {
+        return;
+    };
+    let mut add = |status: &str, description: &str| {
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| json!({"description": description}));
+    };
+    if secured {
+        add(
+            "401",
+            "Not authenticated: no, a bad, an expired or a revoked token.",
+        );
+    }
+    if has_body {
+        add(
+            "400",
+            "The body is not a JSON object, or a field is invalid.",
+        );
+        add("413", "The body is too large.");
+        add("415", "The body is not declared JSON.");
+    }
+    if path != "/openapi.json" {
+        add("503", "The store cannot be reached or written now.");
+    }
+    add("408", "The request took too long.");
+    for (status, response) in responses.iter_mut() {
+        if response.get("content").is_some() {
+            continue;
+        }
+        let Some(name) = response_name(status, batch) else {
+            continue;
+        };
+        let description = response
+            .get("description")
+            .cloned()
+            .unwrap_or(Json::from(""));
+        *response = json!({
+            "$ref": format!("#/components/responses/{name}"),
+            "description": description,
+        });
+    }
+    for p in op
+        .get_mut("parameters")
+        .and_then(Json::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if p["in"] == "query" {
+            p["allowEmptyValue"] = Json::Bool(true);
+            let name = p["name"].as_str().unwrap_or_default().to_owned();
+            if let Some(s) = query_schema(&name) {
+                p["schema"] = s;
+            } else if p["schema"]["type"] != "string" || p["schema"].get("format").is_some() {
+                let typed = p["schema"].clone();
+                p["schema"] = json!({"anyOf": [typed, {"type": "string", "maxLength": 0}]});
+            }
+        }
+    }
+}
+
+/// Query parameters whose schema is a rule of the list machinery rather than a type.
+fn query_schema(name: &str) -> Option<Json> {
+    let empty = json!({"type": "string", "maxLength": 0});
+    Some(match name {
+        "page_size" => json!({"anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            empty,
+        ]}),
+        "page" => json!({"anyOf": [
+            {"type": "integer", "minimum": 1},
+            {"type": "string", "enum": ["last"]},
+            empty,
+        ]}),
+        _ => return None,
+    })
+}
+
+/// Inlines `allOf: [{$ref}, {...}]` (what a `#[serde(flatten)]` derives) into one object,
+/// so it can be closed.
+fn flatten_all_of(schema: &mut Json, all: &Json) {
+    let Some(parts) = schema.get("allOf").and_then(Json::as_array).cloned() else {
+        return;
+    };
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for part in parts {
+        let part = match part.get("$ref").and_then(Json::as_str) {
+            Some(r) => all
+                .get(r.trim_start_matches("#/components/schemas/"))
+                .cloned()
+                .unwrap_or(Json::Null),
+            None => part,
+        };
+        if let Some(p) = part.get("properties").and_then(Json::as_object) {
+            properties.extend(p.clone());
+        }
+        if let Some(r) = part.get("required").and_then(Json::as_array) {
+            required.extend(r.clone());
+        }
+    }
+    let description = schema.get("description").cloned();
+    *schema = json!({"type": "object", "properties": properties, "required": required});
+    if let Some(d) = description {
+        schema["description"] = d;
+    }
+}
+
+/// Every property required, no other property allowed.
+fn close(schema: &mut Json) {
+    let names: Vec<Json> = schema
+        .get("properties")
+        .and_then(Json::as_object)
+        .map(|p| p.keys().cloned().map(Json::from).collect())
+        .unwrap_or_default();
+    if names.is_empty() {
+        return;
+    }
+    schema["required"] = Json::Array(names);
+    schema["additionalProperties"] = Json::Bool(false);
+}
+
+/// [`ExpandedDevice`]: the device with each expandable reference also as its object.
+fn expanded_device(mut device: Json) -> Json {
+    let object = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let expansions = [
+        ("donor", object("Donor")),
+        ("start_location", object("Location")),
+        ("end_location", object("Location")),
+        ("received_by", object("InlinedUser")),
+        ("created_by", object("InlinedUser")),
+    ];
+    if let Some(props) = device.get_mut("properties").and_then(Json::as_object_mut) {
+        for (name, inlined) in expansions {
+            if let Some(plain) = props.get(name).cloned() {
+                props.insert(name.into(), json!({"anyOf": [plain, inlined]}));
+            }
+        }
+        if let Some(plain) = props.get("shipping_infos").cloned() {
+            props.insert(
+                "shipping_infos".into(),
+                json!({"anyOf": [plain, {
+                    "type": "array",
+                    "items": {"anyOf": [object("Shipment"), {"type": "null"}]},
+                }]}),
+            );
+        }
+    }
+    device["description"] = Json::from(
+        "A device; with `?expand=` each named reference is the object it points at \
+         (`null` when it is gone).",
+    );
+    device
+}
+
+/// Schema and parameter types of the HTTP layer's own bodies (login, codes, batch envelopes,
+/// lists) and of the query parameters.
 #[allow(dead_code)]
 pub mod doc {
+    use rehome_core::services::batch::OperationResult;
+    use rehome_core::{AuditEvent, Donor, Location, Role, Shipment, model::UserView};
     use serde::{Deserialize, Serialize};
     use utoipa::{IntoParams, ToSchema};
+
+    use super::ExpandedDevice;
 
     /// An error with one sentence.
     #[derive(Serialize, Deserialize, ToSchema)]
@@ -83,11 +529,6 @@ pub mod doc {
         /// A sentence for people.
         pub detail: String,
     }
-
-    /// Field-keyed validation errors: `{"field": ["message", ...]}`.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    #[schema(example = json!({"serial_number": ["This field is required."]}))]
-    pub struct FieldErrors(pub std::collections::BTreeMap<String, Vec<String>>);
 
     /// `{"message": "..."}`.
     #[derive(Serialize, Deserialize, ToSchema)]
@@ -103,7 +544,7 @@ pub mod doc {
         pub status: String,
     }
 
-    /// Login with a password.
+    /// Login with a password (other fields are ignored).
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct LoginRequest {
         /// Username (any case).
@@ -118,27 +559,43 @@ pub mod doc {
         /// The bearer token.
         pub access_token: String,
         /// When it ends at the latest (RFC 3339).
+        #[schema(format = DateTime)]
         pub expires_at: String,
+    }
+
+    /// A new session.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    pub struct Session {
+        /// The user.
+        pub username: String,
+        /// The user's id.
+        pub user_id: i64,
+        /// The session.
+        pub tokens: Tokens,
+    }
+
+    /// MFA is on: the second step to take.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    pub struct MfaRequired {
+        /// Always `true`.
+        pub mfa_required: bool,
+        /// Send it to `/authen/mfa/verify/` (5 minutes, 5 attempts).
+        pub mfa_token: String,
+        /// `totp`, `recovery_code`.
+        pub methods: Vec<String>,
     }
 
     /// A login's answer: a session, or (MFA on) the second step to take.
     #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct LoginResponse {
-        /// The user (session only).
-        pub username: Option<String>,
-        /// The user's id (session only).
-        pub user_id: Option<i64>,
-        /// The session (session only).
-        pub tokens: Option<Tokens>,
-        /// `true` when a second factor is needed.
-        pub mfa_required: Option<bool>,
-        /// Send it to `/authen/mfa/verify/` (5 minutes, 5 attempts).
-        pub mfa_token: Option<String>,
-        /// `totp`, `recovery_code`.
-        pub methods: Option<Vec<String>>,
+    #[serde(untagged)]
+    pub enum LoginResponse {
+        /// Logged in.
+        Session(Session),
+        /// A second factor is needed.
+        MfaRequired(MfaRequired),
     }
 
-    /// The second login step.
+    /// The second login step (other fields are ignored).
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct MfaVerifyRequest {
         /// From the login answer.
@@ -149,29 +606,18 @@ pub mod doc {
         pub recovery_code: Option<String>,
     }
 
-    /// TOTP setup, shown once.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct TotpSetup {
-        /// Base32 secret.
-        pub secret: String,
-        /// `otpauth://` URI.
-        pub otpauth_uri: String,
-        /// The URI as an SVG QR code.
-        pub qr_svg: String,
-    }
-
-    /// A TOTP code.
+    /// A TOTP code (other fields are ignored).
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct CodeRequest {
         /// Six digits.
         pub code: String,
     }
 
-    /// Password plus a second factor.
+    /// Password plus a second factor (other fields are ignored).
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct ReauthRequest {
         /// The caller's password.
-        pub password: String,
+        pub password: Option<String>,
         /// A TOTP code.
         pub code: Option<String>,
         /// Or a recovery code (disable only).
@@ -185,13 +631,13 @@ pub mod doc {
         pub recovery_codes: Vec<String>,
     }
 
-    /// A password change.
+    /// A password change (other fields are ignored).
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct PasswordChange {
         /// The current password.
-        pub old_password: String,
+        pub old_password: Option<String>,
         /// 10-128 characters, not common, not containing the username.
-        pub new_password: String,
+        pub new_password: Option<String>,
         /// A TOTP code, when MFA is on.
         pub code: Option<String>,
         /// Or a recovery code.
@@ -201,234 +647,21 @@ pub mod doc {
     /// Permission names.
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct PermissionList {
-        /// `readDevices`, `createDevices`, ... `viewAuditLog`.
-        pub permissions: Vec<String>,
+        /// Each permission at most once.
+        pub permissions: rehome_core::Permissions,
     }
 
-    /// A user as read.
+    /// A user as `?expand=` inlines it.
     #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct User {
+    pub struct InlinedUser {
         /// Id.
         pub id: i64,
-        /// Unique regardless of case, 2-50 characters.
+        /// Username.
         pub username: String,
-        /// Unique regardless of case.
-        pub email: String,
-        /// A role name.
-        pub role: Option<String>,
         /// First name.
         pub first_name: String,
         /// Last name.
         pub last_name: String,
-        /// Every permission.
-        pub is_superuser: bool,
-        /// Inactive users cannot log in.
-        pub is_active: bool,
-        /// Direct grants.
-        pub permissions: Vec<String>,
-        /// Role plus direct grants (read-only).
-        pub effective_permissions: Vec<String>,
-        /// Whether MFA is on (read-only).
-        pub mfa_enabled: bool,
-        /// RFC 3339.
-        pub last_login: Option<String>,
-        /// RFC 3339.
-        pub date_joined: String,
-        /// +1 per change.
-        pub version: u64,
-    }
-
-    /// A user as written (`password` write-only).
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct UserWrite {
-        /// Required on create.
-        pub username: Option<String>,
-        /// Required on create.
-        pub email: Option<String>,
-        /// Write-only.
-        pub password: Option<String>,
-        /// A role name.
-        pub role: Option<String>,
-        /// First name.
-        pub first_name: Option<String>,
-        /// Last name.
-        pub last_name: Option<String>,
-        /// Superusers only.
-        pub is_superuser: Option<bool>,
-        /// Active.
-        pub is_active: Option<bool>,
-        /// Direct grants.
-        pub permissions: Option<Vec<String>>,
-        /// When given, must be current (else 409).
-        pub version: Option<u64>,
-    }
-
-    /// A role.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct Role {
-        /// Id.
-        pub id: i64,
-        /// Unique.
-        pub name: String,
-        /// Description.
-        pub description: String,
-        /// Permission names.
-        pub permissions: Vec<String>,
-        /// +1 per change.
-        pub version: u64,
-    }
-
-    /// A role as written.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct RoleWrite {
-        /// Required on create.
-        pub name: Option<String>,
-        /// Description.
-        pub description: Option<String>,
-        /// Permission names.
-        pub permissions: Option<Vec<String>>,
-        /// When given, must be current.
-        pub version: Option<u64>,
-    }
-
-    /// An audit log entry.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct AuditEntry {
-        /// Id.
-        pub id: i64,
-        /// RFC 3339.
-        pub timestamp: String,
-        /// User id, null for the command line.
-        pub actor: Option<i64>,
-        /// The actor's name then.
-        pub actor_username: Option<String>,
-        /// e.g. `device.create`, `auth.login`.
-        pub action: String,
-        /// e.g. `device`.
-        pub object_type: String,
-        /// The object's id.
-        pub object_id: String,
-        /// Client address.
-        pub ip: Option<String>,
-        /// `{field: [old, new]}` or details; never secrets.
-        #[schema(value_type = Object)]
-        pub changes: serde_json::Value,
-    }
-
-    /// A device (`*` fields required on create).
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct Device {
-        /// UUID (read-only).
-        pub device_id: Option<String>,
-        /// Required.
-        #[serde(rename = "type")]
-        pub device_type: String,
-        /// Required.
-        pub make: String,
-        /// Required.
-        pub model: String,
-        /// Required, unique.
-        pub serial_number: String,
-        /// Unique when not empty; MAC forms are stored as lowercase colon form.
-        pub mac_id: Option<String>,
-        /// 1970..next year.
-        pub year_of_manufacture: Option<i32>,
-        /// YYYY-MM-DD.
-        pub date_received: Option<String>,
-        /// User id.
-        pub received_by: Option<i64>,
-        /// User id (read-only).
-        pub created_by: Option<i64>,
-        /// Free text.
-        pub physical_condition: Option<String>,
-        /// Free text.
-        pub specifications: Option<String>,
-        /// Free text.
-        pub operating_system: Option<String>,
-        /// Donor id.
-        pub donor: Option<i64>,
-        /// YYYY-MM-DD.
-        pub date_of_donation: Option<String>,
-        /// Decimal string with two places, e.g. `"416.69"`.
-        pub value: Option<String>,
-        /// Location id.
-        pub start_location: Option<i64>,
-        /// Location id.
-        pub end_location: Option<i64>,
-        /// Free text.
-        pub notes: Option<String>,
-        /// Shipment ids.
-        pub shipping_infos: Option<Vec<i64>>,
-        /// received, wiped, refurbished, ready, shipped, delivered, recycled.
-        pub status: Option<String>,
-        /// RFC 3339 (read-only).
-        pub created_at: Option<String>,
-        /// RFC 3339 (read-only).
-        pub updated_at: Option<String>,
-        /// +1 per change; when sent, must be current.
-        pub version: Option<u64>,
-    }
-
-    /// A location.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct Location {
-        /// Id (read-only).
-        pub location_id: Option<i64>,
-        /// Required.
-        pub name: String,
-        /// Free text.
-        #[serde(rename = "type")]
-        pub location_type: Option<String>,
-        /// Required, unique.
-        pub address: String,
-        /// Country.
-        pub country: Option<String>,
-        /// City.
-        pub city: Option<String>,
-        /// Postal code.
-        pub postal_code: Option<String>,
-        /// Unique when not empty.
-        pub phone: Option<String>,
-        /// +1 per change.
-        pub version: Option<u64>,
-    }
-
-    /// A donor.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct Donor {
-        /// Id (read-only).
-        pub donor_id: Option<i64>,
-        /// Required.
-        pub name: String,
-        /// Free text.
-        pub contact_info: Option<String>,
-        /// Free text.
-        pub address: Option<String>,
-        /// Required, unique.
-        pub email: String,
-        /// Phone.
-        pub phone: Option<String>,
-        /// +1 per change.
-        pub version: Option<u64>,
-    }
-
-    /// A shipment.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct Shipment {
-        /// Id (read-only).
-        pub shipping_id: Option<i64>,
-        /// Location id.
-        pub destination: Option<i64>,
-        /// Arrived.
-        pub arrived: Option<bool>,
-        /// Required, YYYY-MM-DD.
-        pub date_shipped: String,
-        /// YYYY-MM-DD.
-        pub date_delivered: Option<String>,
-        /// Tracking id.
-        pub tracking_identifier: Option<String>,
-        /// +1 per change.
-        pub version: Option<u64>,
     }
 
     /// Absolute links to the neighbouring pages.
@@ -443,23 +676,24 @@ pub mod doc {
     macro_rules! page {
         ($name:ident, $item:ty) => {
             #[doc = concat!("One page of ", stringify!($item), " objects.")]
-            #[derive(Serialize, Deserialize, ToSchema)]
+            #[derive(ToSchema)]
             pub struct $name {
                 /// Neighbouring pages.
                 pub links: Links,
                 /// Every match.
                 pub count: u64,
                 /// Pages (1 for an empty list).
+                #[schema(minimum = 1)]
                 pub total_pages: u64,
                 /// This page.
                 pub results: Vec<$item>,
             }
         };
     }
-    page!(UserPage, User);
+    page!(UserPage, UserView);
     page!(RolePage, Role);
-    page!(AuditPage, AuditEntry);
-    page!(DevicePage, Device);
+    page!(AuditPage, AuditEvent);
+    page!(DevicePage, ExpandedDevice);
     page!(LocationPage, Location);
     page!(DonorPage, Donor);
     page!(ShipmentPage, Shipment);
@@ -468,13 +702,13 @@ pub mod doc {
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct BatchOperation {
         /// create, update, delete.
-        pub op: String,
+        pub op: rehome_core::services::batch::BatchOp,
         /// device, location, donor, shipment.
-        pub model: String,
+        pub model: rehome_core::services::Model,
         /// For update and delete.
-        #[schema(value_type = Option<String>)]
+        #[schema(value_type = Option<Value>)]
         pub id: Option<serde_json::Value>,
-        /// For create and update.
+        /// For create and update: the model's write body (a PATCH body for update).
         #[schema(value_type = Option<Object>)]
         pub data: Option<serde_json::Value>,
     }
@@ -483,28 +717,15 @@ pub mod doc {
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct BatchRequest {
         /// The operations.
+        #[schema(min_items = 1, max_items = 1000)]
         pub operations: Vec<BatchOperation>,
     }
 
-    /// The outcome of one operation.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct BatchResult {
-        /// What it did.
-        pub op: String,
-        /// On which model.
-        pub model: String,
-        /// The object's id.
-        pub id: String,
-        /// The object after it (null after a delete).
-        #[schema(value_type = Option<Object>)]
-        pub object: serde_json::Value,
-    }
-
     /// An applied batch.
-    #[derive(Serialize, Deserialize, ToSchema)]
+    #[derive(ToSchema)]
     pub struct BatchResponse {
         /// In order.
-        pub results: Vec<BatchResult>,
+        pub results: Vec<OperationResult>,
     }
 
     /// The errors of one rejected operation.
@@ -513,7 +734,8 @@ pub mod doc {
         /// Position in the batch.
         pub index: usize,
         /// Field-keyed messages.
-        pub errors: FieldErrors,
+        #[schema(value_type = Object)]
+        pub errors: serde_json::Value,
     }
 
     /// A rejected batch: nothing was written.
@@ -537,7 +759,7 @@ pub mod doc {
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct BatchIds {
         /// Ids.
-        #[schema(value_type = Vec<String>)]
+        #[schema(value_type = Vec<Value>)]
         pub ids: Vec<serde_json::Value>,
     }
 
@@ -556,30 +778,18 @@ pub mod doc {
         pub seed: Option<u64>,
     }
 
-    /// How much mock data was made.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct MockCounts {
-        /// Locations.
-        pub locations: u32,
-        /// Donors.
-        pub donors: u32,
-        /// Devices.
-        pub devices: u32,
-        /// Shipments.
-        pub shipments: u32,
-    }
-
     /// Paging, search and ordering of every list.
     #[derive(Deserialize, IntoParams)]
     #[into_params(parameter_in = Query)]
     pub struct ListQuery {
-        /// Page number from 1, or `last`.
+        /// Page number from 1, or `last`; past the last page is 404.
         pub page: Option<String>,
         /// 1..100, default 10.
         pub page_size: Option<u32>,
         /// Case-insensitive substring over the search fields.
         pub search: Option<String>,
-        /// `a,-b` over the filter fields, the id, `created_at`, `updated_at`.
+        /// `a,-b` over the filter fields, the id, `created_at`, `updated_at`; an unknown
+        /// field is 400 naming the allowed ones.
         pub ordering: Option<String>,
     }
 
@@ -588,7 +798,7 @@ pub mod doc {
     #[into_params(parameter_in = Query)]
     pub struct ExpandQuery {
         /// Comma-separated: donor, start_location, end_location, received_by, created_by,
-        /// shipping_infos.
+        /// shipping_infos; another name is 400.
         pub expand: Option<String>,
     }
 
@@ -606,15 +816,15 @@ pub mod doc {
     #[derive(Deserialize, IntoParams)]
     #[into_params(parameter_in = Query)]
     pub struct BatchModelQuery {
-        /// device, location, donor, shipment.
-        pub model: String,
+        /// device, location, donor, shipment; absent or another name is 400.
+        pub model: Option<String>,
     }
 
     /// The precondition of a write.
     #[derive(Deserialize, IntoParams)]
     #[into_params(parameter_in = Header)]
     pub struct IfMatchHeader {
-        /// `"<version>"` as the ETag gave it, or `*`.
+        /// `"<version>"` as the ETag gave it, or `*`; several tags are 400.
         #[serde(rename = "If-Match")]
         pub if_match: Option<String>,
     }
@@ -637,7 +847,7 @@ pub mod doc {
         /// MAC.
         pub mac_id: Option<String>,
         /// Status.
-        pub status: Option<String>,
+        pub status: Option<rehome_core::DeviceStatus>,
         /// Year.
         pub year_of_manufacture: Option<i32>,
         /// Year, at least.
@@ -657,12 +867,15 @@ pub mod doc {
         /// Location id.
         pub end_location: Option<i64>,
         /// Date.
+        #[param(format = Date)]
         pub date_received: Option<String>,
         /// Date, at least.
         #[serde(rename = "date_received__gte")]
+        #[param(format = Date)]
         pub date_received_gte: Option<String>,
         /// Date, at most.
         #[serde(rename = "date_received__lte")]
+        #[param(format = Date)]
         pub date_received_lte: Option<String>,
     }
 
@@ -704,20 +917,26 @@ pub mod doc {
         /// Arrived.
         pub arrived: Option<bool>,
         /// Date.
+        #[param(format = Date)]
         pub date_shipped: Option<String>,
         /// Date, at least.
         #[serde(rename = "date_shipped__gte")]
+        #[param(format = Date)]
         pub date_shipped_gte: Option<String>,
         /// Date, at most.
         #[serde(rename = "date_shipped__lte")]
+        #[param(format = Date)]
         pub date_shipped_lte: Option<String>,
         /// Date.
+        #[param(format = Date)]
         pub date_delivered: Option<String>,
         /// Date, at least.
         #[serde(rename = "date_delivered__gte")]
+        #[param(format = Date)]
         pub date_delivered_gte: Option<String>,
         /// Date, at most.
         #[serde(rename = "date_delivered__lte")]
+        #[param(format = Date)]
         pub date_delivered_lte: Option<String>,
         /// Tracking id.
         pub tracking_identifier: Option<String>,
@@ -757,5 +976,90 @@ pub mod doc {
         pub since: Option<String>,
         /// RFC 3339 or a date: at or before.
         pub until: Option<String>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc() -> Json {
+        let d = spec();
+        if let Ok(path) = std::env::var("REHOME_OPENAPI_DUMP") {
+            let _ = std::fs::write(path, serde_json::to_string_pretty(&d).unwrap_or_default());
+        }
+        d
+    }
+
+    #[test]
+    fn write_bodies_come_from_the_field_tables() {
+        let d = doc();
+        let s = &d["components"]["schemas"];
+        // Written out by hand from the contract: what a device must carry on create.
+        assert_eq!(
+            s["DeviceWrite"]["required"],
+            json!(["type", "make", "model", "serial_number"])
+        );
+        assert_eq!(s["DeviceWrite"]["additionalProperties"], false);
+        assert_eq!(s["DevicePatch"]["required"], json!([]));
+        assert_eq!(
+            s["Registration"]["required"],
+            json!(["username", "email", "password"])
+        );
+        assert_eq!(s["UserWrite"]["required"], json!(["username", "email"]));
+        assert_eq!(s["ShipmentWrite"]["required"], json!(["date_shipped"]));
+        let op = &d["paths"]["/inventory/devices/{id}/"]["patch"];
+        assert_eq!(
+            op["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/DevicePatch"
+        );
+    }
+
+    #[test]
+    fn responses_are_closed_and_errors_shared() {
+        let d = doc();
+        let s = &d["components"]["schemas"];
+        let user = &s["UserView"];
+        assert_eq!(user["additionalProperties"], false);
+        let required: Vec<&str> = user["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_str)
+            .collect();
+        for f in [
+            "id",
+            "username",
+            "effective_permissions",
+            "updated_at",
+            "version",
+        ] {
+            assert!(required.contains(&f), "{f} in {required:?}");
+        }
+        let batch_delete = &d["paths"]["/inventory/batch/"]["delete"]["responses"];
+        assert_eq!(
+            batch_delete["400"]["$ref"],
+            "#/components/responses/BatchBadRequest"
+        );
+        let login = &d["paths"]["/authen/login/"]["post"]["responses"];
+        assert_eq!(
+            login["429"]["$ref"],
+            "#/components/responses/TooManyRequests"
+        );
+        assert_eq!(
+            login["415"]["$ref"],
+            "#/components/responses/UnsupportedMediaType"
+        );
+        assert!(login.get("401").is_some());
+        // Every error of every operation is a shared response.
+        for (path, item) in d["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                for (status, r) in op["responses"].as_object().into_iter().flatten() {
+                    if status.as_str() >= "400" && path != "/healthz" {
+                        assert!(r.get("$ref").is_some(), "{method} {path} {status}: {r}");
+                    }
+                }
+            }
+        }
     }
 }

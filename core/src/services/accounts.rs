@@ -732,14 +732,11 @@ pub(super) fn apply_role(
 
 /// The contract's user object: the stored fields plus `effective_permissions`.
 pub fn user_view(user: &User, role: Option<&Role>) -> Json {
-    let mut v = record_json(&Record::User(user.clone()));
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert(
-            "effective_permissions".into(),
-            serde_json::to_value(effective_permissions(user, role)).unwrap_or(Json::Null),
-        );
-    }
-    v
+    let view = crate::model::UserView {
+        user: user.clone(),
+        effective_permissions: effective_permissions(user, role),
+    };
+    serde_json::to_value(view).unwrap_or(Json::Null)
 }
 
 /// Applies the plain fields of a user body (username with its rules, email, names, active

@@ -111,6 +111,7 @@ pub enum MfaCode {
 }
 
 /// What TOTP setup shows (once: the secret is never shown again).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TotpSetup {
     /// Base32 secret.

@@ -16,6 +16,7 @@ use crate::store::StoreError;
 pub const MAX_OPERATIONS: usize = 1000;
 
 /// What one operation does.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BatchOp {
@@ -60,6 +61,7 @@ pub struct Operation {
 }
 
 /// The outcome of one operation of an applied batch.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OperationResult {
     /// What it did.
@@ -69,6 +71,7 @@ pub struct OperationResult {
     /// The object's id.
     pub id: String,
     /// The object after the operation (`null` after a delete).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub object: Json,
 }
 

@@ -590,6 +590,215 @@ pub fn normalize_mac(s: &str) -> String {
     }
 }
 
+// ------------------------------------------------------------------ JSON Schema of a body
+
+/// The write bodies whose fields [`parse`] checks against a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    /// A device.
+    Device,
+    /// A location.
+    Location,
+    /// A donor.
+    Donor,
+    /// A shipment.
+    Shipment,
+    /// A user (`/users/users/`; `password` optional).
+    User,
+    /// A self-registration (`/users/register/`): a user whose `password` is required.
+    Registration,
+    /// A role.
+    Role,
+}
+
+impl WriteKind {
+    fn specs(self) -> &'static [Spec] {
+        match self {
+            WriteKind::Device => DEVICE,
+            WriteKind::Location => LOCATION,
+            WriteKind::Donor => DONOR,
+            WriteKind::Shipment => SHIPMENT,
+            WriteKind::User | WriteKind::Registration => USER,
+            WriteKind::Role => ROLE,
+        }
+    }
+}
+
+/// Text without NUL characters.
+const NO_NUL: &str = r"^[^\u0000]*$";
+/// Text without NUL characters holding something besides whitespace.
+const NOT_BLANK_TEXT: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
+/// What [`valid_email`] accepts (domain labels ASCII here; it also takes other letters).
+const EMAIL_PATTERN: &str = r#"^[^\s()<>,;:\\"\[\]@.\u0000-\u001f\u007f-\u009f]+(\.[^\s()<>,;:\\"\[\]@.\u0000-\u001f\u007f-\u009f]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"#;
+/// The boolean spellings of [`parse_bool`].
+const BOOL_PATTERN: &str = r"^\s*(true|True|TRUE|1|yes|on|false|False|FALSE|0|no|off)\s*$";
+/// A positive integer as text (what [`integer`] parses from a string; 19 digits at most).
+const POSITIVE_INT_TEXT: &str = r"^\s*\+?0*[1-9][0-9]{0,18}\s*$";
+/// A money amount as text: up to 12 whole digits, up to 2 decimals (zeros after them are
+/// fine).
+const MONEY_TEXT: &str = r"^\s*\+?[0-9]{1,12}(\.[0-9]{1,2}0*)?\s*$";
+/// Text that is empty once trimmed (a null for nullable dates and amounts).
+const BLANK_TEXT: &str = r"^\s*$";
+/// What the account rules take as a username (`check_username`: 2 to 50 letters, digits and
+/// `@.+-_`; letters and digits ASCII here, the rules take others too).
+const USERNAME_PATTERN: &str = r"^[A-Za-z0-9@.+_-]{2,50}$";
+
+/// The JSON Schema (2020-12, as OpenAPI 3.1 uses) of the write body of `kind` in `mode`,
+/// generated from the field table [`parse`] checks it with: required fields (none for a
+/// PATCH), the type, length, format, range and choices of each field, `null` where the
+/// field takes it, read-only fields accepted and ignored, `version` (a stale one is a 409)
+/// and no other field (`additionalProperties: false`: unknown fields are refused). Lengths
+/// count characters after surrounding whitespace is trimmed. `next_year` bounds
+/// `year_of_manufacture` as [`parse`] does.
+pub fn write_schema(kind: WriteKind, mode: Mode, next_year: i32) -> Json {
+    let mut properties = serde_json::Map::new();
+    let mut required = Vec::new();
+    for spec in kind.specs() {
+        let mut schema = field_schema(spec, next_year);
+        if kind_is_user(kind) && spec.name == "username" {
+            schema["pattern"] = Json::from(USERNAME_PATTERN);
+        }
+        if kind_is_user(kind) && spec.name == "password" {
+            schema["minLength"] = Json::from(crate::auth::password::MIN_PASSWORD_LEN);
+            schema["description"] = Json::from(
+                "Write-only. Not common, not containing the username (the password policy).",
+            );
+        }
+        properties.insert(spec.name.to_owned(), schema);
+        let must = spec.required || (kind == WriteKind::Registration && spec.name == "password");
+        if must && mode != Mode::Patch {
+            required.push(Json::from(spec.name));
+        }
+    }
+    properties.insert(
+        "version".to_owned(),
+        serde_json::json!({
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "description": "The version the client last read; when given, it must be current \
+                            (else 409).",
+        }),
+    );
+    serde_json::json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+fn kind_is_user(kind: WriteKind) -> bool {
+    matches!(kind, WriteKind::User | WriteKind::Registration)
+}
+
+/// The schema of one field's value.
+fn field_schema(spec: &Spec, next_year: i32) -> Json {
+    use serde_json::json;
+    let text = |max: usize, blank: bool| {
+        json!({
+            "type": ["string", "number"],
+            "maxLength": max,
+            "pattern": if blank { NO_NUL } else { NOT_BLANK_TEXT },
+        })
+    };
+    let id = json!({
+        "anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": i64::MAX},
+            {"type": "string", "pattern": POSITIVE_INT_TEXT},
+        ]
+    });
+    let mut schema = match spec.kind {
+        Kind::ReadOnly => {
+            return json!({"readOnly": true, "description": "Read-only: accepted and ignored."});
+        }
+        Kind::Text(max) => text(max, spec.blank),
+        Kind::Mac => text(SHORT_TEXT, true),
+        Kind::Email => {
+            let email = json!({
+                "type": "string",
+                "format": "email",
+                "maxLength": EMAIL,
+                "pattern": EMAIL_PATTERN,
+            });
+            if spec.blank {
+                json!({"anyOf": [email, {"type": "string", "pattern": BLANK_TEXT}]})
+            } else {
+                email
+            }
+        }
+        Kind::Year => {
+            let years: Vec<String> = (1970..=next_year).map(|y| y.to_string()).collect();
+            json!({
+                "anyOf": [
+                    {"type": "integer", "minimum": 1970, "maximum": next_year},
+                    {"type": "string", "pattern": format!(r"^\s*\+?0*({})\s*$", years.join("|"))},
+                ]
+            })
+        }
+        Kind::Date => {
+            let date = json!({"type": "string", "format": "date"});
+            if spec.nullable {
+                json!({"anyOf": [date, {"type": "string", "pattern": BLANK_TEXT}]})
+            } else {
+                date
+            }
+        }
+        Kind::Money => {
+            let max = crate::model::MONEY_MAX_CENTS as f64 / 100.0;
+            let mut alts = vec![
+                json!({"type": "number", "minimum": 0, "maximum": max, "multipleOf": 0.01}),
+                json!({"type": "string", "pattern": MONEY_TEXT}),
+            ];
+            if spec.nullable {
+                alts.push(json!({"type": "string", "pattern": BLANK_TEXT}));
+            }
+            json!({"anyOf": alts})
+        }
+        Kind::Bool => json!({
+            "anyOf": [
+                {"type": "boolean"},
+                {"type": "integer", "enum": [0, 1]},
+                {"type": "string", "pattern": BOOL_PATTERN},
+            ]
+        }),
+        Kind::Id => id,
+        Kind::Ids => json!({"type": "array", "items": id}),
+        Kind::Status => json!({
+            "type": "string",
+            "enum": DeviceStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        }),
+        Kind::Permissions => json!({
+            "type": "array",
+            "uniqueItems": true,
+            "items": {
+                "type": "string",
+                "enum": Permission::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            },
+        }),
+        Kind::Password => json!({"type": "string", "minLength": 1, "maxLength": 128}),
+    };
+    if spec.nullable {
+        allow_null(&mut schema);
+    }
+    schema
+}
+
+/// Lets `schema` take `null` too.
+fn allow_null(schema: &mut Json) {
+    if let Some(alts) = schema.get_mut("anyOf").and_then(Json::as_array_mut) {
+        alts.push(serde_json::json!({"type": "null"}));
+        return;
+    }
+    match schema.get_mut("type") {
+        Some(Json::Array(types)) => types.push(Json::from("null")),
+        Some(t @ Json::String(_)) => {
+            let one = t.clone();
+            *t = Json::Array(vec![one, Json::from("null")]);
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ use crate::query::Collection;
 use crate::store::{Change, Conflict, Record, RecordKey, Reference, StoreError, UniqueField};
 
 /// The four inventory object kinds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Model {

@@ -97,6 +97,7 @@ impl MockRequest {
 }
 
 /// How much was made.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MockCounts {
     /// Locations created.

@@ -11,7 +11,7 @@ use super::{encode_segment, list_body, no_content, object};
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Auth, IfMatch, JsonBody, Params, PathParam, RequestUrl};
-use crate::openapi::doc;
+use crate::openapi::{RolePatch, RoleWrite, doc};
 
 fn role_json(role: &Role) -> Json {
     serde_json::to_value(role).unwrap_or(Json::Null)
@@ -26,10 +26,10 @@ fn location(role: &Role) -> String {
     params(doc::ListQuery),
     responses(
         (status = 200, description = "One page of roles", body = doc::RolePage),
-        (status = 400, description = "A malformed parameter", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers", body = doc::Detail),
-        (status = 404, description = "Invalid page", body = doc::Detail),
+        (status = 400, description = "A malformed parameter"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers"),
+        (status = 404, description = "Invalid page"),
     ))]
 pub(crate) async fn roles_list(
     State(st): State<AppState>,
@@ -44,13 +44,13 @@ pub(crate) async fn roles_list(
 
 /// Creates a role.
 #[utoipa::path(post, path = "/admin/roles/", tag = "admin", security(("bearer" = [])),
-    request_body = doc::RoleWrite,
+    request_body = RoleWrite,
     responses(
-        (status = 201, description = "Created; Location names it", body = doc::Role),
-        (status = 400, description = "Invalid fields", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers and every permission of the role", body = doc::Detail),
-        (status = 409, description = "Name taken", body = doc::FieldErrors),
+        (status = 201, description = "Created; Location names it", body = rehome_core::Role),
+        (status = 400, description = "Invalid fields"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers and every permission of the role"),
+        (status = 409, description = "Name taken"),
     ))]
 pub(crate) async fn roles_create(
     State(st): State<AppState>,
@@ -70,10 +70,10 @@ pub(crate) async fn roles_create(
 #[utoipa::path(get, path = "/admin/roles/{name}/", tag = "admin", security(("bearer" = [])),
     params(("name" = String, Path, description = "Role name")),
     responses(
-        (status = 200, description = "The role; ETag is its version", body = doc::Role),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers", body = doc::Detail),
-        (status = 404, description = "No such role", body = doc::Detail),
+        (status = 200, description = "The role; ETag is its version", body = rehome_core::Role),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers"),
+        (status = 404, description = "No such role"),
     ))]
 pub(crate) async fn role_get(
     State(st): State<AppState>,
@@ -102,15 +102,15 @@ async fn update(
 /// Replaces a role.
 #[utoipa::path(put, path = "/admin/roles/{name}/", tag = "admin", security(("bearer" = [])),
     params(("name" = String, Path, description = "Role name"), doc::IfMatchHeader),
-    request_body = doc::RoleWrite,
+    request_body = RoleWrite,
     responses(
-        (status = 200, description = "Updated", body = doc::Role),
-        (status = 400, description = "Invalid fields", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers and every permission involved", body = doc::Detail),
-        (status = 404, description = "No such role", body = doc::Detail),
-        (status = 409, description = "Name taken, held role renamed, or stale version", body = doc::FieldErrors),
-        (status = 412, description = "If-Match does not match", body = doc::Detail),
+        (status = 200, description = "Updated", body = rehome_core::Role),
+        (status = 400, description = "Invalid fields"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers and every permission involved"),
+        (status = 404, description = "No such role"),
+        (status = 409, description = "Name taken, held role renamed, or stale version"),
+        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn role_put(
     State(st): State<AppState>,
@@ -125,15 +125,15 @@ pub(crate) async fn role_put(
 /// Updates some fields of a role.
 #[utoipa::path(patch, path = "/admin/roles/{name}/", tag = "admin", security(("bearer" = [])),
     params(("name" = String, Path, description = "Role name"), doc::IfMatchHeader),
-    request_body = doc::RoleWrite,
+    request_body = RolePatch,
     responses(
-        (status = 200, description = "Updated", body = doc::Role),
-        (status = 400, description = "Invalid fields", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers and every permission involved", body = doc::Detail),
-        (status = 404, description = "No such role", body = doc::Detail),
-        (status = 409, description = "Name taken, held role renamed, or stale version", body = doc::FieldErrors),
-        (status = 412, description = "If-Match does not match", body = doc::Detail),
+        (status = 200, description = "Updated", body = rehome_core::Role),
+        (status = 400, description = "Invalid fields"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers and every permission involved"),
+        (status = 404, description = "No such role"),
+        (status = 409, description = "Name taken, held role renamed, or stale version"),
+        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn role_patch(
     State(st): State<AppState>,
@@ -150,11 +150,11 @@ pub(crate) async fn role_patch(
     params(("name" = String, Path, description = "Role name"), doc::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers", body = doc::Detail),
-        (status = 404, description = "No such role", body = doc::Detail),
-        (status = 409, description = "Users hold the role", body = doc::Detail),
-        (status = 412, description = "If-Match does not match", body = doc::Detail),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers"),
+        (status = 404, description = "No such role"),
+        (status = 409, description = "Users hold the role"),
+        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn role_delete(
     State(st): State<AppState>,
@@ -171,10 +171,10 @@ pub(crate) async fn role_delete(
     params(doc::ListQuery, doc::AuditFilters),
     responses(
         (status = 200, description = "One page of entries", body = doc::AuditPage),
-        (status = 400, description = "A malformed filter", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs viewAuditLog", body = doc::Detail),
-        (status = 404, description = "Invalid page", body = doc::Detail),
+        (status = 400, description = "A malformed filter"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs viewAuditLog"),
+        (status = 404, description = "Invalid page"),
     ))]
 pub(crate) async fn audit_log(
     State(st): State<AppState>,

@@ -40,9 +40,9 @@ fn second_factor(body: &Json, errors: &mut FieldErrors) -> Option<MfaCode> {
     request_body = doc::LoginRequest,
     responses(
         (status = 200, description = "Logged in, or the second step is needed (MFA on)", body = doc::LoginResponse),
-        (status = 400, description = "A field is missing", body = doc::FieldErrors),
-        (status = 401, description = "Invalid username or password", body = doc::Detail),
-        (status = 429, description = "Too many failed attempts; see Retry-After", body = doc::Detail),
+        (status = 400, description = "A field is missing"),
+        (status = 401, description = "Invalid username or password"),
+        (status = 429, description = "Too many failed attempts; see Retry-After"),
     ))]
 pub(crate) async fn login(
     State(st): State<AppState>,
@@ -75,9 +75,9 @@ pub(crate) async fn login(
     request_body = doc::MfaVerifyRequest,
     responses(
         (status = 200, description = "Logged in", body = doc::LoginResponse),
-        (status = 400, description = "A field is missing", body = doc::FieldErrors),
-        (status = 401, description = "Invalid code or MFA token", body = doc::Detail),
-        (status = 429, description = "Too many failed attempts", body = doc::Detail),
+        (status = 400, description = "A field is missing"),
+        (status = 401, description = "Invalid code or MFA token"),
+        (status = 429, description = "Too many failed attempts"),
     ))]
 pub(crate) async fn mfa_verify(
     State(st): State<AppState>,
@@ -102,7 +102,7 @@ pub(crate) async fn mfa_verify(
 #[utoipa::path(post, path = "/authen/logout/", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 401, description = "Not authenticated"),
     ))]
 pub(crate) async fn logout(State(st): State<AppState>, Auth(caller): Auth) -> ApiResult {
     st.core.logout(&caller).await?;
@@ -113,7 +113,7 @@ pub(crate) async fn logout(State(st): State<AppState>, Auth(caller): Auth) -> Ap
 #[utoipa::path(post, path = "/authen/logout-all/", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "Every session ended"),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 401, description = "Not authenticated"),
     ))]
 pub(crate) async fn logout_all(State(st): State<AppState>, Auth(caller): Auth) -> ApiResult {
     st.core.logout_all(&caller).await?;
@@ -123,8 +123,8 @@ pub(crate) async fn logout_all(State(st): State<AppState>, Auth(caller): Auth) -
 /// The caller's own user.
 #[utoipa::path(get, path = "/authen/me/", tag = "auth", security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller", body = doc::User),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
+        (status = 200, description = "The caller", body = rehome_core::model::UserView),
+        (status = 401, description = "Not authenticated"),
     ))]
 pub(crate) async fn me(State(st): State<AppState>, Auth(caller): Auth) -> ApiResult {
     let user = caller.as_user().ok_or(Error::InvalidToken)?;
@@ -135,9 +135,9 @@ pub(crate) async fn me(State(st): State<AppState>, Auth(caller): Auth) -> ApiRes
 /// Starts TOTP setup: a new secret, shown once.
 #[utoipa::path(post, path = "/authen/mfa/totp/setup/", tag = "auth", security(("bearer" = [])),
     responses(
-        (status = 200, description = "The secret, its otpauth URI and a QR code", body = doc::TotpSetup),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 409, description = "MFA is already on", body = doc::Detail),
+        (status = 200, description = "The secret, its otpauth URI and a QR code", body = rehome_core::services::TotpSetup),
+        (status = 401, description = "Not authenticated"),
+        (status = 409, description = "MFA is already on"),
     ))]
 pub(crate) async fn totp_setup(State(st): State<AppState>, Auth(caller): Auth) -> ApiResult {
     let setup = st.core.totp_setup(&caller).await?;
@@ -149,10 +149,10 @@ pub(crate) async fn totp_setup(State(st): State<AppState>, Auth(caller): Auth) -
     request_body = doc::CodeRequest,
     responses(
         (status = 200, description = "MFA is on", body = doc::RecoveryCodes),
-        (status = 400, description = "Missing code or no setup started", body = doc::FieldErrors),
-        (status = 401, description = "Wrong code or not authenticated", body = doc::Detail),
-        (status = 409, description = "MFA is already on", body = doc::Detail),
-        (status = 429, description = "Too many failed attempts", body = doc::Detail),
+        (status = 400, description = "Missing code or no setup started"),
+        (status = 401, description = "Wrong code or not authenticated"),
+        (status = 409, description = "MFA is already on"),
+        (status = 429, description = "Too many failed attempts"),
     ))]
 pub(crate) async fn totp_confirm(
     State(st): State<AppState>,
@@ -174,10 +174,10 @@ pub(crate) async fn totp_confirm(
     request_body = doc::ReauthRequest,
     responses(
         (status = 204, description = "MFA is off"),
-        (status = 400, description = "A field is missing", body = doc::FieldErrors),
-        (status = 401, description = "Wrong password or code, or not authenticated", body = doc::Detail),
-        (status = 409, description = "MFA is not on", body = doc::Detail),
-        (status = 429, description = "Too many failed attempts", body = doc::Detail),
+        (status = 400, description = "A field is missing"),
+        (status = 401, description = "Wrong password or code, or not authenticated"),
+        (status = 409, description = "MFA is not on"),
+        (status = 429, description = "Too many failed attempts"),
     ))]
 pub(crate) async fn totp_disable(
     State(st): State<AppState>,
@@ -202,10 +202,10 @@ pub(crate) async fn totp_disable(
     request_body = doc::ReauthRequest,
     responses(
         (status = 200, description = "Ten new codes, shown once", body = doc::RecoveryCodes),
-        (status = 400, description = "A field is missing", body = doc::FieldErrors),
-        (status = 401, description = "Wrong password or code, or not authenticated", body = doc::Detail),
-        (status = 409, description = "MFA is not on", body = doc::Detail),
-        (status = 429, description = "Too many failed attempts", body = doc::Detail),
+        (status = 400, description = "A field is missing"),
+        (status = 401, description = "Wrong password or code, or not authenticated"),
+        (status = 409, description = "MFA is not on"),
+        (status = 429, description = "Too many failed attempts"),
     ))]
 pub(crate) async fn recovery_codes(
     State(st): State<AppState>,

@@ -13,7 +13,10 @@ use super::{list_body, no_content, object, version_of};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, IfMatch, JsonBody, Params, PathParam, RequestUrl};
-use crate::openapi::doc;
+use crate::openapi::{
+    DevicePatch, DeviceWrite, DonorPatch, DonorWrite, ExpandedDevice, LocationPatch, LocationWrite,
+    ShipmentPatch, ShipmentWrite, doc,
+};
 
 fn collection_path(model: Model) -> &'static str {
     match model {
@@ -161,10 +164,10 @@ async fn delete(
     params(doc::ListQuery, doc::DeviceFilters, doc::ExpandQuery),
     responses(
         (status = 200, description = "One page of devices", body = doc::DevicePage),
-        (status = 400, description = "A malformed filter, ordering or expand", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs readDevices", body = doc::Detail),
-        (status = 404, description = "Invalid page", body = doc::Detail),
+        (status = 400, description = "A malformed filter, ordering or expand"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs readDevices"),
+        (status = 404, description = "Invalid page"),
     ))]
 pub(crate) async fn devices_list(
     State(st): State<AppState>,
@@ -177,13 +180,13 @@ pub(crate) async fn devices_list(
 
 /// Creates a device.
 #[utoipa::path(post, path = "/inventory/devices/", tag = "inventory", security(("bearer" = [])),
-    request_body = doc::Device,
+    request_body = DeviceWrite,
     responses(
-        (status = 201, description = "Created; Location names it", body = doc::Device),
-        (status = 400, description = "Invalid fields", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs createDevices", body = doc::Detail),
-        (status = 409, description = "Serial number or MAC taken", body = doc::FieldErrors),
+        (status = 201, description = "Created; Location names it", body = rehome_core::Device),
+        (status = 400, description = "Invalid fields"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs createDevices"),
+        (status = 409, description = "Serial number or MAC taken"),
     ))]
 pub(crate) async fn devices_create(
     State(st): State<AppState>,
@@ -197,11 +200,11 @@ pub(crate) async fn devices_create(
 #[utoipa::path(get, path = "/inventory/devices/lookup/", tag = "inventory", security(("bearer" = [])),
     params(doc::LookupQuery, doc::ExpandQuery),
     responses(
-        (status = 200, description = "The device", body = doc::Device),
-        (status = 400, description = "Neither serial_number nor mac_id given", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs scanDevices or readDevices", body = doc::Detail),
-        (status = 404, description = "No such device", body = doc::Detail),
+        (status = 200, description = "The device", body = ExpandedDevice),
+        (status = 400, description = "Neither serial_number nor mac_id given"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs scanDevices or readDevices"),
+        (status = 404, description = "No such device"),
     ))]
 pub(crate) async fn devices_lookup(
     State(st): State<AppState>,
@@ -224,11 +227,11 @@ pub(crate) async fn devices_lookup(
 #[utoipa::path(get, path = "/inventory/devices/{id}/", tag = "inventory", security(("bearer" = [])),
     params(("id" = String, Path, description = "Device UUID, with or without dashes"), doc::ExpandQuery),
     responses(
-        (status = 200, description = "The device; ETag is its version", body = doc::Device),
-        (status = 400, description = "Unknown expand name", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs readDevices", body = doc::Detail),
-        (status = 404, description = "No such device", body = doc::Detail),
+        (status = 200, description = "The device; ETag is its version", body = ExpandedDevice),
+        (status = 400, description = "Unknown expand name"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs readDevices"),
+        (status = 404, description = "No such device"),
     ))]
 pub(crate) async fn device_get(
     State(st): State<AppState>,
@@ -242,15 +245,15 @@ pub(crate) async fn device_get(
 /// Replaces a device (every required field).
 #[utoipa::path(put, path = "/inventory/devices/{id}/", tag = "inventory", security(("bearer" = [])),
     params(("id" = String, Path, description = "Device UUID"), doc::IfMatchHeader),
-    request_body = doc::Device,
+    request_body = DeviceWrite,
     responses(
-        (status = 200, description = "Updated", body = doc::Device),
-        (status = 400, description = "Invalid fields or status move", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs editDevices", body = doc::Detail),
-        (status = 404, description = "No such device", body = doc::Detail),
-        (status = 409, description = "Unique key taken or stale version", body = doc::FieldErrors),
-        (status = 412, description = "If-Match does not match", body = doc::Detail),
+        (status = 200, description = "Updated", body = rehome_core::Device),
+        (status = 400, description = "Invalid fields or status move"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs editDevices"),
+        (status = 404, description = "No such device"),
+        (status = 409, description = "Unique key taken or stale version"),
+        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn device_put(
     State(st): State<AppState>,
@@ -265,15 +268,15 @@ pub(crate) async fn device_put(
 /// Updates some fields of a device.
 #[utoipa::path(patch, path = "/inventory/devices/{id}/", tag = "inventory", security(("bearer" = [])),
     params(("id" = String, Path, description = "Device UUID"), doc::IfMatchHeader),
-    request_body = doc::Device,
+    request_body = DevicePatch,
     responses(
-        (status = 200, description = "Updated", body = doc::Device),
-        (status = 400, description = "Invalid fields or status move", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs editDevices", body = doc::Detail),
-        (status = 404, description = "No such device", body = doc::Detail),
-        (status = 409, description = "Unique key taken or stale version", body = doc::FieldErrors),
-        (status = 412, description = "If-Match does not match", body = doc::Detail),
+        (status = 200, description = "Updated", body = rehome_core::Device),
+        (status = 400, description = "Invalid fields or status move"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs editDevices"),
+        (status = 404, description = "No such device"),
+        (status = 409, description = "Unique key taken or stale version"),
+        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn device_patch(
     State(st): State<AppState>,
@@ -290,10 +293,10 @@ pub(crate) async fn device_patch(
     params(("id" = String, Path, description = "Device UUID"), doc::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs deleteDevices", body = doc::Detail),
-        (status = 404, description = "No such device", body = doc::Detail),
-        (status = 412, description = "If-Match does not match", body = doc::Detail),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs deleteDevices"),
+        (status = 404, description = "No such device"),
+        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn device_delete(
     State(st): State<AppState>,
@@ -309,9 +312,9 @@ pub(crate) async fn device_delete(
     params(("id" = String, Path, description = "Device UUID")),
     responses(
         (status = 200, description = "The label", content_type = "image/svg+xml", body = String),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs generateQRCodes", body = doc::Detail),
-        (status = 404, description = "No such device", body = doc::Detail),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs generateQRCodes"),
+        (status = 404, description = "No such device"),
     ))]
 pub(crate) async fn device_qr(
     State(st): State<AppState>,
@@ -332,7 +335,8 @@ pub(crate) async fn device_qr(
 /// The six handlers of one of the simpler collections, each with its OpenAPI entry.
 macro_rules! collection_routes {
     (
-        $model:expr, $tag:literal, $collection:literal, $item:literal, $schema:ty, $page:ty,
+        $model:expr, $tag:literal, $collection:literal, $item:literal, $schema:ty, $write:ty,
+        $patch_body:ty, $page:ty,
         $filters:ty, $read_perm:literal, $write_perm:literal,
         $list:ident, $create:ident, $get:ident, $put:ident, $patch:ident, $delete:ident
     ) => {
@@ -341,10 +345,10 @@ macro_rules! collection_routes {
             params(doc::ListQuery, $filters),
             responses(
                 (status = 200, description = "One page", body = $page),
-                (status = 400, description = "A malformed filter or ordering", body = doc::FieldErrors),
-                (status = 401, description = "Not authenticated", body = doc::Detail),
-                (status = 403, description = $read_perm, body = doc::Detail),
-                (status = 404, description = "Invalid page", body = doc::Detail),
+                (status = 400, description = "A malformed filter or ordering"),
+                (status = 401, description = "Not authenticated"),
+                (status = 403, description = $read_perm),
+                (status = 404, description = "Invalid page"),
             ))]
         pub(crate) async fn $list(
             State(st): State<AppState>,
@@ -357,13 +361,13 @@ macro_rules! collection_routes {
 
         #[doc = concat!("Creates one of the ", $tag, ".")]
         #[utoipa::path(post, path = $collection, tag = "inventory", security(("bearer" = [])),
-            request_body = $schema,
+            request_body = $write,
             responses(
                 (status = 201, description = "Created; Location names it", body = $schema),
-                (status = 400, description = "Invalid fields", body = doc::FieldErrors),
-                (status = 401, description = "Not authenticated", body = doc::Detail),
-                (status = 403, description = $write_perm, body = doc::Detail),
-                (status = 409, description = "A unique key is taken", body = doc::FieldErrors),
+                (status = 400, description = "Invalid fields"),
+                (status = 401, description = "Not authenticated"),
+                (status = 403, description = $write_perm),
+                (status = 409, description = "A unique key is taken"),
             ))]
         pub(crate) async fn $create(
             State(st): State<AppState>,
@@ -378,9 +382,9 @@ macro_rules! collection_routes {
             params(("id" = i64, Path, description = "Id")),
             responses(
                 (status = 200, description = "The object; ETag is its version", body = $schema),
-                (status = 401, description = "Not authenticated", body = doc::Detail),
-                (status = 403, description = $read_perm, body = doc::Detail),
-                (status = 404, description = "No such object", body = doc::Detail),
+                (status = 401, description = "Not authenticated"),
+                (status = 403, description = $read_perm),
+                (status = 404, description = "No such object"),
             ))]
         pub(crate) async fn $get(
             State(st): State<AppState>,
@@ -394,15 +398,15 @@ macro_rules! collection_routes {
         #[doc = concat!("Replaces one of the ", $tag, ".")]
         #[utoipa::path(put, path = $item, tag = "inventory", security(("bearer" = [])),
             params(("id" = i64, Path, description = "Id"), doc::IfMatchHeader),
-            request_body = $schema,
+            request_body = $write,
             responses(
                 (status = 200, description = "Updated", body = $schema),
-                (status = 400, description = "Invalid fields", body = doc::FieldErrors),
-                (status = 401, description = "Not authenticated", body = doc::Detail),
-                (status = 403, description = $write_perm, body = doc::Detail),
-                (status = 404, description = "No such object", body = doc::Detail),
-                (status = 409, description = "Unique key taken or stale version", body = doc::FieldErrors),
-                (status = 412, description = "If-Match does not match", body = doc::Detail),
+                (status = 400, description = "Invalid fields"),
+                (status = 401, description = "Not authenticated"),
+                (status = 403, description = $write_perm),
+                (status = 404, description = "No such object"),
+                (status = 409, description = "Unique key taken or stale version"),
+                (status = 412, description = "If-Match does not match"),
             ))]
         pub(crate) async fn $put(
             State(st): State<AppState>,
@@ -417,15 +421,15 @@ macro_rules! collection_routes {
         #[doc = concat!("Updates some fields of one of the ", $tag, ".")]
         #[utoipa::path(patch, path = $item, tag = "inventory", security(("bearer" = [])),
             params(("id" = i64, Path, description = "Id"), doc::IfMatchHeader),
-            request_body = $schema,
+            request_body = $patch_body,
             responses(
                 (status = 200, description = "Updated", body = $schema),
-                (status = 400, description = "Invalid fields", body = doc::FieldErrors),
-                (status = 401, description = "Not authenticated", body = doc::Detail),
-                (status = 403, description = $write_perm, body = doc::Detail),
-                (status = 404, description = "No such object", body = doc::Detail),
-                (status = 409, description = "Unique key taken or stale version", body = doc::FieldErrors),
-                (status = 412, description = "If-Match does not match", body = doc::Detail),
+                (status = 400, description = "Invalid fields"),
+                (status = 401, description = "Not authenticated"),
+                (status = 403, description = $write_perm),
+                (status = 404, description = "No such object"),
+                (status = 409, description = "Unique key taken or stale version"),
+                (status = 412, description = "If-Match does not match"),
             ))]
         pub(crate) async fn $patch(
             State(st): State<AppState>,
@@ -442,10 +446,10 @@ macro_rules! collection_routes {
             params(("id" = i64, Path, description = "Id"), doc::IfMatchHeader),
             responses(
                 (status = 204, description = "Deleted"),
-                (status = 401, description = "Not authenticated", body = doc::Detail),
-                (status = 403, description = $write_perm, body = doc::Detail),
-                (status = 404, description = "No such object", body = doc::Detail),
-                (status = 412, description = "If-Match does not match", body = doc::Detail),
+                (status = 401, description = "Not authenticated"),
+                (status = 403, description = $write_perm),
+                (status = 404, description = "No such object"),
+                (status = 412, description = "If-Match does not match"),
             ))]
         pub(crate) async fn $delete(
             State(st): State<AppState>,
@@ -463,7 +467,9 @@ collection_routes!(
     "locations",
     "/inventory/locations/",
     "/inventory/locations/{id}/",
-    doc::Location,
+    rehome_core::Location,
+    LocationWrite,
+    LocationPatch,
     doc::LocationPage,
     doc::LocationFilters,
     "Needs readDevices or manageWarehouses",
@@ -481,7 +487,9 @@ collection_routes!(
     "donors",
     "/inventory/donors/",
     "/inventory/donors/{id}/",
-    doc::Donor,
+    rehome_core::Donor,
+    DonorWrite,
+    DonorPatch,
     doc::DonorPage,
     doc::DonorFilters,
     "Needs readDevices or manageDonors",
@@ -499,7 +507,9 @@ collection_routes!(
     "shipments",
     "/inventory/shipments/",
     "/inventory/shipments/{id}/",
-    doc::Shipment,
+    rehome_core::Shipment,
+    ShipmentWrite,
+    ShipmentPatch,
     doc::ShipmentPage,
     doc::ShipmentFilters,
     "Needs readDevices or manageShipments",
@@ -519,11 +529,11 @@ collection_routes!(
     request_body = doc::BatchRequest,
     responses(
         (status = 200, description = "Every operation applied", body = doc::BatchResponse),
-        (status = 400, description = "Invalid operations; nothing written", body = doc::BatchRejected),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs bulkUploadDevices and each operation's permission", body = doc::Detail),
-        (status = 409, description = "Every failure a conflict; nothing written", body = doc::BatchRejected),
-        (status = 413, description = "Body over 10 MiB", body = doc::Detail),
+        (status = 400, description = "Invalid operations; nothing written"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs bulkUploadDevices and each operation's permission"),
+        (status = 409, description = "Every failure a conflict; nothing written"),
+        (status = 413, description = "Body over 10 MiB"),
     ))]
 pub(crate) async fn batch(
     State(st): State<AppState>,
@@ -551,10 +561,10 @@ fn batch_model(params: &ListParams) -> ApiResult<Model> {
     request_body = doc::BatchObjects,
     responses(
         (status = 200, description = "Every object updated", body = doc::Message),
-        (status = 400, description = "Invalid objects; nothing written", body = doc::BatchRejected),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs bulkUploadDevices and the edit permission", body = doc::Detail),
-        (status = 409, description = "Every failure a conflict; nothing written", body = doc::BatchRejected),
+        (status = 400, description = "Invalid objects; nothing written"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs bulkUploadDevices and the edit permission"),
+        (status = 409, description = "Every failure a conflict; nothing written"),
     ))]
 pub(crate) async fn batch_update(
     State(st): State<AppState>,
@@ -576,10 +586,10 @@ pub(crate) async fn batch_update(
     request_body = doc::BatchIds,
     responses(
         (status = 200, description = "Every object deleted", body = doc::Message),
-        (status = 400, description = "Invalid ids; nothing written", body = doc::BatchRejected),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs bulkUploadDevices and the delete permission", body = doc::Detail),
-        (status = 409, description = "Every failure a conflict; nothing written", body = doc::BatchRejected),
+        (status = 400, description = "Invalid ids; nothing written"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs bulkUploadDevices and the delete permission"),
+        (status = 409, description = "Every failure a conflict; nothing written"),
     ))]
 pub(crate) async fn batch_delete(
     State(st): State<AppState>,
@@ -599,10 +609,10 @@ pub(crate) async fn batch_delete(
 #[utoipa::path(post, path = "/inventory/generate-mock-data/", tag = "inventory", security(("bearer" = [])),
     request_body = doc::MockRequest,
     responses(
-        (status = 201, description = "How many objects were made", body = doc::MockCounts),
-        (status = 400, description = "Invalid counts", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Superusers only", body = doc::Detail),
+        (status = 201, description = "How many objects were made", body = rehome_core::services::mock::MockCounts),
+        (status = 400, description = "Invalid counts"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Superusers only"),
     ))]
 pub(crate) async fn mock_data(
     State(st): State<AppState>,

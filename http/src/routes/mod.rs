@@ -8,7 +8,9 @@ use serde_json::{Value as Json, json};
 
 use crate::error::ApiError;
 use crate::extract::RequestUrl;
-use crate::{RouteMethod, RouteTable, Settings};
+use utoipa_axum::routes;
+
+use crate::{RouteTable, Settings};
 
 pub(crate) mod admin;
 pub(crate) mod auth;
@@ -16,121 +18,92 @@ pub(crate) mod inventory;
 pub(crate) mod service;
 pub(crate) mod users;
 
-use RouteMethod::{Delete, Get, Patch, Post, Put};
-
-/// Every route, by canonical path.
+/// Every route: one `routes!` per path, its handlers' `#[utoipa::path]` naming it.
 pub(crate) fn table(settings: &Settings) -> RouteTable {
     RouteTable::new()
         // Authentication.
-        .on(Post, "/authen/login/", auth::login)
-        .on(Post, "/authen/mfa/verify/", auth::mfa_verify)
-        .on(Post, "/authen/logout/", auth::logout)
-        .on(Post, "/authen/logout-all/", auth::logout_all)
-        .on(Get, "/authen/me/", auth::me)
-        .on(Post, "/authen/mfa/totp/setup/", auth::totp_setup)
-        .on(Post, "/authen/mfa/totp/confirm/", auth::totp_confirm)
-        .on(Post, "/authen/mfa/totp/disable/", auth::totp_disable)
-        .on(Post, "/authen/mfa/recovery-codes/", auth::recovery_codes)
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::mfa_verify))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::logout_all))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::totp_setup))
+        .routes(routes!(auth::totp_confirm))
+        .routes(routes!(auth::totp_disable))
+        .routes(routes!(auth::recovery_codes))
         // Users.
-        .on(Get, "/users/users/", users::list)
-        .on(Post, "/users/users/", users::create)
-        .on(Get, "/users/users/{id}/", users::get)
-        .on(Put, "/users/users/{id}/", users::put)
-        .on(Patch, "/users/users/{id}/", users::patch)
-        .on(Delete, "/users/users/{id}/", users::delete)
-        .on(Post, "/users/register/", users::register)
-        .on(Put, "/users/password/", users::password_put)
-        .on(Patch, "/users/password/", users::password_patch)
-        .on(
-            Get,
-            "/users/user-permissions/{username}/",
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::put, users::patch, users::delete))
+        .routes(routes!(users::register))
+        .routes(routes!(users::password_put, users::password_patch))
+        .routes(routes!(
             users::grants_get,
-        )
-        .on(
-            Patch,
-            "/users/user-permissions/{username}/",
             users::grants_add,
-        )
-        .on(
-            Put,
-            "/users/user-permissions/{username}/",
             users::grants_replace,
-        )
-        .on(
-            Delete,
-            "/users/user-permissions/{username}/",
-            users::grants_remove,
-        )
-        .on(
-            Delete,
-            "/users/user-permissions/{username}/clear/",
-            users::grants_clear,
-        )
+            users::grants_remove
+        ))
+        .routes(routes!(users::grants_clear))
         // Administration.
-        .on(Get, "/admin/roles/", admin::roles_list)
-        .on(Post, "/admin/roles/", admin::roles_create)
-        .on(Get, "/admin/roles/{name}/", admin::role_get)
-        .on(Put, "/admin/roles/{name}/", admin::role_put)
-        .on(Patch, "/admin/roles/{name}/", admin::role_patch)
-        .on(Delete, "/admin/roles/{name}/", admin::role_delete)
-        .on(Get, "/admin/audit-log/", admin::audit_log)
+        .routes(routes!(admin::roles_list, admin::roles_create))
+        .routes(routes!(
+            admin::role_get,
+            admin::role_put,
+            admin::role_patch,
+            admin::role_delete
+        ))
+        .routes(routes!(admin::audit_log))
         // Inventory.
-        .on(Get, "/inventory/devices/", inventory::devices_list)
-        .on(Post, "/inventory/devices/", inventory::devices_create)
-        .on(Get, "/inventory/devices/lookup/", inventory::devices_lookup)
-        .on(Get, "/inventory/devices/{id}/", inventory::device_get)
-        .on(Put, "/inventory/devices/{id}/", inventory::device_put)
-        .on(Patch, "/inventory/devices/{id}/", inventory::device_patch)
-        .on(Delete, "/inventory/devices/{id}/", inventory::device_delete)
-        .on(Get, "/inventory/devices/{id}/qr.svg", inventory::device_qr)
-        .on(Get, "/inventory/locations/", inventory::locations_list)
-        .on(Post, "/inventory/locations/", inventory::locations_create)
-        .on(Get, "/inventory/locations/{id}/", inventory::location_get)
-        .on(Put, "/inventory/locations/{id}/", inventory::location_put)
-        .on(
-            Patch,
-            "/inventory/locations/{id}/",
+        .routes(routes!(inventory::devices_list, inventory::devices_create))
+        .routes(routes!(inventory::devices_lookup))
+        .routes(routes!(
+            inventory::device_get,
+            inventory::device_put,
+            inventory::device_patch,
+            inventory::device_delete
+        ))
+        .routes(routes!(inventory::device_qr))
+        .routes(routes!(
+            inventory::locations_list,
+            inventory::locations_create
+        ))
+        .routes(routes!(
+            inventory::location_get,
+            inventory::location_put,
             inventory::location_patch,
-        )
-        .on(
-            Delete,
-            "/inventory/locations/{id}/",
-            inventory::location_delete,
-        )
-        .on(Get, "/inventory/donors/", inventory::donors_list)
-        .on(Post, "/inventory/donors/", inventory::donors_create)
-        .on(Get, "/inventory/donors/{id}/", inventory::donor_get)
-        .on(Put, "/inventory/donors/{id}/", inventory::donor_put)
-        .on(Patch, "/inventory/donors/{id}/", inventory::donor_patch)
-        .on(Delete, "/inventory/donors/{id}/", inventory::donor_delete)
-        .on(Get, "/inventory/shipments/", inventory::shipments_list)
-        .on(Post, "/inventory/shipments/", inventory::shipments_create)
-        .on(Get, "/inventory/shipments/{id}/", inventory::shipment_get)
-        .on(Put, "/inventory/shipments/{id}/", inventory::shipment_put)
-        .on(
-            Patch,
-            "/inventory/shipments/{id}/",
+            inventory::location_delete
+        ))
+        .routes(routes!(inventory::donors_list, inventory::donors_create))
+        .routes(routes!(
+            inventory::donor_get,
+            inventory::donor_put,
+            inventory::donor_patch,
+            inventory::donor_delete
+        ))
+        .routes(routes!(
+            inventory::shipments_list,
+            inventory::shipments_create
+        ))
+        .routes(routes!(
+            inventory::shipment_get,
+            inventory::shipment_put,
             inventory::shipment_patch,
-        )
-        .on(
-            Delete,
-            "/inventory/shipments/{id}/",
-            inventory::shipment_delete,
-        )
-        .on(Post, "/inventory/batch/", inventory::batch)
-        .on(Patch, "/inventory/batch/", inventory::batch_update)
-        .on(Delete, "/inventory/batch/", inventory::batch_delete)
-        .body_limit("/inventory/batch/", settings.batch_body_limit)
-        .on(Post, "/inventory/generate-mock-data/", inventory::mock_data)
+            inventory::shipment_delete
+        ))
+        .routes(routes!(
+            inventory::batch,
+            inventory::batch_update,
+            inventory::batch_delete
+        ))
+        .body_limit(settings.batch_body_limit)
+        .routes(routes!(inventory::mock_data))
         .timeout(
-            "/inventory/generate-mock-data/",
             settings
                 .request_timeout
                 .max(std::time::Duration::from_secs(600)),
         )
         // Service.
-        .on(Get, "/healthz", service::healthz)
-        .on(Get, "/openapi.json", service::openapi)
+        .routes(routes!(service::healthz))
+        .routes(routes!(service::openapi))
 }
 
 /// A single object: `ETag: "<version>"`, and `Location` for a 201.

@@ -13,7 +13,7 @@ use crate::openapi::doc;
 #[utoipa::path(get, path = "/healthz", tag = "service",
     responses(
         (status = 200, description = "The store answers", body = doc::Health),
-        (status = 503, description = "The store does not answer", body = doc::Detail),
+        (status = 503, description = "The store does not answer"),
     ))]
 pub(crate) async fn healthz(State(st): State<AppState>) -> ApiResult {
     match st.core.store().ping().await {

@@ -12,7 +12,7 @@ use serde_json::{Value as Json, json};
 use super::{expect_object, list_body, no_content, object, text_field};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, IfMatch, JsonBody, MaybeAuth, Params, PathParam, RequestUrl};
-use crate::openapi::doc;
+use crate::openapi::{Registration as RegistrationBody, UserPatch, UserWrite, doc};
 use crate::{AppState, Registration};
 
 /// A user id from the path: a positive integer, else nothing is there (404).
@@ -38,10 +38,10 @@ fn grants_body(p: Permissions) -> Json {
     params(doc::ListQuery, doc::UserFilters),
     responses(
         (status = 200, description = "One page of users", body = doc::UserPage),
-        (status = 400, description = "A malformed filter or page size", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers", body = doc::Detail),
-        (status = 404, description = "Invalid page", body = doc::Detail),
+        (status = 400, description = "A malformed filter or page size"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers"),
+        (status = 404, description = "Invalid page"),
     ))]
 pub(crate) async fn list(
     State(st): State<AppState>,
@@ -56,13 +56,13 @@ pub(crate) async fn list(
 
 /// Creates a user.
 #[utoipa::path(post, path = "/users/users/", tag = "users", security(("bearer" = [])),
-    request_body = doc::UserWrite,
+    request_body = UserWrite,
     responses(
-        (status = 201, description = "Created; Location names it", body = doc::User),
-        (status = 400, description = "Invalid fields", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers (and every permission granted)", body = doc::Detail),
-        (status = 409, description = "Username or email taken", body = doc::FieldErrors),
+        (status = 201, description = "Created; Location names it", body = rehome_core::model::UserView),
+        (status = 400, description = "Invalid fields"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers (and every permission granted)"),
+        (status = 409, description = "Username or email taken"),
     ))]
 pub(crate) async fn create(
     State(st): State<AppState>,
@@ -83,10 +83,10 @@ pub(crate) async fn create(
 #[utoipa::path(get, path = "/users/users/{id}/", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")),
     responses(
-        (status = 200, description = "The user; ETag is its version", body = doc::User),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers (or being that user)", body = doc::Detail),
-        (status = 404, description = "No such user", body = doc::Detail),
+        (status = 200, description = "The user; ETag is its version", body = rehome_core::model::UserView),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers (or being that user)"),
+        (status = 404, description = "No such user"),
     ))]
 pub(crate) async fn get(
     State(st): State<AppState>,
@@ -117,15 +117,15 @@ async fn update(
 /// Replaces a user (every required field).
 #[utoipa::path(put, path = "/users/users/{id}/", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id"), doc::IfMatchHeader),
-    request_body = doc::UserWrite,
+    request_body = UserWrite,
     responses(
-        (status = 200, description = "Updated", body = doc::User),
-        (status = 400, description = "Invalid fields", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers; no escalation", body = doc::Detail),
-        (status = 404, description = "No such user", body = doc::Detail),
-        (status = 409, description = "Unique key taken or stale version", body = doc::FieldErrors),
-        (status = 412, description = "If-Match does not match", body = doc::Detail),
+        (status = 200, description = "Updated", body = rehome_core::model::UserView),
+        (status = 400, description = "Invalid fields"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers; no escalation"),
+        (status = 404, description = "No such user"),
+        (status = 409, description = "Unique key taken or stale version"),
+        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn put(
     State(st): State<AppState>,
@@ -140,15 +140,15 @@ pub(crate) async fn put(
 /// Updates some fields of a user.
 #[utoipa::path(patch, path = "/users/users/{id}/", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id"), doc::IfMatchHeader),
-    request_body = doc::UserWrite,
+    request_body = UserPatch,
     responses(
-        (status = 200, description = "Updated", body = doc::User),
-        (status = 400, description = "Invalid fields", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers; no escalation", body = doc::Detail),
-        (status = 404, description = "No such user", body = doc::Detail),
-        (status = 409, description = "Unique key taken or stale version", body = doc::FieldErrors),
-        (status = 412, description = "If-Match does not match", body = doc::Detail),
+        (status = 200, description = "Updated", body = rehome_core::model::UserView),
+        (status = 400, description = "Invalid fields"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers; no escalation"),
+        (status = 404, description = "No such user"),
+        (status = 409, description = "Unique key taken or stale version"),
+        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn patch(
     State(st): State<AppState>,
@@ -165,11 +165,11 @@ pub(crate) async fn patch(
     params(("id" = i64, Path, description = "User id"), doc::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Deleting oneself", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers", body = doc::Detail),
-        (status = 404, description = "No such user", body = doc::Detail),
-        (status = 412, description = "If-Match does not match", body = doc::Detail),
+        (status = 400, description = "Deleting oneself"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers"),
+        (status = 404, description = "No such user"),
+        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn delete(
     State(st): State<AppState>,
@@ -185,13 +185,13 @@ pub(crate) async fn delete(
 
 /// Registers a new user (public unless the server runs with `--registration closed`).
 #[utoipa::path(post, path = "/users/register/", tag = "users",
-    request_body = doc::UserWrite,
+    request_body = RegistrationBody,
     responses(
-        (status = 201, description = "Registered", body = doc::User),
-        (status = 400, description = "Invalid fields, or privileged fields without manageUsers", body = doc::FieldErrors),
-        (status = 401, description = "A token was sent and is invalid", body = doc::Detail),
-        (status = 403, description = "Registration is closed", body = doc::Detail),
-        (status = 409, description = "Username or email taken", body = doc::FieldErrors),
+        (status = 201, description = "Registered", body = rehome_core::model::UserView),
+        (status = 400, description = "Invalid fields, or privileged fields without manageUsers"),
+        (status = 401, description = "A token was sent and is invalid"),
+        (status = 403, description = "Registration is closed"),
+        (status = 409, description = "Username or email taken"),
     ))]
 pub(crate) async fn register(
     State(st): State<AppState>,
@@ -234,9 +234,9 @@ async fn change_password(st: AppState, caller: rehome_core::Caller, body: Json) 
     request_body = doc::PasswordChange,
     responses(
         (status = 204, description = "Changed"),
-        (status = 400, description = "Policy or missing field", body = doc::FieldErrors),
-        (status = 401, description = "Wrong old password or code, or not authenticated", body = doc::Detail),
-        (status = 429, description = "Too many failed attempts", body = doc::Detail),
+        (status = 400, description = "Policy or missing field"),
+        (status = 401, description = "Wrong old password or code, or not authenticated"),
+        (status = 429, description = "Too many failed attempts"),
     ))]
 pub(crate) async fn password_put(
     State(st): State<AppState>,
@@ -251,9 +251,9 @@ pub(crate) async fn password_put(
     request_body = doc::PasswordChange,
     responses(
         (status = 204, description = "Changed"),
-        (status = 400, description = "Policy or missing field", body = doc::FieldErrors),
-        (status = 401, description = "Wrong old password or code, or not authenticated", body = doc::Detail),
-        (status = 429, description = "Too many failed attempts", body = doc::Detail),
+        (status = 400, description = "Policy or missing field"),
+        (status = 401, description = "Wrong old password or code, or not authenticated"),
+        (status = 429, description = "Too many failed attempts"),
     ))]
 pub(crate) async fn password_patch(
     State(st): State<AppState>,
@@ -268,9 +268,9 @@ pub(crate) async fn password_patch(
     params(("username" = String, Path, description = "Username (any case)")),
     responses(
         (status = 200, description = "The direct grants", body = doc::PermissionList),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers", body = doc::Detail),
-        (status = 404, description = "No such user", body = doc::Detail),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers"),
+        (status = 404, description = "No such user"),
     ))]
 pub(crate) async fn grants_get(
     State(st): State<AppState>,
@@ -305,10 +305,10 @@ async fn change_grants(
     request_body = doc::PermissionList,
     responses(
         (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
-        (status = 400, description = "Unknown or duplicate names", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers and every permission granted", body = doc::Detail),
-        (status = 404, description = "No such user", body = doc::Detail),
+        (status = 400, description = "Unknown or duplicate names"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers and every permission granted"),
+        (status = 404, description = "No such user"),
     ))]
 pub(crate) async fn grants_add(
     State(st): State<AppState>,
@@ -325,10 +325,10 @@ pub(crate) async fn grants_add(
     request_body = doc::PermissionList,
     responses(
         (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
-        (status = 400, description = "Unknown or duplicate names", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers and every permission granted", body = doc::Detail),
-        (status = 404, description = "No such user", body = doc::Detail),
+        (status = 400, description = "Unknown or duplicate names"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers and every permission granted"),
+        (status = 404, description = "No such user"),
     ))]
 pub(crate) async fn grants_replace(
     State(st): State<AppState>,
@@ -345,10 +345,10 @@ pub(crate) async fn grants_replace(
     request_body = doc::PermissionList,
     responses(
         (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
-        (status = 400, description = "Unknown or duplicate names", body = doc::FieldErrors),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers", body = doc::Detail),
-        (status = 404, description = "No such user", body = doc::Detail),
+        (status = 400, description = "Unknown or duplicate names"),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers"),
+        (status = 404, description = "No such user"),
     ))]
 pub(crate) async fn grants_remove(
     State(st): State<AppState>,
@@ -364,9 +364,9 @@ pub(crate) async fn grants_remove(
     params(("username" = String, Path, description = "Username (any case)")),
     responses(
         (status = 200, description = "No direct grants left", body = doc::PermissionList),
-        (status = 401, description = "Not authenticated", body = doc::Detail),
-        (status = 403, description = "Needs manageUsers", body = doc::Detail),
-        (status = 404, description = "No such user", body = doc::Detail),
+        (status = 401, description = "Not authenticated"),
+        (status = 403, description = "Needs manageUsers"),
+        (status = 404, description = "No such user"),
     ))]
 pub(crate) async fn grants_clear(
     State(st): State<AppState>,
