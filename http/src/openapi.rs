@@ -13,8 +13,11 @@
 use std::sync::OnceLock;
 
 use chrono::Datelike;
+use rehome_core::query::Collection;
+use rehome_core::services::batch::MAX_OPERATIONS;
 use rehome_core::services::input::{WriteKind, write_schema};
-use rehome_core::services::{Mode, listing::MAX_PAGE_SIZE};
+use rehome_core::services::listing::{MAX_PAGE_SIZE, ordering_names};
+use rehome_core::services::{Mode, mock::MOCK_MAX};
 use serde_json::{Map, Value as Json, json};
 use utoipa::OpenApi;
 
@@ -32,6 +35,7 @@ use crate::Settings;
                        it were absent. Every route may answer 408 when it takes too long and \
                        503 (with `Retry-After`) when the store cannot be reached.",
     ),
+    components(schemas(doc::Detail, doc::BatchRejected, doc::OperationError, doc::InlinedUser)),
     tags(
         (name = "auth", description = "Login, sessions, multi-factor login"),
         (name = "users", description = "Users, registration, passwords, direct grants"),
@@ -109,6 +113,31 @@ write_bodies! {
     Registration = Registration, Create, "A new user registering itself.";
     RoleWrite = Role, Create, "A role to create or replace (PUT).";
     RolePatch = Role, Patch, "Some fields of a role.";
+}
+
+/// Placeholders for bodies whose schema [`finish`] writes from core's tables.
+macro_rules! placeholders {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new().into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )*};
+}
+
+placeholders! {
+    /// `{"operations": [...]}`.
+    BatchRequest;
+    /// `{"objects": [...]}`.
+    BatchObjects;
+    /// `{"ids": [...]}`.
+    BatchIds;
 }
 
 /// A device as read with `?expand=`: each reference named there is the object it points at
@@ -299,6 +328,51 @@ fn finish(doc: &mut Json, next_year: i32) {
             "example": {"serial_number": ["This field is required."]},
         }),
     );
+    let count = json!({"type": ["integer", "null"], "minimum": 0, "maximum": MOCK_MAX});
+    schemas.insert(
+        "MockRequest".into(),
+        json!({
+            "type": "object",
+            "description": "How much mock data to make (all optional; other fields are refused).",
+            "properties": {
+                "num_locations": count.clone(),
+                "num_warehouses": count.clone(),
+                "num_donors": count.clone(),
+                "num_devices": count.clone(),
+                "num_shipments": count,
+                "seed": {
+                    "type": ["integer", "null"],
+                    "minimum": 0,
+                    "maximum": u64::MAX,
+                    "description": "The same seed on an empty store gives the same data.",
+                },
+            },
+            "additionalProperties": false,
+            "not": {
+                "description": "`num_warehouses` is the original's name for `num_locations`: \
+                                one of them.",
+                "required": ["num_locations", "num_warehouses"],
+                "properties": {
+                    "num_locations": {"not": {"type": "null"}},
+                    "num_warehouses": {"not": {"type": "null"}},
+                },
+            },
+        }),
+    );
+    if let Some(v) = schemas.get_mut("MfaVerifyRequest") {
+        // `code` or `recovery_code`, as a string.
+        v["anyOf"] = json!([
+            {"required": ["code"], "properties": {"code": {"type": "string"}}},
+            {"required": ["recovery_code"], "properties": {"recovery_code": {"type": "string"}}},
+        ]);
+    }
+    if let Some(p) = schemas.get_mut("PasswordChange") {
+        p["properties"]["new_password"]["minLength"] =
+            Json::from(rehome_core::auth::password::MIN_PASSWORD_LEN);
+        p["properties"]["new_password"]["maxLength"] =
+            Json::from(rehome_core::auth::password::MAX_PASSWORD_LEN);
+    }
+    batch_schemas(schemas);
     let snapshot = Json::Object(schemas.clone());
     for schema in schemas.values_mut() {
         flatten_all_of(schema, &snapshot);
@@ -337,20 +411,73 @@ fn finish(doc: &mut Json, next_year: i32) {
             continue;
         };
         for op in item.values_mut() {
-            finish_operation(path, op);
+            finish_operation(path, op, &snapshot);
         }
     }
+}
+
+/// The collection a list operation pages over, by the schema of its page.
+fn listed_collection(op: &Json) -> Option<Collection> {
+    let page = op
+        .pointer("/responses/200/content/application~1json/schema/$ref")?
+        .as_str()?
+        .trim_start_matches("#/components/schemas/");
+    Some(match page {
+        "DevicePage" => Collection::Devices,
+        "LocationPage" => Collection::Locations,
+        "DonorPage" => Collection::Donors,
+        "ShipmentPage" => Collection::Shipments,
+        "UserPage" => Collection::Users,
+        "RolePage" => Collection::Roles,
+        "AuditPage" => Collection::Audit,
+        _ => return None,
+    })
+}
+
+/// A comma-separated list of `names` (each `-`-prefixed when `signed`), empty items and
+/// surrounding whitespace allowed, as the server splits it.
+fn names_pattern(names: &[&str], signed: bool) -> String {
+    let alternatives = names
+        .iter()
+        .map(|n| regex_escape(n))
+        .collect::<Vec<_>>()
+        .join("|");
+    let sign = if signed { "-?" } else { "" };
+    let term = format!("({sign}({alternatives})\\s*)?");
+    format!("^\\s*{term}(,\\s*{term})*$")
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let escape = r"\.^$|?*+()[]{}".contains(c);
+            escape.then_some('\\').into_iter().chain(std::iter::once(c))
+        })
+        .collect()
 }
 
 /// The statuses an operation answers besides its own: 401 with a bearer token required,
 /// 400/413/415 with a body, 408 and 503 everywhere (the document itself never touches the
 /// store); every error status points at its shared response.
-fn finish_operation(path: &str, op: &mut Json) {
+fn finish_operation(path: &str, op: &mut Json, schemas: &Json) {
     let batch = path == "/inventory/batch/";
     let has_body = op.get("requestBody").is_some();
     let secured = op.get("security").is_some();
+    let collection = listed_collection(op);
+    let if_match = op["parameters"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match"));
     if has_body && let Some(rb) = op.get_mut("requestBody") {
-        rb["required"] = Json::Bool(false);
+        // An empty body reads as `{}`: it may be left out when `{}` is valid.
+        let body = rb
+            .pointer("/content/application~1json/schema/$ref")
+            .and_then(Json::as_str)
+            .and_then(|r| schemas.get(r.trim_start_matches("#/components/schemas/")));
+        let needs_fields = body
+            .and_then(|b| b.get("required"))
+            .and_then(Json::as_array)
+            .is_some_and(|r| !r.is_empty());
+        rb["required"] = Json::Bool(needs_fields);
         if let Some(d) = rb.get("description").and_then(Json::as_str) {
             rb["description"] = Json::from(format!("{d} An empty body reads as `{{}}`."));
         } else {
@@ -370,6 +497,13 @@ fn finish_operation(path: &str, op: &mut Json) {
             "401",
             "Not authenticated: no, a bad, an expired or a revoked token.",
         );
+    }
+    if if_match {
+        add("400", "If-Match names several entity tags.");
+    }
+    if collection.is_some() {
+        add("400", "A malformed filter, ordering or page size.");
+        add("404", "No such page.");
     }
     if has_body {
         add(
@@ -405,10 +539,24 @@ fn finish_operation(path: &str, op: &mut Json) {
         .into_iter()
         .flatten()
     {
-        if p["in"] == "query" {
+        if p["name"] == "If-Match" {
+            p["schema"] = json!({
+                "type": "string",
+                "pattern": r"^([^,]*|(.*,)?\s*\*\s*(,.*)?)$",
+            });
+        }
+        if p["in"] == "query" && p["required"] != true {
             p["allowEmptyValue"] = Json::Bool(true);
             let name = p["name"].as_str().unwrap_or_default().to_owned();
-            if let Some(s) = query_schema(&name) {
+            if name == "ordering"
+                && let Some(c) = collection
+            {
+                let pattern = names_pattern(&ordering_names(c), true);
+                p["schema"] = json!({"type": "string", "pattern": pattern});
+            } else if name == "expand" {
+                p["schema"] =
+                    json!({"type": "string", "pattern": names_pattern(&EXPANDABLE, false)});
+            } else if let Some(s) = query_schema(&name) {
                 p["schema"] = s;
             } else if p["schema"]["type"] != "string" || p["schema"].get("format").is_some() {
                 let typed = p["schema"].clone();
@@ -418,12 +566,27 @@ fn finish_operation(path: &str, op: &mut Json) {
     }
 }
 
+/// The references `?expand=` inlines (core's `expand_devices` names them).
+const EXPANDABLE: [&str; 6] = [
+    "donor",
+    "start_location",
+    "end_location",
+    "received_by",
+    "created_by",
+    "shipping_infos",
+];
+
 /// Query parameters whose schema is a rule of the list machinery rather than a type.
 fn query_schema(name: &str) -> Option<Json> {
     let empty = json!({"type": "string", "maxLength": 0});
     Some(match name {
         "page_size" => json!({"anyOf": [
             {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            empty,
+        ]}),
+        "since" | "until" => json!({"anyOf": [
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "format": "date"},
             empty,
         ]}),
         "page" => json!({"anyOf": [
@@ -433,6 +596,116 @@ fn query_schema(name: &str) -> Option<Json> {
         ]}),
         _ => return None,
     })
+}
+
+/// The batch bodies: each operation's `data` is the model's write body (create) or PATCH body
+/// (update); the original's forms take PATCH bodies with an `id`, and ids.
+fn batch_schemas(schemas: &mut Map<String, Json>) {
+    let reference = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let id = json!({"type": ["string", "integer"], "description": "The object's id."});
+    let models = [
+        ("device", "Device"),
+        ("location", "Location"),
+        ("donor", "Donor"),
+        ("shipment", "Shipment"),
+    ];
+    let mut variants = Vec::new();
+    for (model, schema) in models {
+        variants.push(json!({
+            "type": "object",
+            "properties": {
+                "op": {"const": "create"},
+                "model": {"const": model},
+                "id": {},
+                "data": reference(&format!("{schema}Write")),
+            },
+            "required": ["op", "model", "data"],
+            "additionalProperties": false,
+        }));
+        variants.push(json!({
+            "type": "object",
+            "properties": {
+                "op": {"const": "update"},
+                "model": {"const": model},
+                "id": id,
+                "data": reference(&format!("{schema}Patch")),
+            },
+            "required": ["op", "model", "id", "data"],
+            "additionalProperties": false,
+        }));
+        variants.push(json!({
+            "type": "object",
+            "properties": {
+                "op": {"const": "delete"},
+                "model": {"const": model},
+                "id": id,
+                "data": {},
+            },
+            "required": ["op", "model", "id"],
+            "additionalProperties": false,
+        }));
+    }
+    schemas.insert(
+        "BatchOperation".into(),
+        json!({
+            "description": "One operation: create (`data`), update (`id`, partial `data`) or \
+                            delete (`id`) of a device, location, donor or shipment.",
+            "oneOf": variants,
+        }),
+    );
+    schemas.insert(
+        "BatchRequest".into(),
+        json!({
+            "type": "object",
+            "description": "1 to 1000 operations, all or nothing.",
+            "properties": {"operations": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_OPERATIONS,
+                "items": reference("BatchOperation"),
+            }},
+            "required": ["operations"],
+            "additionalProperties": false,
+        }),
+    );
+    let mut with_id = Vec::new();
+    for (_, schema) in models {
+        if let Some(mut patch) = schemas.get(&format!("{schema}Patch")).cloned() {
+            patch["properties"]["id"] = id.clone();
+            patch["required"] = json!(["id"]);
+            patch.as_object_mut().map(|o| o.remove("description"));
+            with_id.push(patch);
+        }
+    }
+    schemas.insert(
+        "BatchObjects".into(),
+        json!({
+            "type": "object",
+            "description": "Partial objects of the `?model=` kind, each with its `id`, all or \
+                            nothing (1 to 1000).",
+            "properties": {"objects": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_OPERATIONS,
+                "items": {"anyOf": with_id},
+            }},
+            "required": ["objects"],
+        }),
+    );
+    schemas.insert(
+        "BatchIds".into(),
+        json!({
+            "type": "object",
+            "description": "Ids of the `?model=` kind, all or nothing (1 to 1000).",
+            "properties": {"ids": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_OPERATIONS,
+                "items": id,
+            }},
+            "required": ["ids"],
+        }),
+    );
 }
 
 /// Inlines `allOf: [{$ref}, {...}]` (what a `#[serde(flatten)]` derives) into one object,
@@ -698,29 +971,6 @@ pub mod doc {
     page!(DonorPage, Donor);
     page!(ShipmentPage, Shipment);
 
-    /// One batch operation.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct BatchOperation {
-        /// create, update, delete.
-        pub op: rehome_core::services::batch::BatchOp,
-        /// device, location, donor, shipment.
-        pub model: rehome_core::services::Model,
-        /// For update and delete.
-        #[schema(value_type = Option<Value>)]
-        pub id: Option<serde_json::Value>,
-        /// For create and update: the model's write body (a PATCH body for update).
-        #[schema(value_type = Option<Object>)]
-        pub data: Option<serde_json::Value>,
-    }
-
-    /// 1 to 1000 operations, all or nothing.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct BatchRequest {
-        /// The operations.
-        #[schema(min_items = 1, max_items = 1000)]
-        pub operations: Vec<BatchOperation>,
-    }
-
     /// An applied batch.
     #[derive(ToSchema)]
     pub struct BatchResponse {
@@ -747,23 +997,7 @@ pub mod doc {
         pub errors: Vec<OperationError>,
     }
 
-    /// The original's batch update body.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct BatchObjects {
-        /// Partial objects, each with its `id`.
-        #[schema(value_type = Vec<Object>)]
-        pub objects: Vec<serde_json::Value>,
-    }
-
-    /// The original's batch delete body.
-    #[derive(Serialize, Deserialize, ToSchema)]
-    pub struct BatchIds {
-        /// Ids.
-        #[schema(value_type = Vec<Value>)]
-        pub ids: Vec<serde_json::Value>,
-    }
-
-    /// How much mock data to make (all optional).
+    /// How much mock data to make (its schema is set in [`super::finish`]).
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct MockRequest {
         /// Default 5 (`num_warehouses` is accepted too).
@@ -816,8 +1050,8 @@ pub mod doc {
     #[derive(Deserialize, IntoParams)]
     #[into_params(parameter_in = Query)]
     pub struct BatchModelQuery {
-        /// device, location, donor, shipment; absent or another name is 400.
-        pub model: Option<String>,
+        /// device, location, donor, shipment.
+        pub model: rehome_core::services::Model,
     }
 
     /// The precondition of a write.
@@ -849,13 +1083,13 @@ pub mod doc {
         /// Status.
         pub status: Option<rehome_core::DeviceStatus>,
         /// Year.
-        pub year_of_manufacture: Option<i32>,
+        pub year_of_manufacture: Option<i64>,
         /// Year, at least.
         #[serde(rename = "year_of_manufacture__gte")]
-        pub year_of_manufacture_gte: Option<i32>,
+        pub year_of_manufacture_gte: Option<i64>,
         /// Year, at most.
         #[serde(rename = "year_of_manufacture__lte")]
-        pub year_of_manufacture_lte: Option<i32>,
+        pub year_of_manufacture_lte: Option<i64>,
         /// Operating system.
         pub operating_system: Option<String>,
         /// Condition.

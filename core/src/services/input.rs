@@ -275,7 +275,7 @@ pub(crate) fn parse(
         if key == "version" {
             match value {
                 Json::Null => {}
-                v => match v.as_u64() {
+                v => match whole_u64(v) {
                     Some(n) => out.version = Some(n),
                     None => errors.add("version", "A valid integer is required."),
                 },
@@ -477,13 +477,29 @@ fn text(value: &Json, max: usize, blank: bool) -> Result<String, String> {
     Ok(s)
 }
 
+/// A non-negative whole JSON number (`3` or `3.0`: JSON does not tell them apart).
+pub(crate) fn whole_u64(value: &Json) -> Option<u64> {
+    let n = value.as_number()?;
+    n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(f))
+            .map(|f| f as u64)
+    })
+}
+
 fn integer(value: &Json) -> Result<i64, String> {
     match value {
         Json::Number(n) => n
             .as_i64()
             .or_else(|| {
+                // A whole number written with a fraction or exponent (`5.0`, `1e3`) is the
+                // same number: JSON (and JSON Schema's `integer`) does not tell them apart.
                 n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .filter(|f| {
+                        f.fract() == 0.0
+                            && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0)
+                                .contains(f)
+                    })
                     .map(|f| f as i64)
             })
             .ok_or_else(|| "A valid integer is required.".into()),
@@ -643,6 +659,10 @@ const BLANK_TEXT: &str = r"^\s*$";
 /// `@.+-_`; letters and digits ASCII here, the rules take others too).
 const USERNAME_PATTERN: &str = r"^[A-Za-z0-9@.+_-]{2,50}$";
 
+/// What the account rules take as a role name (`check_role_name`: no `/`, no control
+/// characters), not blank.
+const ROLE_NAME_PATTERN: &str = r"^[^/\u0000-\u001f\u007f-\u009f]*[^\s/\u0000-\u001f\u007f-\u009f][^/\u0000-\u001f\u007f-\u009f]*$";
+
 /// The JSON Schema (2020-12, as OpenAPI 3.1 uses) of the write body of `kind` in `mode`,
 /// generated from the field table [`parse`] checks it with: required fields (none for a
 /// PATCH), the type, length, format, range and choices of each field, `null` where the
@@ -657,6 +677,9 @@ pub fn write_schema(kind: WriteKind, mode: Mode, next_year: i32) -> Json {
         let mut schema = field_schema(spec, next_year);
         if kind_is_user(kind) && spec.name == "username" {
             schema["pattern"] = Json::from(USERNAME_PATTERN);
+        }
+        if kind == WriteKind::Role && spec.name == "name" {
+            schema["pattern"] = Json::from(ROLE_NAME_PATTERN);
         }
         if kind_is_user(kind) && spec.name == "password" {
             schema["minLength"] = Json::from(crate::auth::password::MIN_PASSWORD_LEN);
@@ -675,6 +698,7 @@ pub fn write_schema(kind: WriteKind, mode: Mode, next_year: i32) -> Json {
         serde_json::json!({
             "type": ["integer", "null"],
             "minimum": 0,
+            "maximum": u64::MAX,
             "description": "The version the client last read; when given, it must be current \
                             (else 409).",
         }),
@@ -695,11 +719,21 @@ fn kind_is_user(kind: WriteKind) -> bool {
 fn field_schema(spec: &Spec, next_year: i32) -> Json {
     use serde_json::json;
     let text = |max: usize, blank: bool| {
-        json!({
-            "type": ["string", "number"],
+        let string = json!({
+            "type": "string",
             "maxLength": max,
             "pattern": if blank { NO_NUL } else { NOT_BLANK_TEXT },
-        })
+        });
+        // A number is taken as its text: any number's is at most 24 characters
+        // (`-1.7976931348623157e308`); for shorter fields, whole numbers that fit.
+        let number = if max >= 24 {
+            json!({"type": "number"})
+        } else {
+            let digits = i32::try_from(max).unwrap_or(i32::MAX).saturating_sub(1);
+            let bound = 10f64.powi(digits) - 1.0;
+            json!({"type": "integer", "minimum": -bound, "maximum": bound})
+        };
+        json!({"anyOf": [string, number]})
     };
     let id = json!({
         "anyOf": [
@@ -716,7 +750,7 @@ fn field_schema(spec: &Spec, next_year: i32) -> Json {
         Kind::Email => {
             let email = json!({
                 "type": "string",
-                "format": "email",
+                "format": "idn-email",
                 "maxLength": EMAIL,
                 "pattern": EMAIL_PATTERN,
             });
@@ -885,6 +919,83 @@ mod tests {
         assert_eq!(
             b.fields.get("value"),
             Some(&Parsed::Money("416.69".parse().expect("money")))
+        );
+    }
+
+    #[test]
+    fn whole_numbers_with_a_fraction_are_integers() {
+        // JSON does not tell 3 from 3.0; JSON Schema's `integer` takes both.
+        let body = json!({"version": 3.0, "donor": 7.0, "year_of_manufacture": 2020.0});
+        let (b, err) = parse(DEVICE, &body, Mode::Patch, 2027);
+        assert!(err.is_empty(), "{err:?}");
+        assert_eq!(b.version, Some(3));
+        assert_eq!(b.fields.get("donor"), Some(&Parsed::Int(7)));
+        let (_, err) = parse(
+            DEVICE,
+            &json!({"version": 3.5, "donor": 1.5}),
+            Mode::Patch,
+            2027,
+        );
+        assert_eq!(err.get("version"), ["A valid integer is required."]);
+        assert_eq!(
+            err.get("donor"),
+            ["Incorrect type. Expected pk value, received int."]
+        );
+    }
+
+    #[test]
+    fn write_schema_follows_the_field_table() {
+        let create = write_schema(WriteKind::Device, Mode::Create, 2027);
+        assert_eq!(
+            create["required"],
+            json!(["type", "make", "model", "serial_number"])
+        );
+        assert_eq!(create["additionalProperties"], false);
+        let p = &create["properties"];
+        assert_eq!(p["make"]["anyOf"][0]["maxLength"], 255);
+        assert_eq!(p["notes"]["anyOf"][0]["maxLength"], 10_000);
+        assert_eq!(p["notes"]["anyOf"][1]["type"], "number");
+        assert_eq!(p["notes"]["anyOf"][2]["type"], "null");
+        assert_eq!(p["make"]["anyOf"].as_array().map(Vec::len), Some(2));
+        assert_eq!(p["year_of_manufacture"]["anyOf"][0]["maximum"], 2027);
+        assert_eq!(p["year_of_manufacture"]["anyOf"][0]["minimum"], 1970);
+        assert_eq!(p["date_received"]["anyOf"][0]["format"], "date");
+        assert_eq!(
+            p["status"]["enum"],
+            json!([
+                "received",
+                "wiped",
+                "refurbished",
+                "ready",
+                "shipped",
+                "delivered",
+                "recycled"
+            ])
+        );
+        assert_eq!(p["device_id"]["readOnly"], true);
+        assert!(p.get("version").is_some());
+        let patch = write_schema(WriteKind::Device, Mode::Patch, 2027);
+        assert_eq!(patch["required"], json!([]));
+        let user = write_schema(WriteKind::User, Mode::Replace, 2027);
+        assert_eq!(user["required"], json!(["username", "email"]));
+        assert_eq!(user["properties"]["password"]["minLength"], 10);
+        assert_eq!(user["properties"]["email"]["maxLength"], 254);
+        let location = write_schema(WriteKind::Location, Mode::Create, 2027);
+        // A postal code (20 characters) takes whole numbers of at most 19 digits.
+        assert_eq!(
+            location["properties"]["postal_code"]["anyOf"][1]["maximum"],
+            9_999_999_999_999_999_999.0
+        );
+        let registration = write_schema(WriteKind::Registration, Mode::Create, 2027);
+        assert_eq!(
+            registration["required"],
+            json!(["username", "email", "password"])
+        );
+        let role = write_schema(WriteKind::Role, Mode::Create, 2027);
+        assert_eq!(role["properties"]["permissions"]["uniqueItems"], true);
+        assert_eq!(
+            role["properties"]["permissions"]["items"]["enum"][11],
+            "viewAuditLog"
         );
     }
 }

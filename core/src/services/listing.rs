@@ -297,6 +297,15 @@ pub(crate) fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
     parse_date(raw).map(|d| d.and_time(NaiveTime::MIN).and_utc())
 }
 
+/// The names `?ordering=` takes for `collection` (each may be prefixed with `-`): its filter
+/// fields, then its id and timestamps.
+pub fn ordering_names(collection: Collection) -> Vec<&'static str> {
+    let spec = spec(collection);
+    let mut names: Vec<&str> = spec.filters.iter().map(|(f, _)| f.name()).collect();
+    names.extend(spec.extra_order.iter().map(|(n, _)| *n));
+    names
+}
+
 /// Builds the store query for `params` over `collection`, without paging.
 pub(crate) fn build_query(collection: Collection, params: &ListParams) -> Result<ListQuery> {
     let spec = spec(collection);

@@ -62,6 +62,14 @@ impl MockRequest {
                 "Invalid data. Expected a dictionary (JSON object).",
             ));
         };
+        let given = |k: &str| obj.get(k).is_some_and(|v| !v.is_null());
+        if given("num_locations") && given("num_warehouses") {
+            // Two names for one count: which one was meant cannot be told.
+            errors.add(
+                "num_warehouses",
+                "Give num_locations or num_warehouses, not both.",
+            );
+        }
         for (key, value) in obj {
             if value.is_null() {
                 continue;
@@ -72,7 +80,7 @@ impl MockRequest {
                 "num_devices" => &mut request.devices,
                 "num_shipments" => &mut request.shipments,
                 "seed" => {
-                    match value.as_u64() {
+                    match super::input::whole_u64(value) {
                         Some(s) => request.seed = Some(s),
                         None => errors.add("seed", "Enter a whole number from 0."),
                     }
@@ -83,7 +91,7 @@ impl MockRequest {
                     continue;
                 }
             };
-            match value.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            match super::input::whole_u64(value).and_then(|n| u32::try_from(n).ok()) {
                 Some(n) => *slot = n,
                 None => errors.add(
                     key.clone(),
@@ -492,5 +500,31 @@ impl Rehome {
             updated_at: now,
             version: 1,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn counts_are_whole_numbers_under_one_name() {
+        let r =
+            MockRequest::from_json(&json!({"num_devices": 4.0, "seed": 7.0, "num_warehouses": 2}))
+                .expect("valid");
+        assert_eq!((r.devices, r.locations, r.seed), (4, 2, Some(7)));
+        let both = MockRequest::from_json(&json!({"num_locations": 1, "num_warehouses": 2}));
+        match both {
+            Err(Error::Validation(e)) => assert_eq!(
+                e.get("num_warehouses"),
+                ["Give num_locations or num_warehouses, not both."]
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            MockRequest::from_json(&json!({"num_locations": 1, "num_warehouses": null})).is_ok()
+        );
+        assert!(MockRequest::from_json(&json!({"num_devices": 1.5})).is_err());
     }
 }

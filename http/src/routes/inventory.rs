@@ -526,7 +526,7 @@ collection_routes!(
 
 /// Applies create/update/delete operations all or nothing.
 #[utoipa::path(post, path = "/inventory/batch/", tag = "inventory", security(("bearer" = [])),
-    request_body = doc::BatchRequest,
+    request_body = crate::openapi::BatchRequest,
     responses(
         (status = 200, description = "Every operation applied", body = doc::BatchResponse),
         (status = 400, description = "Invalid operations; nothing written"),
@@ -558,7 +558,7 @@ fn batch_model(params: &ListParams) -> ApiResult<Model> {
 /// The original's form: partial updates of `{"objects": [{"id": ...}, ...]}`, all or nothing.
 #[utoipa::path(patch, path = "/inventory/batch/", tag = "inventory", security(("bearer" = [])),
     params(doc::BatchModelQuery),
-    request_body = doc::BatchObjects,
+    request_body = crate::openapi::BatchObjects,
     responses(
         (status = 200, description = "Every object updated", body = doc::Message),
         (status = 400, description = "Invalid objects; nothing written"),
@@ -583,7 +583,7 @@ pub(crate) async fn batch_update(
 /// The original's form: deletes of `{"ids": [...]}`, all or nothing.
 #[utoipa::path(delete, path = "/inventory/batch/", tag = "inventory", security(("bearer" = [])),
     params(doc::BatchModelQuery),
-    request_body = doc::BatchIds,
+    request_body = crate::openapi::BatchIds,
     responses(
         (status = 200, description = "Every object deleted", body = doc::Message),
         (status = 400, description = "Invalid ids; nothing written"),
