@@ -16,6 +16,7 @@ use chrono::Datelike;
 use rehome_core::query::Collection;
 use rehome_core::services::batch::MAX_OPERATIONS;
 use rehome_core::services::input::{WriteKind, write_schema};
+use rehome_core::services::inventory::EXPANDABLE;
 use rehome_core::services::listing::{MAX_PAGE_SIZE, ordering_names};
 use rehome_core::services::{Mode, mock::MOCK_MAX};
 use serde_json::{Map, Value as Json, json};
@@ -75,23 +76,28 @@ fn build() -> Json {
 
 // ------------------------------------------------------------------------- write bodies
 
+/// Placeholders for bodies whose schema [`finish`] writes from core's tables.
+macro_rules! placeholders {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new().into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )*};
+}
+
 /// Declares the request-body schemas that core generates from its field tables: a
 /// placeholder type per body for the `#[utoipa::path]` attributes, and the table that
 /// [`finish`] fills them from.
 macro_rules! write_bodies {
     ($($name:ident = $kind:ident, $mode:ident, $doc:literal;)*) => {
-        $(
-            #[doc = $doc]
-            pub struct $name;
-
-            impl utoipa::PartialSchema for $name {
-                fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                    utoipa::openapi::schema::ObjectBuilder::new().into()
-                }
-            }
-
-            impl utoipa::ToSchema for $name {}
-        )*
+        placeholders! { $(#[doc = $doc] $name;)* }
 
         /// Every generated write body: schema name, kind, mode, description.
         const WRITE_BODIES: &[(&str, WriteKind, Mode, &str)] =
@@ -115,22 +121,6 @@ write_bodies! {
     RolePatch = Role, Patch, "Some fields of a role.";
 }
 
-/// Placeholders for bodies whose schema [`finish`] writes from core's tables.
-macro_rules! placeholders {
-    ($($(#[$doc:meta])* $name:ident;)*) => {$(
-        $(#[$doc])*
-        pub struct $name;
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::schema::ObjectBuilder::new().into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
-    )*};
-}
-
 placeholders! {
     /// `{"operations": [...]}`.
     BatchRequest;
@@ -138,19 +128,10 @@ placeholders! {
     BatchObjects;
     /// `{"ids": [...]}`.
     BatchIds;
+    /// A device as read with `?expand=`: each reference named there is the object it points
+    /// at (`null` when it is gone); a user inlines as `{id, username, first_name, last_name}`.
+    ExpandedDevice;
 }
-
-/// A device as read with `?expand=`: each reference named there is the object it points at
-/// (`null` when it is gone); a user inlines as `{id, username, first_name, last_name}`.
-pub struct ExpandedDevice;
-
-impl utoipa::PartialSchema for ExpandedDevice {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new().into()
-    }
-}
-
-impl utoipa::ToSchema for ExpandedDevice {}
 
 // ---------------------------------------------------------------------------- responses
 
@@ -500,6 +481,10 @@ fn finish_operation(path: &str, op: &mut Json, schemas: &Json) {
     }
     if if_match {
         add("400", "If-Match names several entity tags.");
+        add(
+            "412",
+            "If-Match names another version than the current one.",
+        );
     }
     if collection.is_some() {
         add("400", "A malformed filter, ordering or page size.");
@@ -519,6 +504,7 @@ fn finish_operation(path: &str, op: &mut Json, schemas: &Json) {
     add("408", "The request took too long.");
     for (status, response) in responses.iter_mut() {
         if response.get("content").is_some() {
+            object_headers(status, response);
             continue;
         }
         let Some(name) = response_name(status, batch) else {
@@ -566,15 +552,36 @@ fn finish_operation(path: &str, op: &mut Json, schemas: &Json) {
     }
 }
 
-/// The references `?expand=` inlines (core's `expand_devices` names them).
-const EXPANDABLE: [&str; 6] = [
-    "donor",
-    "start_location",
-    "end_location",
-    "received_by",
-    "created_by",
-    "shipping_infos",
-];
+/// The headers of a response with one object: `ETag: "<version>"`, and `Location` for a 201.
+fn object_headers(status: &str, response: &mut Json) {
+    const VERSIONED: [&str; 7] = [
+        "Device",
+        "ExpandedDevice",
+        "Location",
+        "Donor",
+        "Shipment",
+        "UserView",
+        "Role",
+    ];
+    let versioned = response
+        .pointer("/content/application~1json/schema/$ref")
+        .and_then(Json::as_str)
+        .is_some_and(|r| VERSIONED.contains(&r.trim_start_matches("#/components/schemas/")));
+    if !versioned {
+        return;
+    }
+    let mut headers = json!({"ETag": {
+        "description": "The object's version, `\"<version>\"` (send it back in `If-Match`).",
+        "schema": {"type": "string"},
+    }});
+    if status == "201" {
+        headers["Location"] = json!({
+            "description": "The new object's path.",
+            "schema": {"type": "string"},
+        });
+    }
+    response["headers"] = headers;
+}
 
 /// Query parameters whose schema is a rule of the list machinery rather than a type.
 fn query_schema(name: &str) -> Option<Json> {

@@ -608,7 +608,7 @@ pub fn normalize_mac(s: &str) -> String {
 
 // ------------------------------------------------------------------ JSON Schema of a body
 
-/// The write bodies whose fields [`parse`] checks against a table.
+/// The write bodies whose fields `parse` checks against a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteKind {
     /// A device.
@@ -664,12 +664,12 @@ const USERNAME_PATTERN: &str = r"^[A-Za-z0-9@.+_-]{2,50}$";
 const ROLE_NAME_PATTERN: &str = r"^[^/\u0000-\u001f\u007f-\u009f]*[^\s/\u0000-\u001f\u007f-\u009f][^/\u0000-\u001f\u007f-\u009f]*$";
 
 /// The JSON Schema (2020-12, as OpenAPI 3.1 uses) of the write body of `kind` in `mode`,
-/// generated from the field table [`parse`] checks it with: required fields (none for a
+/// generated from the field table `parse` checks it with: required fields (none for a
 /// PATCH), the type, length, format, range and choices of each field, `null` where the
 /// field takes it, read-only fields accepted and ignored, `version` (a stale one is a 409)
 /// and no other field (`additionalProperties: false`: unknown fields are refused). Lengths
 /// count characters after surrounding whitespace is trimmed. `next_year` bounds
-/// `year_of_manufacture` as [`parse`] does.
+/// `year_of_manufacture` as `parse` does.
 pub fn write_schema(kind: WriteKind, mode: Mode, next_year: i32) -> Json {
     let mut properties = serde_json::Map::new();
     let mut required = Vec::new();

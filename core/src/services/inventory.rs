@@ -667,18 +667,10 @@ impl Rehome {
     /// `end_location`, `received_by`, `created_by`, `shipping_infos`); a user inlines as
     /// `{id, username, first_name, last_name}` only. Unknown names are a 400 naming them.
     pub async fn expand_devices(&self, devices: &[Device], expand: &[&str]) -> Result<Vec<Json>> {
-        const ALLOWED: [&str; 6] = [
-            "donor",
-            "start_location",
-            "end_location",
-            "received_by",
-            "created_by",
-            "shipping_infos",
-        ];
         let unknown: Vec<&str> = expand
             .iter()
             .copied()
-            .filter(|e| !e.is_empty() && !ALLOWED.contains(e))
+            .filter(|e| !e.is_empty() && !EXPANDABLE.contains(e))
             .collect();
         if !unknown.is_empty() {
             return Err(Error::invalid(
@@ -686,7 +678,7 @@ impl Rehome {
                 format!(
                     "Unknown: {}. Allowed: {}.",
                     unknown.join(", "),
-                    ALLOWED.join(", ")
+                    EXPANDABLE.join(", ")
                 ),
             ));
         }
@@ -744,6 +736,16 @@ impl Rehome {
         Ok(out)
     }
 }
+
+/// The references of a device that `?expand=` inlines ([`Rehome::expand_devices`]).
+pub const EXPANDABLE: [&str; 6] = [
+    "donor",
+    "start_location",
+    "end_location",
+    "received_by",
+    "created_by",
+    "shipping_infos",
+];
 
 /// 412 when the caller's precondition (`If-Match`) names a version that is not current.
 pub(crate) fn check_if_match(if_match: Option<u64>, current: u64) -> Result<()> {

@@ -27,7 +27,6 @@ fn location(role: &Role) -> String {
     responses(
         (status = 200, description = "One page of roles", body = doc::RolePage),
         (status = 400, description = "A malformed parameter"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers"),
         (status = 404, description = "Invalid page"),
     ))]
@@ -43,12 +42,13 @@ pub(crate) async fn roles_list(
 }
 
 /// Creates a role.
+///
+/// Rules no schema states: the name is unique (409); a caller grants only permissions it
+/// holds (403).
 #[utoipa::path(post, path = "/admin/roles/", tag = "admin", security(("bearer" = [])),
     request_body = RoleWrite,
     responses(
         (status = 201, description = "Created; Location names it", body = rehome_core::Role),
-        (status = 400, description = "Invalid fields"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers and every permission of the role"),
         (status = 409, description = "Name taken"),
     ))]
@@ -71,7 +71,6 @@ pub(crate) async fn roles_create(
     params(("name" = String, Path, description = "Role name")),
     responses(
         (status = 200, description = "The role; ETag is its version", body = rehome_core::Role),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers"),
         (status = 404, description = "No such role"),
     ))]
@@ -100,17 +99,17 @@ async fn update(
 }
 
 /// Replaces a role.
+///
+/// Rules no schema states: the name is unique (409); a caller grants only permissions it
+/// holds (403); a role users hold cannot be renamed (409).
 #[utoipa::path(put, path = "/admin/roles/{name}/", tag = "admin", security(("bearer" = [])),
     params(("name" = String, Path, description = "Role name"), doc::IfMatchHeader),
     request_body = RoleWrite,
     responses(
         (status = 200, description = "Updated", body = rehome_core::Role),
-        (status = 400, description = "Invalid fields"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers and every permission involved"),
         (status = 404, description = "No such role"),
         (status = 409, description = "Name taken, held role renamed, or stale version"),
-        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn role_put(
     State(st): State<AppState>,
@@ -123,17 +122,17 @@ pub(crate) async fn role_put(
 }
 
 /// Updates some fields of a role.
+///
+/// Rules no schema states: the name is unique (409); a caller grants only permissions it
+/// holds (403); a role users hold cannot be renamed (409).
 #[utoipa::path(patch, path = "/admin/roles/{name}/", tag = "admin", security(("bearer" = [])),
     params(("name" = String, Path, description = "Role name"), doc::IfMatchHeader),
     request_body = RolePatch,
     responses(
         (status = 200, description = "Updated", body = rehome_core::Role),
-        (status = 400, description = "Invalid fields"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers and every permission involved"),
         (status = 404, description = "No such role"),
         (status = 409, description = "Name taken, held role renamed, or stale version"),
-        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn role_patch(
     State(st): State<AppState>,
@@ -146,15 +145,15 @@ pub(crate) async fn role_patch(
 }
 
 /// Deletes a role nobody holds.
+///
+/// A role users hold cannot be deleted (409).
 #[utoipa::path(delete, path = "/admin/roles/{name}/", tag = "admin", security(("bearer" = [])),
     params(("name" = String, Path, description = "Role name"), doc::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers"),
         (status = 404, description = "No such role"),
         (status = 409, description = "Users hold the role"),
-        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn role_delete(
     State(st): State<AppState>,
@@ -172,7 +171,6 @@ pub(crate) async fn role_delete(
     responses(
         (status = 200, description = "One page of entries", body = doc::AuditPage),
         (status = 400, description = "A malformed filter"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs viewAuditLog"),
         (status = 404, description = "Invalid page"),
     ))]

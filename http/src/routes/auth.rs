@@ -102,7 +102,6 @@ pub(crate) async fn mfa_verify(
 #[utoipa::path(post, path = "/authen/logout/", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not authenticated"),
     ))]
 pub(crate) async fn logout(State(st): State<AppState>, Auth(caller): Auth) -> ApiResult {
     st.core.logout(&caller).await?;
@@ -113,7 +112,6 @@ pub(crate) async fn logout(State(st): State<AppState>, Auth(caller): Auth) -> Ap
 #[utoipa::path(post, path = "/authen/logout-all/", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "Every session ended"),
-        (status = 401, description = "Not authenticated"),
     ))]
 pub(crate) async fn logout_all(State(st): State<AppState>, Auth(caller): Auth) -> ApiResult {
     st.core.logout_all(&caller).await?;
@@ -124,7 +122,6 @@ pub(crate) async fn logout_all(State(st): State<AppState>, Auth(caller): Auth) -
 #[utoipa::path(get, path = "/authen/me/", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = rehome_core::model::UserView),
-        (status = 401, description = "Not authenticated"),
     ))]
 pub(crate) async fn me(State(st): State<AppState>, Auth(caller): Auth) -> ApiResult {
     let user = caller.as_user().ok_or(Error::InvalidToken)?;
@@ -136,7 +133,6 @@ pub(crate) async fn me(State(st): State<AppState>, Auth(caller): Auth) -> ApiRes
 #[utoipa::path(post, path = "/authen/mfa/totp/setup/", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The secret, its otpauth URI and a QR code", body = rehome_core::services::TotpSetup),
-        (status = 401, description = "Not authenticated"),
         (status = 409, description = "MFA is already on"),
     ))]
 pub(crate) async fn totp_setup(State(st): State<AppState>, Auth(caller): Auth) -> ApiResult {
@@ -170,6 +166,8 @@ pub(crate) async fn totp_confirm(
 }
 
 /// Turns MFA off (password and a TOTP or recovery code).
+///
+/// A wrong password or code is refused (400 or 401); failures count like failed logins (429).
 #[utoipa::path(post, path = "/authen/mfa/totp/disable/", tag = "auth", security(("bearer" = [])),
     request_body = doc::ReauthRequest,
     responses(
@@ -198,6 +196,8 @@ pub(crate) async fn totp_disable(
 }
 
 /// Replaces the recovery codes (password and a TOTP code); the old ones are void.
+///
+/// A wrong password or code is refused (400 or 401); failures count like failed logins (429).
 #[utoipa::path(post, path = "/authen/mfa/recovery-codes/", tag = "auth", security(("bearer" = [])),
     request_body = doc::ReauthRequest,
     responses(

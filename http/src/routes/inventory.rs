@@ -165,7 +165,6 @@ async fn delete(
     responses(
         (status = 200, description = "One page of devices", body = doc::DevicePage),
         (status = 400, description = "A malformed filter, ordering or expand"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs readDevices"),
         (status = 404, description = "Invalid page"),
     ))]
@@ -179,12 +178,14 @@ pub(crate) async fn devices_list(
 }
 
 /// Creates a device.
+///
+/// Rules no schema states: `serial_number` and a non-empty `mac_id` are unique (409); donor,
+/// locations, `received_by` and shipments must exist (400); status moves follow the lifecycle
+/// (400) unless the caller is a superuser.
 #[utoipa::path(post, path = "/inventory/devices/", tag = "inventory", security(("bearer" = [])),
     request_body = DeviceWrite,
     responses(
         (status = 201, description = "Created; Location names it", body = rehome_core::Device),
-        (status = 400, description = "Invalid fields"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs createDevices"),
         (status = 409, description = "Serial number or MAC taken"),
     ))]
@@ -197,12 +198,13 @@ pub(crate) async fn devices_create(
 }
 
 /// Finds a device by serial number or MAC address (the scan flow).
+///
+/// Give `serial_number` or `mac_id` (not empty); neither is 400.
 #[utoipa::path(get, path = "/inventory/devices/lookup/", tag = "inventory", security(("bearer" = [])),
     params(doc::LookupQuery, doc::ExpandQuery),
     responses(
         (status = 200, description = "The device", body = ExpandedDevice),
         (status = 400, description = "Neither serial_number nor mac_id given"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs scanDevices or readDevices"),
         (status = 404, description = "No such device"),
     ))]
@@ -229,7 +231,6 @@ pub(crate) async fn devices_lookup(
     responses(
         (status = 200, description = "The device; ETag is its version", body = ExpandedDevice),
         (status = 400, description = "Unknown expand name"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs readDevices"),
         (status = 404, description = "No such device"),
     ))]
@@ -243,17 +244,19 @@ pub(crate) async fn device_get(
 }
 
 /// Replaces a device (every required field).
+///
+/// Rules no schema states: `serial_number` and a non-empty `mac_id` are unique (409); donor,
+/// locations, `received_by` and shipments must exist (400); status moves follow the lifecycle
+/// (400) unless the caller is a superuser.
 #[utoipa::path(put, path = "/inventory/devices/{id}/", tag = "inventory", security(("bearer" = [])),
     params(("id" = String, Path, description = "Device UUID"), doc::IfMatchHeader),
     request_body = DeviceWrite,
     responses(
         (status = 200, description = "Updated", body = rehome_core::Device),
         (status = 400, description = "Invalid fields or status move"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs editDevices"),
         (status = 404, description = "No such device"),
         (status = 409, description = "Unique key taken or stale version"),
-        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn device_put(
     State(st): State<AppState>,
@@ -266,17 +269,19 @@ pub(crate) async fn device_put(
 }
 
 /// Updates some fields of a device.
+///
+/// Rules no schema states: `serial_number` and a non-empty `mac_id` are unique (409); donor,
+/// locations, `received_by` and shipments must exist (400); status moves follow the lifecycle
+/// (400) unless the caller is a superuser.
 #[utoipa::path(patch, path = "/inventory/devices/{id}/", tag = "inventory", security(("bearer" = [])),
     params(("id" = String, Path, description = "Device UUID"), doc::IfMatchHeader),
     request_body = DevicePatch,
     responses(
         (status = 200, description = "Updated", body = rehome_core::Device),
         (status = 400, description = "Invalid fields or status move"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs editDevices"),
         (status = 404, description = "No such device"),
         (status = 409, description = "Unique key taken or stale version"),
-        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn device_patch(
     State(st): State<AppState>,
@@ -293,10 +298,8 @@ pub(crate) async fn device_patch(
     params(("id" = String, Path, description = "Device UUID"), doc::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs deleteDevices"),
         (status = 404, description = "No such device"),
-        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn device_delete(
     State(st): State<AppState>,
@@ -312,7 +315,6 @@ pub(crate) async fn device_delete(
     params(("id" = String, Path, description = "Device UUID")),
     responses(
         (status = 200, description = "The label", content_type = "image/svg+xml", body = String),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs generateQRCodes"),
         (status = 404, description = "No such device"),
     ))]
@@ -346,7 +348,6 @@ macro_rules! collection_routes {
             responses(
                 (status = 200, description = "One page", body = $page),
                 (status = 400, description = "A malformed filter or ordering"),
-                (status = 401, description = "Not authenticated"),
                 (status = 403, description = $read_perm),
                 (status = 404, description = "Invalid page"),
             ))]
@@ -360,12 +361,12 @@ macro_rules! collection_routes {
         }
 
         #[doc = concat!("Creates one of the ", $tag, ".")]
+        #[doc = ""]
+        #[doc = "Unique keys are checked against the stored data (409): a location's address and non-empty phone, a donor's email; a shipment's destination must exist (400)."]
         #[utoipa::path(post, path = $collection, tag = "inventory", security(("bearer" = [])),
             request_body = $write,
             responses(
                 (status = 201, description = "Created; Location names it", body = $schema),
-                (status = 400, description = "Invalid fields"),
-                (status = 401, description = "Not authenticated"),
                 (status = 403, description = $write_perm),
                 (status = 409, description = "A unique key is taken"),
             ))]
@@ -382,7 +383,6 @@ macro_rules! collection_routes {
             params(("id" = i64, Path, description = "Id")),
             responses(
                 (status = 200, description = "The object; ETag is its version", body = $schema),
-                (status = 401, description = "Not authenticated"),
                 (status = 403, description = $read_perm),
                 (status = 404, description = "No such object"),
             ))]
@@ -396,17 +396,16 @@ macro_rules! collection_routes {
         }
 
         #[doc = concat!("Replaces one of the ", $tag, ".")]
+        #[doc = ""]
+        #[doc = "Unique keys are checked against the stored data (409): a location's address and non-empty phone, a donor's email; a shipment's destination must exist (400)."]
         #[utoipa::path(put, path = $item, tag = "inventory", security(("bearer" = [])),
             params(("id" = i64, Path, description = "Id"), doc::IfMatchHeader),
             request_body = $write,
             responses(
                 (status = 200, description = "Updated", body = $schema),
-                (status = 400, description = "Invalid fields"),
-                (status = 401, description = "Not authenticated"),
                 (status = 403, description = $write_perm),
                 (status = 404, description = "No such object"),
                 (status = 409, description = "Unique key taken or stale version"),
-                (status = 412, description = "If-Match does not match"),
             ))]
         pub(crate) async fn $put(
             State(st): State<AppState>,
@@ -419,17 +418,16 @@ macro_rules! collection_routes {
         }
 
         #[doc = concat!("Updates some fields of one of the ", $tag, ".")]
+        #[doc = ""]
+        #[doc = "Unique keys are checked against the stored data (409): a location's address and non-empty phone, a donor's email; a shipment's destination must exist (400)."]
         #[utoipa::path(patch, path = $item, tag = "inventory", security(("bearer" = [])),
             params(("id" = i64, Path, description = "Id"), doc::IfMatchHeader),
             request_body = $patch_body,
             responses(
                 (status = 200, description = "Updated", body = $schema),
-                (status = 400, description = "Invalid fields"),
-                (status = 401, description = "Not authenticated"),
                 (status = 403, description = $write_perm),
                 (status = 404, description = "No such object"),
                 (status = 409, description = "Unique key taken or stale version"),
-                (status = 412, description = "If-Match does not match"),
             ))]
         pub(crate) async fn $patch(
             State(st): State<AppState>,
@@ -446,10 +444,8 @@ macro_rules! collection_routes {
             params(("id" = i64, Path, description = "Id"), doc::IfMatchHeader),
             responses(
                 (status = 204, description = "Deleted"),
-                (status = 401, description = "Not authenticated"),
                 (status = 403, description = $write_perm),
                 (status = 404, description = "No such object"),
-                (status = 412, description = "If-Match does not match"),
             ))]
         pub(crate) async fn $delete(
             State(st): State<AppState>,
@@ -525,12 +521,15 @@ collection_routes!(
 // ------------------------------------------------------------------------------- batch
 
 /// Applies create/update/delete operations all or nothing.
+///
+/// Every operation is checked as its own route would check it; the objects updated or
+/// deleted and the references must exist, unique keys must be free (400/409 name the failing
+/// operations; nothing is written).
 #[utoipa::path(post, path = "/inventory/batch/", tag = "inventory", security(("bearer" = [])),
     request_body = crate::openapi::BatchRequest,
     responses(
         (status = 200, description = "Every operation applied", body = doc::BatchResponse),
         (status = 400, description = "Invalid operations; nothing written"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs bulkUploadDevices and each operation's permission"),
         (status = 409, description = "Every failure a conflict; nothing written"),
         (status = 413, description = "Body over 10 MiB"),
@@ -556,13 +555,14 @@ fn batch_model(params: &ListParams) -> ApiResult<Model> {
 }
 
 /// The original's form: partial updates of `{"objects": [{"id": ...}, ...]}`, all or nothing.
+///
+/// Each object must exist and pass the rules of its PATCH route (400/409; nothing is written).
 #[utoipa::path(patch, path = "/inventory/batch/", tag = "inventory", security(("bearer" = [])),
     params(doc::BatchModelQuery),
     request_body = crate::openapi::BatchObjects,
     responses(
         (status = 200, description = "Every object updated", body = doc::Message),
         (status = 400, description = "Invalid objects; nothing written"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs bulkUploadDevices and the edit permission"),
         (status = 409, description = "Every failure a conflict; nothing written"),
     ))]
@@ -581,13 +581,14 @@ pub(crate) async fn batch_update(
 }
 
 /// The original's form: deletes of `{"ids": [...]}`, all or nothing.
+///
+/// Each object must exist (400; nothing is written).
 #[utoipa::path(delete, path = "/inventory/batch/", tag = "inventory", security(("bearer" = [])),
     params(doc::BatchModelQuery),
     request_body = crate::openapi::BatchIds,
     responses(
         (status = 200, description = "Every object deleted", body = doc::Message),
         (status = 400, description = "Invalid ids; nothing written"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs bulkUploadDevices and the delete permission"),
         (status = 409, description = "Every failure a conflict; nothing written"),
     ))]
@@ -611,7 +612,6 @@ pub(crate) async fn batch_delete(
     responses(
         (status = 201, description = "How many objects were made", body = rehome_core::services::mock::MockCounts),
         (status = 400, description = "Invalid counts"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Superusers only"),
     ))]
 pub(crate) async fn mock_data(

@@ -39,7 +39,6 @@ fn grants_body(p: Permissions) -> Json {
     responses(
         (status = 200, description = "One page of users", body = doc::UserPage),
         (status = 400, description = "A malformed filter or page size"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers"),
         (status = 404, description = "Invalid page"),
     ))]
@@ -55,12 +54,15 @@ pub(crate) async fn list(
 }
 
 /// Creates a user.
+///
+/// Rules no schema states: username and email are unique regardless of case (409); the role
+/// must exist (400); no escalation: a caller grants permissions, a role and `is_superuser` only
+/// as far as it holds them itself (403); a password must pass the policy (not common, not
+/// containing the username: 400).
 #[utoipa::path(post, path = "/users/users/", tag = "users", security(("bearer" = [])),
     request_body = UserWrite,
     responses(
         (status = 201, description = "Created; Location names it", body = rehome_core::model::UserView),
-        (status = 400, description = "Invalid fields"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers (and every permission granted)"),
         (status = 409, description = "Username or email taken"),
     ))]
@@ -84,7 +86,6 @@ pub(crate) async fn create(
     params(("id" = i64, Path, description = "User id")),
     responses(
         (status = 200, description = "The user; ETag is its version", body = rehome_core::model::UserView),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers (or being that user)"),
         (status = 404, description = "No such user"),
     ))]
@@ -115,17 +116,19 @@ async fn update(
 }
 
 /// Replaces a user (every required field).
+///
+/// Rules no schema states: username and email are unique regardless of case (409); the role
+/// must exist (400); no escalation: a caller grants permissions, a role and `is_superuser` only
+/// as far as it holds them itself (403); a password must pass the policy (not common, not
+/// containing the username: 400).
 #[utoipa::path(put, path = "/users/users/{id}/", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id"), doc::IfMatchHeader),
     request_body = UserWrite,
     responses(
         (status = 200, description = "Updated", body = rehome_core::model::UserView),
-        (status = 400, description = "Invalid fields"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers; no escalation"),
         (status = 404, description = "No such user"),
         (status = 409, description = "Unique key taken or stale version"),
-        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn put(
     State(st): State<AppState>,
@@ -138,17 +141,19 @@ pub(crate) async fn put(
 }
 
 /// Updates some fields of a user.
+///
+/// Rules no schema states: username and email are unique regardless of case (409); the role
+/// must exist (400); no escalation: a caller grants permissions, a role and `is_superuser` only
+/// as far as it holds them itself (403); a password must pass the policy (not common, not
+/// containing the username: 400).
 #[utoipa::path(patch, path = "/users/users/{id}/", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id"), doc::IfMatchHeader),
     request_body = UserPatch,
     responses(
         (status = 200, description = "Updated", body = rehome_core::model::UserView),
-        (status = 400, description = "Invalid fields"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers; no escalation"),
         (status = 404, description = "No such user"),
         (status = 409, description = "Unique key taken or stale version"),
-        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn patch(
     State(st): State<AppState>,
@@ -161,15 +166,15 @@ pub(crate) async fn patch(
 }
 
 /// Deletes a user (its tokens end at once; references to it become null).
+///
+/// You cannot delete your own account (400).
 #[utoipa::path(delete, path = "/users/users/{id}/", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id"), doc::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Deleting oneself"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers"),
         (status = 404, description = "No such user"),
-        (status = 412, description = "If-Match does not match"),
     ))]
 pub(crate) async fn delete(
     State(st): State<AppState>,
@@ -184,6 +189,10 @@ pub(crate) async fn delete(
 }
 
 /// Registers a new user (public unless the server runs with `--registration closed`).
+///
+/// Without `manageUsers`, `is_superuser`, `role`, `permissions` and `is_active` are refused
+/// (400). Username and email are unique regardless of case (409); the password must pass the
+/// policy (not common, not containing the username: 400).
 #[utoipa::path(post, path = "/users/register/", tag = "users",
     request_body = RegistrationBody,
     responses(
@@ -230,6 +239,9 @@ async fn change_password(st: AppState, caller: rehome_core::Caller, body: Json) 
 }
 
 /// Changes the caller's password (the caller's other sessions end).
+///
+/// The old password (and, with MFA on, a code) must be right (401); the new one must pass
+/// the policy (not common, not containing the username: 400).
 #[utoipa::path(put, path = "/users/password/", tag = "users", security(("bearer" = [])),
     request_body = doc::PasswordChange,
     responses(
@@ -247,6 +259,9 @@ pub(crate) async fn password_put(
 }
 
 /// Changes the caller's password (same as PUT).
+///
+/// The old password (and, with MFA on, a code) must be right (401); the new one must pass
+/// the policy (not common, not containing the username: 400).
 #[utoipa::path(patch, path = "/users/password/", tag = "users", security(("bearer" = [])),
     request_body = doc::PasswordChange,
     responses(
@@ -268,7 +283,6 @@ pub(crate) async fn password_patch(
     params(("username" = String, Path, description = "Username (any case)")),
     responses(
         (status = 200, description = "The direct grants", body = doc::PermissionList),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers"),
         (status = 404, description = "No such user"),
     ))]
@@ -300,13 +314,14 @@ async fn change_grants(
 }
 
 /// Adds direct grants.
+///
+/// No escalation: only permissions the caller holds (403).
 #[utoipa::path(patch, path = "/users/user-permissions/{username}/", tag = "users", security(("bearer" = [])),
     params(("username" = String, Path, description = "Username (any case)")),
     request_body = doc::PermissionList,
     responses(
         (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
         (status = 400, description = "Unknown or duplicate names"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers and every permission granted"),
         (status = 404, description = "No such user"),
     ))]
@@ -320,13 +335,14 @@ pub(crate) async fn grants_add(
 }
 
 /// Replaces the direct grants.
+///
+/// No escalation: only permissions the caller holds (403).
 #[utoipa::path(put, path = "/users/user-permissions/{username}/", tag = "users", security(("bearer" = [])),
     params(("username" = String, Path, description = "Username (any case)")),
     request_body = doc::PermissionList,
     responses(
         (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
         (status = 400, description = "Unknown or duplicate names"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers and every permission granted"),
         (status = 404, description = "No such user"),
     ))]
@@ -346,7 +362,6 @@ pub(crate) async fn grants_replace(
     responses(
         (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
         (status = 400, description = "Unknown or duplicate names"),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers"),
         (status = 404, description = "No such user"),
     ))]
@@ -364,7 +379,6 @@ pub(crate) async fn grants_remove(
     params(("username" = String, Path, description = "Username (any case)")),
     responses(
         (status = 200, description = "No direct grants left", body = doc::PermissionList),
-        (status = 401, description = "Not authenticated"),
         (status = 403, description = "Needs manageUsers"),
         (status = 404, description = "No such user"),
     ))]
