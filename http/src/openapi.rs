@@ -13,11 +13,11 @@
 use std::sync::OnceLock;
 
 use chrono::Datelike;
-use rehome_core::query::Collection;
+use rehome_core::query::{Collection, Field, FieldType};
 use rehome_core::services::batch::MAX_OPERATIONS;
 use rehome_core::services::input::{WriteKind, write_schema};
 use rehome_core::services::inventory::EXPANDABLE;
-use rehome_core::services::listing::{MAX_PAGE_SIZE, ordering_names};
+use rehome_core::services::listing::{MAX_PAGE_SIZE, filter_fields, ordering_names};
 use rehome_core::services::{Mode, mock::MOCK_MAX};
 use serde_json::{Map, Value as Json, json};
 use utoipa::OpenApi;
@@ -519,6 +519,11 @@ fn finish_operation(path: &str, op: &mut Json, schemas: &Json) {
             "description": description,
         });
     }
+    if let Some(c) = collection
+        && let Some(params) = op.get_mut("parameters").and_then(Json::as_array_mut)
+    {
+        params.extend(filter_parameters(c));
+    }
     for p in op
         .get_mut("parameters")
         .and_then(Json::as_array_mut)
@@ -549,6 +554,75 @@ fn finish_operation(path: &str, op: &mut Json, schemas: &Json) {
                 p["schema"] = json!({"anyOf": [typed, {"type": "string", "maxLength": 0}]});
             }
         }
+    }
+}
+
+/// The filter parameters of a list, from core's list specs: each field exact, text fields
+/// also `__icontains`, range fields also `__gte`/`__lte`.
+fn filter_parameters(collection: Collection) -> Vec<Json> {
+    let mut out = Vec::new();
+    for (field, range) in filter_fields(collection) {
+        let name = field.name();
+        let value = filter_value_schema(field);
+        let mut add = |param: String, description: String, schema: Json| {
+            out.push(json!({
+                "name": param,
+                "in": "query",
+                "required": false,
+                "description": description,
+                "schema": schema,
+            }));
+        };
+        add(
+            name.to_owned(),
+            format!("`{name}` equals this."),
+            value.clone(),
+        );
+        if field.field_type() == FieldType::Text {
+            add(
+                format!("{name}__icontains"),
+                format!("`{name}` contains this, regardless of case."),
+                json!({"type": "string"}),
+            );
+        }
+        if range {
+            add(
+                format!("{name}__gte"),
+                format!("`{name}` is at least this."),
+                value.clone(),
+            );
+            add(
+                format!("{name}__lte"),
+                format!("`{name}` is at most this."),
+                value,
+            );
+        }
+    }
+    out
+}
+
+/// The schema of a filter's value, as the list machinery parses it (trimmed).
+fn filter_value_schema(field: Field) -> Json {
+    if field == Field::DeviceStatus {
+        return json!({"$ref": "#/components/schemas/DeviceStatus"});
+    }
+    match field.field_type() {
+        FieldType::Text => json!({"type": "string"}),
+        FieldType::Int => json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX}),
+        FieldType::Bool => json!({"anyOf": [
+            {"type": "boolean"},
+            {"type": "string", "enum": ["true", "True", "TRUE", "1", "yes", "on",
+                                        "false", "False", "FALSE", "0", "no", "off"]},
+        ]}),
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::Timestamp => json!({"anyOf": [
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "format": "date"},
+        ]}),
+        FieldType::Uuid => json!({"anyOf": [
+            {"type": "string", "format": "uuid"},
+            {"type": "string", "pattern": "^\\s*[0-9A-Fa-f]{32}\\s*$"},
+        ]}),
     }
 }
 
@@ -1070,149 +1144,10 @@ pub mod doc {
         pub if_match: Option<String>,
     }
 
-    /// Device filters (exact unless suffixed; `__icontains` on text fields).
+    /// The audit log's time range.
     #[derive(Deserialize, IntoParams)]
     #[into_params(parameter_in = Query)]
-    pub struct DeviceFilters {
-        /// UUID.
-        pub device_id: Option<String>,
-        /// Type.
-        #[serde(rename = "type")]
-        pub device_type: Option<String>,
-        /// Make.
-        pub make: Option<String>,
-        /// Model.
-        pub model: Option<String>,
-        /// Serial number.
-        pub serial_number: Option<String>,
-        /// MAC.
-        pub mac_id: Option<String>,
-        /// Status.
-        pub status: Option<rehome_core::DeviceStatus>,
-        /// Year.
-        pub year_of_manufacture: Option<i64>,
-        /// Year, at least.
-        #[serde(rename = "year_of_manufacture__gte")]
-        pub year_of_manufacture_gte: Option<i64>,
-        /// Year, at most.
-        #[serde(rename = "year_of_manufacture__lte")]
-        pub year_of_manufacture_lte: Option<i64>,
-        /// Operating system.
-        pub operating_system: Option<String>,
-        /// Condition.
-        pub physical_condition: Option<String>,
-        /// Donor id.
-        pub donor: Option<i64>,
-        /// Location id.
-        pub start_location: Option<i64>,
-        /// Location id.
-        pub end_location: Option<i64>,
-        /// Date.
-        #[param(format = Date)]
-        pub date_received: Option<String>,
-        /// Date, at least.
-        #[serde(rename = "date_received__gte")]
-        #[param(format = Date)]
-        pub date_received_gte: Option<String>,
-        /// Date, at most.
-        #[serde(rename = "date_received__lte")]
-        #[param(format = Date)]
-        pub date_received_lte: Option<String>,
-    }
-
-    /// Location filters.
-    #[derive(Deserialize, IntoParams)]
-    #[into_params(parameter_in = Query)]
-    pub struct LocationFilters {
-        /// Name.
-        pub name: Option<String>,
-        /// Type.
-        #[serde(rename = "type")]
-        pub location_type: Option<String>,
-        /// Country.
-        pub country: Option<String>,
-        /// City.
-        pub city: Option<String>,
-        /// Postal code.
-        pub postal_code: Option<String>,
-    }
-
-    /// Donor filters.
-    #[derive(Deserialize, IntoParams)]
-    #[into_params(parameter_in = Query)]
-    pub struct DonorFilters {
-        /// Name.
-        pub name: Option<String>,
-        /// Email.
-        pub email: Option<String>,
-        /// Phone.
-        pub phone: Option<String>,
-    }
-
-    /// Shipment filters.
-    #[derive(Deserialize, IntoParams)]
-    #[into_params(parameter_in = Query)]
-    pub struct ShipmentFilters {
-        /// Location id.
-        pub destination: Option<i64>,
-        /// Arrived.
-        pub arrived: Option<bool>,
-        /// Date.
-        #[param(format = Date)]
-        pub date_shipped: Option<String>,
-        /// Date, at least.
-        #[serde(rename = "date_shipped__gte")]
-        #[param(format = Date)]
-        pub date_shipped_gte: Option<String>,
-        /// Date, at most.
-        #[serde(rename = "date_shipped__lte")]
-        #[param(format = Date)]
-        pub date_shipped_lte: Option<String>,
-        /// Date.
-        #[param(format = Date)]
-        pub date_delivered: Option<String>,
-        /// Date, at least.
-        #[serde(rename = "date_delivered__gte")]
-        #[param(format = Date)]
-        pub date_delivered_gte: Option<String>,
-        /// Date, at most.
-        #[serde(rename = "date_delivered__lte")]
-        #[param(format = Date)]
-        pub date_delivered_lte: Option<String>,
-        /// Tracking id.
-        pub tracking_identifier: Option<String>,
-    }
-
-    /// User filters.
-    #[derive(Deserialize, IntoParams)]
-    #[into_params(parameter_in = Query)]
-    pub struct UserFilters {
-        /// Username.
-        pub username: Option<String>,
-        /// Email.
-        pub email: Option<String>,
-        /// Role name.
-        pub role: Option<String>,
-        /// First name.
-        pub first_name: Option<String>,
-        /// Last name.
-        pub last_name: Option<String>,
-        /// Active.
-        pub is_active: Option<bool>,
-    }
-
-    /// Audit log filters.
-    #[derive(Deserialize, IntoParams)]
-    #[into_params(parameter_in = Query)]
-    pub struct AuditFilters {
-        /// User id.
-        pub actor: Option<i64>,
-        /// e.g. `device.create`.
-        pub action: Option<String>,
-        /// e.g. `device`.
-        pub object_type: Option<String>,
-        /// The object's id.
-        pub object_id: Option<String>,
+    pub struct AuditRange {
         /// RFC 3339 or a date: at or after.
         pub since: Option<String>,
         /// RFC 3339 or a date: at or before.

@@ -649,7 +649,7 @@ const EMAIL_PATTERN: &str = r#"^[^\s()<>,;:\\"\[\]@.\u0000-\u001f\u007f-\u009f]+
 /// The boolean spellings of [`parse_bool`].
 const BOOL_PATTERN: &str = r"^\s*(true|True|TRUE|1|yes|on|false|False|FALSE|0|no|off)\s*$";
 /// A positive integer as text (what [`integer`] parses from a string; 19 digits at most).
-const POSITIVE_INT_TEXT: &str = r"^\s*\+?0*[1-9][0-9]{0,18}\s*$";
+const POSITIVE_INT_TEXT: &str = r"^\s*\+?0*([1-9][0-9]{0,17}|[1-8][0-9]{18})\s*$";
 /// A money amount as text: up to 12 whole digits, up to 2 decimals (zeros after them are
 /// fine).
 const MONEY_TEXT: &str = r"^\s*\+?[0-9]{1,12}(\.[0-9]{1,2}0*)?\s*$";
@@ -930,6 +930,10 @@ mod tests {
         assert!(err.is_empty(), "{err:?}");
         assert_eq!(b.version, Some(3));
         assert_eq!(b.fields.get("donor"), Some(&Parsed::Int(7)));
+        let big: Json = serde_json::from_str(r#"{"version": 2251799813685247.0}"#).expect("json");
+        let (b, err) = parse(USER, &big, Mode::Patch, 2027);
+        assert!(err.is_empty(), "{err:?}");
+        assert_eq!(b.version, Some(2_251_799_813_685_247));
         let (_, err) = parse(
             DEVICE,
             &json!({"version": 3.5, "donor": 1.5}),

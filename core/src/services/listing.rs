@@ -306,6 +306,13 @@ pub fn ordering_names(collection: Collection) -> Vec<&'static str> {
     names
 }
 
+/// The filter parameters of `collection`: each field (its [`Field::name`] is the parameter,
+/// its [`Field::field_type`] the value's) and whether `__gte`/`__lte` apply to it; text fields
+/// also take `__icontains`.
+pub fn filter_fields(collection: Collection) -> Vec<(Field, bool)> {
+    spec(collection).filters.to_vec()
+}
+
 /// Builds the store query for `params` over `collection`, without paging.
 pub(crate) fn build_query(collection: Collection, params: &ListParams) -> Result<ListQuery> {
     let spec = spec(collection);

@@ -167,7 +167,7 @@ pub(crate) async fn role_delete(
 
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/admin/audit-log/", tag = "admin", security(("bearer" = [])),
-    params(doc::ListQuery, doc::AuditFilters),
+    params(doc::ListQuery, doc::AuditRange),
     responses(
         (status = 200, description = "One page of entries", body = doc::AuditPage),
         (status = 400, description = "A malformed filter"),

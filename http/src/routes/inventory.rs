@@ -161,7 +161,7 @@ async fn delete(
 
 /// Lists devices.
 #[utoipa::path(get, path = "/inventory/devices/", tag = "inventory", security(("bearer" = [])),
-    params(doc::ListQuery, doc::DeviceFilters, doc::ExpandQuery),
+    params(doc::ListQuery, doc::ExpandQuery),
     responses(
         (status = 200, description = "One page of devices", body = doc::DevicePage),
         (status = 400, description = "A malformed filter, ordering or expand"),
@@ -339,12 +339,12 @@ macro_rules! collection_routes {
     (
         $model:expr, $tag:literal, $collection:literal, $item:literal, $schema:ty, $write:ty,
         $patch_body:ty, $page:ty,
-        $filters:ty, $read_perm:literal, $write_perm:literal,
+        $read_perm:literal, $write_perm:literal,
         $list:ident, $create:ident, $get:ident, $put:ident, $patch:ident, $delete:ident
     ) => {
         #[doc = concat!("Lists ", $tag, ".")]
         #[utoipa::path(get, path = $collection, tag = "inventory", security(("bearer" = [])),
-            params(doc::ListQuery, $filters),
+            params(doc::ListQuery),
             responses(
                 (status = 200, description = "One page", body = $page),
                 (status = 400, description = "A malformed filter or ordering"),
@@ -467,7 +467,6 @@ collection_routes!(
     LocationWrite,
     LocationPatch,
     doc::LocationPage,
-    doc::LocationFilters,
     "Needs readDevices or manageWarehouses",
     "Needs manageWarehouses",
     locations_list,
@@ -487,7 +486,6 @@ collection_routes!(
     DonorWrite,
     DonorPatch,
     doc::DonorPage,
-    doc::DonorFilters,
     "Needs readDevices or manageDonors",
     "Needs manageDonors",
     donors_list,
@@ -507,7 +505,6 @@ collection_routes!(
     ShipmentWrite,
     ShipmentPatch,
     doc::ShipmentPage,
-    doc::ShipmentFilters,
     "Needs readDevices or manageShipments",
     "Needs manageShipments",
     shipments_list,

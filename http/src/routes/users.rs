@@ -35,7 +35,7 @@ fn grants_body(p: Permissions) -> Json {
 
 /// Lists users.
 #[utoipa::path(get, path = "/users/users/", tag = "users", security(("bearer" = [])),
-    params(doc::ListQuery, doc::UserFilters),
+    params(doc::ListQuery),
     responses(
         (status = 200, description = "One page of users", body = doc::UserPage),
         (status = 400, description = "A malformed filter or page size"),
