@@ -533,7 +533,8 @@ fn finish_operation(path: &str, op: &mut Json, schemas: &Json) {
         if p["name"] == "If-Match" {
             p["schema"] = json!({
                 "type": "string",
-                "pattern": r"^([^,]*|(.*,)?\s*\*\s*(,.*)?)$",
+                // One entity tag (blank list items aside) or, anywhere in the list, `*`.
+                "pattern": r"^((\s*,)*[^,]*(,\s*)*|(.*,)?\s*\*\s*(,.*)?)$",
             });
         }
         if p["in"] == "query" && p["required"] != true {
@@ -1078,7 +1079,8 @@ pub mod doc {
         pub errors: Vec<OperationError>,
     }
 
-    /// How much mock data to make (its schema is set in [`super::finish`]).
+    /// How much mock data to make (its schema is written from core's limits when the document
+    /// is built).
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct MockRequest {
         /// Default 5 (`num_warehouses` is accepted too).
