@@ -693,39 +693,39 @@ fn batch_schemas(schemas: &mut Map<String, Json>) {
     ];
     let mut variants = Vec::new();
     for (model, schema) in models {
-        variants.push(json!({
-            "type": "object",
-            "properties": {
-                "op": {"const": "create"},
-                "model": {"const": model},
-                "id": {},
-                "data": reference(&format!("{schema}Write")),
-            },
-            "required": ["op", "model", "data"],
-            "additionalProperties": false,
-        }));
-        variants.push(json!({
-            "type": "object",
-            "properties": {
-                "op": {"const": "update"},
-                "model": {"const": model},
-                "id": id,
-                "data": reference(&format!("{schema}Patch")),
-            },
-            "required": ["op", "model", "id", "data"],
-            "additionalProperties": false,
-        }));
-        variants.push(json!({
-            "type": "object",
-            "properties": {
-                "op": {"const": "delete"},
-                "model": {"const": model},
-                "id": id,
-                "data": {},
-            },
-            "required": ["op", "model", "id"],
-            "additionalProperties": false,
-        }));
+        // (op, id, data, required): what each op takes, as `parse_operations` checks it.
+        let ops = [
+            (
+                "create",
+                json!({}),
+                reference(&format!("{schema}Write")),
+                json!(["data"]),
+            ),
+            (
+                "update",
+                id.clone(),
+                reference(&format!("{schema}Patch")),
+                json!(["id", "data"]),
+            ),
+            ("delete", id.clone(), json!({}), json!(["id"])),
+        ];
+        for (op, id, data, required) in ops {
+            let mut required = required;
+            if let Some(r) = required.as_array_mut() {
+                r.splice(0..0, [Json::from("op"), Json::from("model")]);
+            }
+            variants.push(json!({
+                "type": "object",
+                "properties": {
+                    "op": {"const": op},
+                    "model": {"const": model},
+                    "id": id,
+                    "data": data,
+                },
+                "required": required,
+                "additionalProperties": false,
+            }));
+        }
     }
     schemas.insert(
         "BatchOperation".into(),
