@@ -999,6 +999,13 @@ pub mod doc {
         pub recovery_code: Option<String>,
     }
 
+    /// Permission names to add, set or remove (other fields are ignored).
+    #[derive(Serialize, Deserialize, ToSchema)]
+    pub struct GrantChange {
+        /// Each permission at most once.
+        pub permissions: rehome_core::Permissions,
+    }
+
     /// Permission names.
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct PermissionList {

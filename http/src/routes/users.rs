@@ -318,7 +318,7 @@ async fn change_grants(
 /// No escalation: only permissions the caller holds (403).
 #[utoipa::path(patch, path = "/users/user-permissions/{username}/", tag = "users", security(("bearer" = [])),
     params(("username" = String, Path, description = "Username (any case)")),
-    request_body = doc::PermissionList,
+    request_body = doc::GrantChange,
     responses(
         (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
         (status = 400, description = "Unknown or duplicate names"),
@@ -339,7 +339,7 @@ pub(crate) async fn grants_add(
 /// No escalation: only permissions the caller holds (403).
 #[utoipa::path(put, path = "/users/user-permissions/{username}/", tag = "users", security(("bearer" = [])),
     params(("username" = String, Path, description = "Username (any case)")),
-    request_body = doc::PermissionList,
+    request_body = doc::GrantChange,
     responses(
         (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
         (status = 400, description = "Unknown or duplicate names"),
@@ -358,7 +358,7 @@ pub(crate) async fn grants_replace(
 /// Removes the listed direct grants.
 #[utoipa::path(delete, path = "/users/user-permissions/{username}/", tag = "users", security(("bearer" = [])),
     params(("username" = String, Path, description = "Username (any case)")),
-    request_body = doc::PermissionList,
+    request_body = doc::GrantChange,
     responses(
         (status = 200, description = "The resulting direct grants", body = doc::PermissionList),
         (status = 400, description = "Unknown or duplicate names"),
