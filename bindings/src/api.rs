@@ -41,7 +41,7 @@ fn fast_hasher() -> Result<Arc<Hasher>> {
         return Ok(h.clone());
     }
     let h = Hasher::new(PasswordParams::INSECURE_FOR_TESTS, Some(1)).map_err(|e| {
-        RehomeError::Backend {
+        RehomeError::Internal {
             detail: e.to_string(),
         }
     })?;

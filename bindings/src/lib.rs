@@ -27,15 +27,16 @@ static RUNTIME: LazyLock<std::io::Result<tokio::runtime::Runtime>> = LazyLock::n
 });
 
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {
-    RUNTIME.as_ref().map_err(|e| RehomeError::Backend {
+    RUNTIME.as_ref().map_err(|e| RehomeError::Internal {
         detail: format!("the runtime could not start: {e}"),
     })
 }
 
-/// A call that panicked reports it as a store failure instead of unwinding into the caller.
+/// A call that panicked reports it as an internal failure instead of unwinding into the
+/// caller.
 fn joined<T>(r: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
     r.unwrap_or_else(|e| {
-        Err(RehomeError::Backend {
+        Err(RehomeError::Internal {
             detail: format!("internal error: {e}"),
         })
     })

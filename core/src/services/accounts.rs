@@ -10,9 +10,7 @@ use serde_json::{Value as Json, json};
 
 use super::auth::take_password;
 use super::input::{self, Body, Mode, Parsed};
-use super::inventory::{
-    bump, check_body_version, check_if_match, check_unique, diff, map_commit_error, record_json,
-};
+use super::inventory::{bump, check_body_version, check_if_match, check_unique, diff, record_json};
 use super::listing::{ListParams, ListResult};
 use super::tx::Tx;
 use super::{Caller, Rehome, effective_permissions};
@@ -204,7 +202,7 @@ impl Rehome {
             record_json(&record),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(user)
     }
 
@@ -359,7 +357,7 @@ impl Rehome {
         } else if password.is_some() {
             self.revoke_sessions(&mut tx, id, caller.session()).await?;
         }
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         match record {
             Record::User(u) => Ok(u),
             _ => Err(user_not_found()),
@@ -416,7 +414,7 @@ impl Rehome {
                 {
                     attempts += 1
                 }
-                Err(e) => return Err(map_commit_error(e)),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -482,7 +480,7 @@ impl Rehome {
             match tx.commit().await {
                 Ok(()) => return Ok(new),
                 Err(crate::store::StoreError::Conflict { .. }) if attempts < 3 => attempts += 1,
-                Err(e) => return Err(map_commit_error(e)),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -539,7 +537,7 @@ impl Rehome {
             record_json(&record),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(role)
     }
 
@@ -604,7 +602,7 @@ impl Rehome {
             changes,
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         match record {
             Record::Role(r) => Ok(r),
             _ => Err(user_not_found()),
@@ -656,7 +654,7 @@ impl Rehome {
             }) => Err(Error::conflict(
                 "The role was given to a user meanwhile; assign them another role first.",
             )),
-            other => other.map_err(map_commit_error),
+            other => Ok(other?),
         }
     }
 

@@ -14,7 +14,6 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::input::Parsed;
-use super::inventory::map_commit_error;
 use super::tx::Tx;
 use super::{Caller, Rehome};
 use crate::auth::password::check_policy;
@@ -395,13 +394,13 @@ impl Rehome {
                 self.hasher()
                     .verify(password, h)
                     .await
-                    .map_err(|e| Error::Store(StoreError::backend(e)))?,
+                    .map_err(|e| Error::internal("password hashing", e))?,
             ),
             None => {
                 self.hasher()
                     .verify_dummy(password, self.random_bytes())
                     .await
-                    .map_err(|e| Error::Store(StoreError::backend(e)))?;
+                    .map_err(|e| Error::internal("password hashing", e))?;
                 None
             }
         };
@@ -429,7 +428,7 @@ impl Rehome {
                 .hasher()
                 .hash(password, self.random_bytes())
                 .await
-                .map_err(|e| Error::Store(StoreError::backend(e)))?;
+                .map_err(|e| Error::internal("password hashing", e))?;
             update_credentials(&mut tx, c, self.now(), |c| {
                 c.password_hash = Some(rehashed);
             });
@@ -506,7 +505,7 @@ impl Rehome {
             json!({"method": method}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         // Bookkeeping that concurrent logins of one user would otherwise fight over (the
         // user's version, the throttle record): done after the session exists, each retried
         // on its own, so parallel logins all succeed.
@@ -574,12 +573,12 @@ impl Rehome {
                     MfaCode::Totp(_) => "totp",
                     MfaCode::Recovery(_) => "recovery_code",
                 };
-                // A concurrent success on the same token or code makes this commit conflict:
-                // only one session comes out of one token.
+                // A concurrent success on the same token or code makes this commit conflict
+                // (or find the token gone): only one session comes out of one token.
                 self.start_session(tx, &user, ip, method)
                     .await
                     .map_err(|e| match e {
-                        Error::Conflict { .. } => bad_mfa_token(),
+                        Error::Conflict { .. } | Error::NotFound(_) => bad_mfa_token(),
                         other => other,
                     })
             }
@@ -645,7 +644,7 @@ impl Rehome {
                     return Ok(None);
                 };
                 let key = TotpKey::from_base32(secret, &self.auth_config().issuer, &user.username)
-                    .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
+                    .map_err(|e| Error::internal("TOTP key", e))?;
                 let Some(step) = key.check(code, now, creds.totp_last_step) else {
                     return Ok(None);
                 };
@@ -882,7 +881,7 @@ impl Rehome {
             .hasher()
             .hash(password, self.random_bytes())
             .await
-            .map_err(|e| Error::Store(StoreError::backend(e)))?;
+            .map_err(|e| Error::internal("password hashing", e))?;
         for _ in 0..RETRIES {
             let mut tx = Tx::new(&**self.store());
             self.put_password_hash(&mut tx, id, hash.clone()).await?;
@@ -899,7 +898,7 @@ impl Rehome {
             match tx.commit().await {
                 Ok(()) => return Ok(()),
                 Err(e) if is_conflict(&e) || matches!(e, StoreError::NotFound { .. }) => {}
-                Err(e) => return Err(map_commit_error(e)),
+                Err(e) => return Err(e.into()),
             }
         }
         Err(Error::conflict("The account kept changing; retry."))
@@ -940,7 +939,7 @@ impl Rehome {
         self.hasher()
             .hash(password, self.random_bytes())
             .await
-            .map_err(|e| Error::Store(StoreError::backend(e)))
+            .map_err(|e| Error::internal("password hashing", e))
     }
 
     /// Re-authentication for sensitive changes: the password, and with MFA on also a code
@@ -971,7 +970,7 @@ impl Rehome {
                 self.hasher()
                     .verify(password.unwrap_or_default(), &h)
                     .await
-                    .map_err(|e| Error::Store(StoreError::backend(e)))?
+                    .map_err(|e| Error::internal("password hashing", e))?
                     .ok
             }
             None => false,
@@ -1030,7 +1029,7 @@ impl Rehome {
             .hasher()
             .hash(new_password, self.random_bytes())
             .await
-            .map_err(|e| Error::Store(StoreError::backend(e)))?;
+            .map_err(|e| Error::internal("password hashing", e))?;
         let mut tx = code_tx.unwrap_or_else(|| Tx::new(&**self.store()));
         self.put_password_hash(&mut tx, user.id, hash).await?;
         self.revoke_sessions(&mut tx, user.id, caller.session())
@@ -1044,7 +1043,7 @@ impl Rehome {
             json!({}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)
+        Ok(tx.commit().await?)
     }
 
     // ------------------------------------------------------------------ TOTP
@@ -1055,11 +1054,9 @@ impl Rehome {
         let user = caller.as_user().ok_or(Error::InvalidToken)?;
         let secret: [u8; SECRET_BYTES] = self.random_bytes();
         let key = TotpKey::new(&secret, &self.auth_config().issuer, &user.username)
-            .map_err(|e| Error::Store(StoreError::backend(e)))?;
-        let uri = key
-            .uri()
-            .map_err(|e| Error::Store(StoreError::backend(e)))?;
-        let svg = qr_svg(&uri).unwrap_or_default();
+            .map_err(|e| Error::internal("TOTP key", e))?;
+        let uri = key.uri().map_err(|e| Error::internal("TOTP key", e))?;
+        let svg = qr_svg(&uri).map_err(|e| Error::internal("QR code", e))?;
         let now = self.now();
         let mut tx = Tx::new(&**self.store());
         match self.credentials(user.id).await? {
@@ -1092,7 +1089,7 @@ impl Rehome {
             json!({}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(TotpSetup {
             secret: key.secret_base32(),
             otpauth_uri: uri,
@@ -1115,7 +1112,7 @@ impl Rehome {
         }
         let secret = creds.totp_secret.clone().unwrap_or_default();
         let key = TotpKey::from_base32(&secret, &self.auth_config().issuer, &user.username)
-            .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
+            .map_err(|e| Error::internal("TOTP key", e))?;
         let now = self.now();
         let Some(step) = key.check(code, now, creds.totp_last_step) else {
             self.login_failed(
@@ -1144,7 +1141,7 @@ impl Rehome {
             json!({"mfa_enabled": [false, true]}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(codes)
     }
 
@@ -1183,7 +1180,7 @@ impl Rehome {
             json!({"mfa_enabled": [true, false]}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)
+        Ok(tx.commit().await?)
     }
 
     /// Replaces the recovery codes (the old ones are void): needs the password and a TOTP code.
@@ -1217,7 +1214,7 @@ impl Rehome {
             json!({}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(codes)
     }
 
