@@ -9,6 +9,7 @@ use rehome_core::auth::{Hasher, PasswordParams};
 use rehome_core::env::{ManualClock, SeededRandomness};
 use rehome_core::error::Error;
 use rehome_core::memory::MemoryStore;
+use rehome_core::services::accounts::Registration;
 use rehome_core::services::{ListParams, LoginOutcome, MfaCode, Mode, SessionGrant};
 use rehome_core::{Caller, Rehome, Store};
 use serde_json::json;
@@ -787,6 +788,7 @@ async fn registration_applies_the_password_policy() {
         .register(
             &Caller::anonymous(),
             &json!({"username": "pat", "email": "pat@example.org", "password": "pat12345678"}),
+            Registration::Open,
         )
         .await
         .expect_err("contains username");
@@ -799,6 +801,7 @@ async fn registration_applies_the_password_policy() {
         .register(
             &Caller::anonymous(),
             &json!({"username": "pat", "email": "pat@example.org"}),
+            Registration::Open,
         )
         .await
         .expect_err("missing");
@@ -807,6 +810,7 @@ async fn registration_applies_the_password_policy() {
         .register(
             &Caller::anonymous(),
             &json!({"username": "pat", "email": "pat@example.org", "password": "  spaces kept  "}),
+            Registration::Open,
         )
         .await
         .expect("registered");

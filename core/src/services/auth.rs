@@ -123,6 +123,10 @@ pub struct TotpSetup {
 /// How many recovery codes a set holds.
 pub const RECOVERY_CODES: usize = 10;
 
+/// The fields of a password change body ([`Rehome::change_password_json`]).
+pub const PASSWORD_CHANGE_FIELDS: [&str; 4] =
+    ["old_password", "new_password", "code", "recovery_code"];
+
 /// How often a read-modify-write of auth state is retried when another writer won.
 const RETRIES: usize = 8;
 
@@ -875,7 +879,7 @@ impl Rehome {
         if user.is_superuser && !caller.is_superuser() {
             return Err(Error::PermissionDenied);
         }
-        self.check_takeover(caller, &user).await?;
+        self.check_holds_all_of(caller, &user).await?;
         check_policy(password, &user.username, "password").into_result()?;
         let hash = self
             .hasher()
@@ -1005,6 +1009,43 @@ impl Rehome {
                 Err(Error::invalid("code", "Invalid code."))
             }
         }
+    }
+
+    /// [`Rehome::change_password`] from a JSON body (`/users/password/`): `old_password`,
+    /// `new_password`, and with MFA on `code` (TOTP) or `recovery_code`, all strings. Any
+    /// other field is refused (400 naming it), like every write's unknown fields.
+    pub async fn change_password_json(
+        &self,
+        caller: &Caller,
+        body: &serde_json::Value,
+    ) -> Result<()> {
+        let Some(obj) = body.as_object() else {
+            return Err(Error::invalid(
+                "non_field_errors",
+                "Invalid data. Expected a dictionary (JSON object).",
+            ));
+        };
+        let mut errors = FieldErrors::new();
+        for key in obj.keys() {
+            if !PASSWORD_CHANGE_FIELDS.contains(&key.as_str()) {
+                errors.add(key.clone(), "Unknown field.");
+            }
+        }
+        let mut text = |name: &str| match obj.get(name) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                errors.add(name, "Not a valid string.");
+                None
+            }
+        };
+        let old = text("old_password");
+        let new = text("new_password");
+        let code = text("code").map(MfaCode::Totp);
+        let recovery = text("recovery_code").map(MfaCode::Recovery);
+        errors.into_result()?;
+        self.change_password(caller, old.as_deref(), new.as_deref(), code.or(recovery))
+            .await
     }
 
     /// Changes the caller's own password: the old one (plus a code with MFA on) is needed; the
