@@ -1144,7 +1144,13 @@ async fn a_user_manager_cannot_grant_what_it_lacks() {
         |p| user(p, "eve").active = false,
     ));
     rows.push(changing(
-        row(Some("root"), "DELETE", "/users/users/{eve}/", Json::Null, 204),
+        row(
+            Some("root"),
+            "DELETE",
+            "/users/users/{eve}/",
+            Json::Null,
+            204,
+        ),
         |p| {
             p.remove("user:eve");
         },
