@@ -152,11 +152,10 @@ async fn user_managers_act_only_on_users_holding_nothing_they_lack() {
         for (a, allowed) in acts.iter().zip(allowed) {
             let c = cast().await;
             let got = act(&c, &c.manager, target, a).await;
-            let ok = match (&got, allowed) {
-                (Ok(()), true) => true,
-                (Err(Error::PermissionDenied), false) => true,
-                _ => false,
-            };
+            let ok = matches!(
+                (&got, allowed),
+                (Ok(()), true) | (Err(Error::PermissionDenied), false)
+            );
             if !ok {
                 failures.push(format!("manager on {target}: {a:?}: {got:?}"));
             }
