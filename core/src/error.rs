@@ -159,17 +159,7 @@ impl From<StoreError> for Error {
 fn conflict_error(conflict: Conflict) -> Error {
     match conflict {
         Conflict::Unique(k) => {
-            let fields = crate::services::inventory::unique_errors(k.field);
-            Error::Conflict {
-                detail: fields
-                    .0
-                    .values()
-                    .flatten()
-                    .next()
-                    .cloned()
-                    .unwrap_or_default(),
-                fields,
-            }
+            Error::conflict_fields(crate::services::inventory::unique_errors(k.field))
         }
         Conflict::Version { key, .. } => Error::conflict(format!(
             "The {key} was changed by someone else meanwhile; read it again and retry."
@@ -207,6 +197,20 @@ impl Error {
         Error::Internal {
             what,
             source: source.into(),
+        }
+    }
+
+    /// A conflict blamed on fields; its sentence is the first of their messages.
+    pub fn conflict_fields(fields: FieldErrors) -> Error {
+        Error::Conflict {
+            detail: fields
+                .0
+                .values()
+                .flatten()
+                .next()
+                .cloned()
+                .unwrap_or_default(),
+            fields,
         }
     }
 

@@ -945,6 +945,10 @@ fn injecting_world(
     (w, injecting)
 }
 
+fn inserts(change: &rehome_core::Change, collection: rehome_core::query::Collection) -> bool {
+    matches!(change, rehome_core::Change::Insert(r) if r.collection() == collection)
+}
+
 fn audits(change: &rehome_core::Change, action: &str) -> bool {
     matches!(change, rehome_core::Change::Insert(rehome_core::Record::Audit(a)) if a.action == action)
 }
@@ -999,12 +1003,7 @@ async fn a_conflicting_failed_login_commit_is_a_conflict() {
 #[tokio::test]
 async fn a_conflicting_mfa_challenge_commit_is_a_conflict() {
     let (w, store) = injecting_world(
-        |c| {
-            matches!(
-                c,
-                rehome_core::Change::Insert(rehome_core::Record::MfaChallenge(_))
-            )
-        },
+        |c| inserts(c, rehome_core::query::Collection::MfaChallenges),
         taken,
     );
     mfa_user(&w, "mfa").await;
@@ -1041,12 +1040,7 @@ async fn a_conflicting_password_change_is_a_conflict() {
 #[tokio::test]
 async fn a_recovery_code_login_that_lost_the_race_is_a_spent_token() {
     let (w, store) = injecting_world(
-        |c| {
-            matches!(
-                c,
-                rehome_core::Change::Insert(rehome_core::Record::Session(_))
-            )
-        },
+        |c| inserts(c, rehome_core::query::Collection::Sessions),
         || rehome_core::StoreError::NotFound {
             key: rehome_core::RecordKey::User(rehome_core::UserId(1)),
             index: 0,
