@@ -1,7 +1,6 @@
 """A failure inside rehome that is neither the store's nor the caller's (here: a TOTP secret
 that no longer decodes) raises RehomeError.Internal, not Backend and not Validation."""
 
-import json
 import sqlite3
 
 import pytest
@@ -15,15 +14,15 @@ def test_an_undecodable_totp_secret_is_internal(surface, loop, tmp_path, system)
     store = open_store(surface, loop, f"sqlite://{path}")
     make_user(store, system, "ada")
     caller = login(store, "ada")
-    store.totp_setup(caller)
-    # Damage the stored secret behind rehome's back (what a broken restore could do).
+    secret = store.totp_setup(caller).secret
+    # Damage the stored secret behind rehome's back (what a broken restore could do): the
+    # record's JSON holds it as text.
     db = sqlite3.connect(path)
     (data,) = db.execute("SELECT data FROM credentials").fetchone()
-    record = json.loads(data)
-    assert record["totp_secret"]
-    record["totp_secret"] = "not base32 at all: 0189!"
-    text = json.dumps(record)
-    db.execute("UPDATE credentials SET data = ?", (text if isinstance(data, str) else text.encode(),))
+    text = data if isinstance(data, str) else data.decode()
+    assert secret in text
+    damaged = text.replace(secret, "not base32 at all: 0189!")
+    db.execute("UPDATE credentials SET data = ?", (damaged if isinstance(data, str) else damaged.encode(),))
     db.commit()
     db.close()
     with pytest.raises(rehome.RehomeError.Internal) as e:
