@@ -84,6 +84,9 @@ pub enum Error {
     /// The caller may not do this (HTTP 403).
     #[error("permission denied")]
     PermissionDenied,
+    /// Self-registration is closed by the server's setting, for everyone (HTTP 403 saying so).
+    #[error("registration is closed")]
+    RegistrationClosed,
     /// Wrong credentials: password, code, or MFA token (HTTP 401). `detail` is safe to show:
     /// it never tells an unknown username from a wrong password.
     #[error("authentication failed: {detail}")]

@@ -262,7 +262,7 @@ async fn closed_registration_refuses_everyone() {
     let body = json!({"username": "newbie", "email": "newbie@example.org", "password": PASSWORD});
     for who in [Caller::anonymous(), c.manager.clone(), c.root.clone()] {
         let got = c.core.register(&who, &body, Registration::Closed).await;
-        assert!(matches!(got, Err(Error::PermissionDenied)), "{got:?}");
+        assert!(matches!(got, Err(Error::RegistrationClosed)), "{got:?}");
     }
     assert!(c.core.find_user("newbie").await.expect("find").is_none());
     c.core

@@ -8,6 +8,8 @@ use serde_json::{Value as Json, json};
 
 /// The contract's 403 sentence.
 pub const PERMISSION_DENIED: &str = "You do not have permission to perform this action.";
+/// The 403 sentence of `/users/register/` on a server with registration closed.
+pub const REGISTRATION_CLOSED: &str = "Registration is closed on this server.";
 /// The contract's 401 sentence for a request without credentials.
 pub const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
 /// The contract's 401 sentence for a bad, expired or revoked token.
@@ -38,8 +40,6 @@ pub enum ApiError {
     PayloadTooLarge,
     /// The path names nothing (404).
     NotFound,
-    /// The route is closed by the server's settings (403 with a sentence).
-    Forbidden(String),
 }
 
 impl From<Error> for ApiError {
@@ -85,7 +85,6 @@ impl IntoResponse for ApiError {
                 detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
             }
             ApiError::NotFound => detail(StatusCode::NOT_FOUND, "Not found."),
-            ApiError::Forbidden(text) => detail(StatusCode::FORBIDDEN, text),
         }
     }
 }
@@ -97,6 +96,7 @@ fn core_response(e: Error) -> Response {
         }
         Error::NotFound(text) => detail(StatusCode::NOT_FOUND, text),
         Error::PermissionDenied => detail(StatusCode::FORBIDDEN, PERMISSION_DENIED),
+        Error::RegistrationClosed => detail(StatusCode::FORBIDDEN, REGISTRATION_CLOSED),
         Error::AuthenticationFailed { detail: text } => {
             with_bearer_challenge(detail(StatusCode::UNAUTHORIZED, text), None)
         }

@@ -101,7 +101,10 @@ async fn closed_registration_refuses_everyone() {
             req = req.token(t);
         }
         let r = app.send(req).await.expect(403);
-        assert_eq!(r.json(), denied());
+        assert_eq!(
+            r.json(),
+            json!({"detail": "Registration is closed on this server."})
+        );
     }
     assert!(app.core.find_user("newbie").await.expect("find").is_none());
     // User managers create users at /users/users/.

@@ -162,7 +162,7 @@ impl Rehome {
         registration: Registration,
     ) -> Result<User> {
         if registration == Registration::Closed {
-            return Err(Error::PermissionDenied);
+            return Err(Error::RegistrationClosed);
         }
         if caller.has(Permission::ManageUsers) {
             return self.insert_user(caller, body, true).await;
