@@ -259,9 +259,9 @@ impl Rehome {
         match tx.commit_with_origin().await {
             Ok(()) => Ok(results),
             Err((e @ StoreError::Conflict { .. }, op)) => Err(Error::BatchRejected {
-                errors: vec![operation_error(op, super::inventory::map_commit_error(e))?],
+                errors: vec![operation_error(op, e.into())?],
             }),
-            Err((e, _)) => Err(super::inventory::map_commit_error(e)),
+            Err((e, _)) => Err(e.into()),
         }
     }
 

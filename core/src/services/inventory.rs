@@ -194,39 +194,6 @@ pub fn unique_errors(field: UniqueField) -> FieldErrors {
     FieldErrors::one(name, format!("{object} with this {label} already exists."))
 }
 
-/// Maps a store error from committing a unit of work to the service error.
-pub(crate) fn map_commit_error(e: StoreError) -> Error {
-    match e {
-        StoreError::Conflict { conflict, .. } => match conflict {
-            Conflict::Unique(k) => {
-                let fields = unique_errors(k.field);
-                Error::Conflict {
-                    detail: fields
-                        .0
-                        .values()
-                        .flatten()
-                        .next()
-                        .cloned()
-                        .unwrap_or_default(),
-                    fields,
-                }
-            }
-            Conflict::Version { key, .. } => Error::conflict(format!(
-                "The {key} was changed by someone else meanwhile; read it again and retry."
-            )),
-            Conflict::Exists(key) => Error::conflict(format!("The {key} exists already.")),
-            Conflict::MissingReference(r) => Error::conflict(format!(
-                "A referenced object was deleted meanwhile ({r:?}); retry."
-            )),
-            Conflict::Referenced { key, by } => Error::conflict(format!(
-                "The {key} is still referred to by the {by}; retry."
-            )),
-        },
-        StoreError::NotFound { .. } => not_found(),
-        other => Error::Store(other),
-    }
-}
-
 /// Maps a service error to the error of one batch operation (or passes it on when it is not
 /// about the operation's input: permission, store failure).
 pub(crate) fn operation_error(
@@ -261,7 +228,7 @@ impl Rehome {
     pub async fn create(&self, caller: &Caller, model: Model, body: &Json) -> Result<Record> {
         let mut tx = Tx::new(&**self.store());
         let record = self.tx_create(&mut tx, caller, model, body).await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(record)
     }
 
@@ -288,7 +255,7 @@ impl Rehome {
         let record = self
             .tx_update(&mut tx, caller, model, id, body, mode, if_match)
             .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(record)
     }
 
@@ -313,7 +280,7 @@ impl Rehome {
                     conflict: Conflict::Referenced { .. } | Conflict::Version { .. },
                     ..
                 }) if attempts < 3 && if_match.is_none() => attempts += 1,
-                Err(e) => return Err(map_commit_error(e)),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -350,9 +317,7 @@ impl Rehome {
         let key = Model::Device.parse_key(id).ok_or_else(not_found)?;
         match self.store().get(key).await? {
             Some(Record::Device(d)) => crate::auth::totp::qr_svg(&d.device_id.to_string())
-                .ok_or_else(|| {
-                    Error::Store(StoreError::backend("the QR encoder refused a device id"))
-                }),
+                .map_err(|e| Error::internal("QR code", e)),
             _ => Err(not_found()),
         }
     }

@@ -269,9 +269,7 @@ impl Rehome {
             json!({"seed": seed, "created": counts}),
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(super::inventory::map_commit_error)
+        tx.commit().await.map_err(Error::from)
     }
 
     /// Whether `key` is free in the store and among the not yet committed records.
