@@ -98,6 +98,7 @@ curl -fsS -X POST "$BASE/authen/login/" -H 'Content-Type: application/json' \
 export REHOME_ST_BASE="$BASE" REHOME_ST_ADMIN_USER="$ADMIN_USER" REHOME_ST_ADMIN_ID="$ADMIN_ID"
 export REHOME_ST_PASSWORD="$REHOME_PASSWORD"
 export SCHEMATHESIS_HOOKS="$ROOT/scripts/schemathesis/hooks.py"
+export REHOME_ST_CACHE="$tmp/cache"
 REPORTS="${SCHEMATHESIS_REPORT_DIR:-$tmp/reports}"
 mkdir -p "$REPORTS"
 
@@ -113,7 +114,8 @@ run() {
     [[ ",$RUNS," == *",$name,"* ]] || return 0
     echo "== schemathesis: $name (${seconds}s budget)"
     local rc=0
-    REHOME_ST_PHASE="$name" "$VENV/bin/schemathesis" --no-color run "$BASE/openapi.json" \
+    REHOME_ST_PHASE="$name" "$VENV/bin/schemathesis" --no-color \
+        --config-file "$ROOT/scripts/schemathesis/schemathesis.toml" run "$BASE/openapi.json" \
         --checks all --seed "$SEED" --max-examples "$MAX_EXAMPLES" --max-time "$seconds" \
         --workers 1 --request-timeout 30 --output-truncate false \
         --report junit,ndjson --report-dir "$REPORTS/$name" \

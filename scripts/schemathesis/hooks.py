@@ -24,6 +24,8 @@ What they do, and why:
 
 from __future__ import annotations
 
+import atexit
+import collections
 import json
 import os
 import re
@@ -149,7 +151,7 @@ def _load_exceptions() -> list[dict]:
     with EXCEPTIONS_FILE.open("rb") as f:
         entries = tomllib.load(f).get("exception", [])
     for e in entries:
-        for key in ("failure", "method", "path", "status", "reason"):
+        for key in ("id", "failure", "method", "path", "status", "reason"):
             if key not in e:
                 raise ValueError(f"{EXCEPTIONS_FILE}: an exception lacks {key!r}: {e}")
         e["method"] = e["method"].upper()
@@ -158,6 +160,14 @@ def _load_exceptions() -> list[dict]:
 
 
 EXCEPTIONS = _load_exceptions()
+USED: collections.Counter = collections.Counter()
+
+
+@atexit.register
+def _report_exceptions() -> None:
+    """One line per exception that dropped failures, for the script's output."""
+    for name, count in sorted(USED.items()):
+        print(f"   exception {name}: dropped {count} failure(s)")
 
 
 @schemathesis.hook
@@ -174,5 +184,6 @@ def filter_failure(ctx, failure, case, response):
             and response.status_code == e["status"]
             and e["_body"].search(text)
         ):
+            USED[e["id"]] += 1
             return False
     return True
