@@ -7,7 +7,9 @@
 //! same fixtures, so rows do not depend on each other. For every response the test checks:
 //! the status is the one the row expects; the document declares that status for the
 //! operation; the body's media type is declared there; a JSON body matches the declared
-//! schema (`$ref`s resolved against the document's components, formats asserted).
+//! schema (`$ref`s resolved against the document's components, formats asserted); and the
+//! JSON body of a row that succeeded is valid by the operation's request schema (what the
+//! server accepts, the document must not call invalid).
 //! It also fails when an operation of the document has no row, or a row names an operation
 //! the document lacks. Every failure is collected and all are printed at the end.
 
@@ -1043,32 +1045,62 @@ fn check_response(
             return;
         }
     };
+    match schema_errors(spec, schema, &body) {
+        Ok(errors) if errors.is_empty() => {}
+        Ok(errors) => failures.push(format!(
+            "{what}: body does not match the declared schema: {}; body: {}",
+            errors.join("; "),
+            snippet(&resp.text())
+        )),
+        Err(e) => failures.push(format!("{what}: the declared schema does not compile: {e}")),
+    }
+}
+
+/// The first errors of `instance` against `schema`, a schema of the document whose
+/// `#/components/...` references resolve (the document's components are put beside it).
+fn schema_errors(spec: &Json, schema: &Json, instance: &Json) -> Result<Vec<String>, String> {
     let mut standalone = schema.clone();
     if let Some(obj) = standalone.as_object_mut() {
         obj.insert("components".to_owned(), spec["components"].clone());
     }
-    let validator = match jsonschema::options()
+    let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
         .build(&standalone)
-    {
-        Ok(v) => v,
-        Err(e) => {
-            failures.push(format!("{what}: the declared schema does not compile: {e}"));
-            return;
-        }
-    };
-    let errors: Vec<String> = validator
-        .iter_errors(&body)
+        .map_err(|e| e.to_string())?;
+    Ok(validator
+        .iter_errors(instance)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .take(3)
-        .collect();
-    if !errors.is_empty() {
+        .collect())
+}
+
+/// A success row's JSON body was accepted by the server: the document must accept it too.
+fn check_accepted_body(spec: &Json, op: &Op, case: &Case, body: &str, failures: &mut Vec<String>) {
+    if !(200..300).contains(&case.status) || body == NOT_JSON_MEDIA {
+        return;
+    }
+    let what = format!("{} {} [{} {}]", op.method, op.path, case.status, case.path);
+    let request = &spec["paths"][op.path][op.method.to_ascii_lowercase()]["requestBody"];
+    let request = resolve_ref(spec, request);
+    let Some(schema) = request.pointer("/content/application~1json/schema") else {
         failures.push(format!(
-            "{what}: body does not match the declared schema: {}; body: {}",
-            errors.join("; "),
-            snippet(&resp.text())
+            "{what}: the server accepts a JSON body, the document declares none"
         ));
+        return;
+    };
+    let Ok(instance) = serde_json::from_str::<Json>(body) else {
+        failures.push(format!("{what}: the table's body is not JSON: {body}"));
+        return;
+    };
+    match schema_errors(spec, schema, &instance) {
+        Ok(errors) if errors.is_empty() => {}
+        Ok(errors) => failures.push(format!(
+            "{what}: an accepted body is invalid by the document's request schema: {}; body: {}",
+            errors.join("; "),
+            snippet(body)
+        )),
+        Err(e) => failures.push(format!("{what}: the request schema does not compile: {e}")),
     }
 }
 
@@ -1159,15 +1191,19 @@ async fn every_operation_answers_as_the_document_says() {
             if let Some(tag) = case.if_match {
                 req = req.header("if-match", tag);
             }
-            match case.body {
+            let body = case.body.map(|b| world.fill(b, &vars));
+            match body.as_deref() {
                 Some(NOT_JSON_MEDIA) => req = req.raw("text/plain", b"hello".to_vec()),
-                Some(body) => {
-                    req = req.raw("application/json", world.fill(body, &vars).into_bytes());
-                }
+                Some(body) => req = req.raw("application/json", body.as_bytes().to_vec()),
                 None => {}
             }
             let resp = world.app.send(req).await;
             check_response(&spec, op, case, &resp, &mut failures);
+            if let Some(body) = &body
+                && resp.status.is_success()
+            {
+                check_accepted_body(&spec, op, case, body, &mut failures);
+            }
             sampled += 1;
         }
     }
