@@ -14,7 +14,9 @@ use crate::ids::{DeviceId, DonorId, IdKind, LocationId, ShipmentId, UserId};
 use crate::model::{Device, DeviceStatus, Donor, Location, Shipment, Timestamp};
 use crate::permission::Permission;
 use crate::query::Collection;
-use crate::store::{Change, Conflict, Record, RecordKey, Reference, StoreError, UniqueField};
+use crate::store::{
+    Arity, Change, Conflict, Record, RecordKey, RefSpec, Reference, StoreError, UniqueField,
+};
 
 /// The four inventory object kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -552,33 +554,10 @@ impl Rehome {
         let reference = Reference::Key(key);
         for referrer in tx.referrers(&reference).await? {
             let mut new = referrer.clone();
-            match (&mut new, key) {
-                (Record::Device(d), RecordKey::Donor(id)) if d.donor == Some(id) => {
-                    d.donor = None;
+            for spec in RefSpec::of(referrer.collection()) {
+                if spec.arity != Arity::One {
+                    spec.field.clear(&mut new, key);
                 }
-                (Record::Device(d), RecordKey::Location(id)) => {
-                    if d.start_location == Some(id) {
-                        d.start_location = None;
-                    }
-                    if d.end_location == Some(id) {
-                        d.end_location = None;
-                    }
-                }
-                (Record::Device(d), RecordKey::Shipment(id)) => {
-                    d.shipping_infos.retain(|s| *s != id)
-                }
-                (Record::Device(d), RecordKey::User(id)) => {
-                    if d.received_by == Some(id) {
-                        d.received_by = None;
-                    }
-                    if d.created_by == Some(id) {
-                        d.created_by = None;
-                    }
-                }
-                (Record::Shipment(s), RecordKey::Location(id)) if s.destination == Some(id) => {
-                    s.destination = None;
-                }
-                _ => {}
             }
             if new == referrer {
                 continue;
@@ -617,46 +596,14 @@ impl Rehome {
         record: &Record,
         errors: &mut FieldErrors,
     ) -> Result<()> {
-        let fields: Vec<(&str, RecordKey)> = match record {
-            Record::Device(d) => {
-                let mut v = Vec::new();
-                v.extend(d.donor.map(|i| ("donor", RecordKey::Donor(i))));
-                v.extend(
-                    d.start_location
-                        .map(|i| ("start_location", RecordKey::Location(i))),
-                );
-                v.extend(
-                    d.end_location
-                        .map(|i| ("end_location", RecordKey::Location(i))),
-                );
-                v.extend(d.received_by.map(|i| ("received_by", RecordKey::User(i))));
-                v.extend(
-                    d.shipping_infos
-                        .iter()
-                        .map(|i| ("shipping_infos", RecordKey::Shipment(*i))),
-                );
-                v
-            }
-            Record::Shipment(s) => s
-                .destination
-                .map(|i| ("destination", RecordKey::Location(i)))
-                .into_iter()
-                .collect(),
-            _ => Vec::new(),
-        };
-        for (field, key) in fields {
-            if tx.get(key).await?.is_none() {
-                let id = match key {
-                    RecordKey::Donor(i) => i.0,
-                    RecordKey::Location(i) => i.0,
-                    RecordKey::User(i) => i.0,
-                    RecordKey::Shipment(i) => i.0,
-                    _ => 0,
-                };
-                errors.add(
-                    field,
-                    format!("Invalid pk \"{id}\" - object does not exist."),
-                );
+        for spec in RefSpec::of(record.collection()).filter(|r| r.checked) {
+            for key in spec.field.target_keys(record) {
+                if tx.get(key).await?.is_none() {
+                    errors.add(
+                        spec.name,
+                        format!("Invalid pk \"{}\" - object does not exist.", key_text(key)),
+                    );
+                }
             }
         }
         Ok(())
@@ -666,18 +613,12 @@ impl Rehome {
     /// `end_location`, `received_by`, `created_by`, `shipping_infos`); a user inlines as
     /// `{id, username, first_name, last_name}` only. Unknown names are a 400 naming them.
     pub async fn expand_devices(&self, devices: &[Device], expand: &[&str]) -> Result<Vec<Json>> {
-        const ALLOWED: [&str; 6] = [
-            "donor",
-            "start_location",
-            "end_location",
-            "received_by",
-            "created_by",
-            "shipping_infos",
-        ];
+        let expandable = || RefSpec::of(Collection::Devices);
+        let allowed: Vec<&str> = expandable().map(|r| r.name).collect();
         let unknown: Vec<&str> = expand
             .iter()
             .copied()
-            .filter(|e| !e.is_empty() && !ALLOWED.contains(e))
+            .filter(|e| !e.is_empty() && !allowed.contains(e))
             .collect();
         if !unknown.is_empty() {
             return Err(Error::invalid(
@@ -685,7 +626,7 @@ impl Rehome {
                 format!(
                     "Unknown: {}. Allowed: {}.",
                     unknown.join(", "),
-                    ALLOWED.join(", ")
+                    allowed.join(", ")
                 ),
             ));
         }
@@ -693,27 +634,12 @@ impl Rehome {
         let mut out = Vec::with_capacity(devices.len());
         for d in devices {
             let mut v = serde_json::to_value(d).unwrap_or(Json::Null);
+            let record = Record::Device(d.clone());
             for name in expand.iter().copied().filter(|e| !e.is_empty()) {
-                let keys: Vec<RecordKey> = match name {
-                    "donor" => d.donor.map(RecordKey::Donor).into_iter().collect(),
-                    "start_location" => d
-                        .start_location
-                        .map(RecordKey::Location)
-                        .into_iter()
-                        .collect(),
-                    "end_location" => d
-                        .end_location
-                        .map(RecordKey::Location)
-                        .into_iter()
-                        .collect(),
-                    "received_by" => d.received_by.map(RecordKey::User).into_iter().collect(),
-                    "created_by" => d.created_by.map(RecordKey::User).into_iter().collect(),
-                    _ => d
-                        .shipping_infos
-                        .iter()
-                        .map(|s| RecordKey::Shipment(*s))
-                        .collect(),
+                let Some(spec) = expandable().find(|r| r.name == name) else {
+                    continue;
                 };
+                let keys = spec.field.target_keys(&record);
                 let mut inlined = Vec::with_capacity(keys.len());
                 for key in keys {
                     if let std::collections::btree_map::Entry::Vacant(slot) = cache.entry(key) {
@@ -730,7 +656,7 @@ impl Rehome {
                     inlined.push(cache.get(&key).cloned().unwrap_or(Json::Null));
                 }
                 if let Some(obj) = v.as_object_mut() {
-                    let value = if name == "shipping_infos" {
+                    let value = if spec.arity == Arity::Many {
                         Json::Array(inlined)
                     } else {
                         inlined.into_iter().next().unwrap_or(Json::Null)
