@@ -10,11 +10,10 @@ use serde_json::{Value as Json, json};
 
 use super::auth::take_password;
 use super::input::{self, Body, Mode, Parsed};
-use super::inventory::{
-    bump, check_body_version, check_if_match, check_unique, diff, map_commit_error, record_json,
-};
+use super::inventory::map_commit_error;
 use super::listing::{ListParams, ListResult};
 use super::tx::Tx;
+use super::write::{bump, check_body_version, check_if_match, check_unique, diff, record_json};
 use super::{Caller, Rehome, effective_permissions};
 use crate::auth::password::check_policy;
 use crate::error::{Error, FieldErrors, Result};

@@ -24,11 +24,33 @@ pub mod inventory;
 pub mod listing;
 pub mod mock;
 mod tx;
+mod write;
 
 pub use auth::{AuthConfig, LoginOutcome, MfaCode, SessionGrant, TotpSetup};
 pub use input::Mode;
 pub use inventory::Model;
 pub use listing::{ListParams, ListResult, PageRequest};
+
+/// An active user with `id`, no role, grants or names yet, joined at `now` (version one),
+/// which a create or an import fills from its body.
+pub(crate) fn blank_user(id: UserId, now: Timestamp) -> User {
+    User {
+        id,
+        username: String::new(),
+        email: String::new(),
+        role: None,
+        first_name: String::new(),
+        last_name: String::new(),
+        is_superuser: false,
+        is_active: true,
+        permissions: Permissions::empty(),
+        mfa_enabled: false,
+        last_login: None,
+        date_joined: now,
+        updated_at: now,
+        version: 1,
+    }
+}
 
 /// Who is calling, as core sees it.
 #[derive(Debug, Clone)]
