@@ -169,18 +169,9 @@ pub(crate) async fn check_unique(tx: &Tx<'_>, record: &Record) -> Result<()> {
             fields.merge(unique_errors(k.field));
         }
     }
-    if fields.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Conflict {
-            detail: fields
-                .0
-                .values()
-                .flatten()
-                .next()
-                .cloned()
-                .unwrap_or_default(),
-            fields,
-        })
+    // The first message is the detail (there is one whenever a field is named).
+    match fields.0.values().flatten().next().cloned() {
+        None => Ok(()),
+        Some(detail) => Err(Error::Conflict { detail, fields }),
     }
 }
