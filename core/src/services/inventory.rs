@@ -693,7 +693,7 @@ impl Rehome {
 
 /// A device with `device_id` and nothing else filled in yet (status `received`), which a
 /// create fills from its body.
-pub(super) fn blank_device(
+pub(crate) fn blank_device(
     device_id: DeviceId,
     created_by: Option<UserId>,
     now: Timestamp,

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::ids::DeviceId;
 use crate::model::{Device, DeviceStatus};
 use crate::query::{Collection, Field, ListQuery, Op, Order, Search, Value};
+use crate::services::inventory::blank_device;
 use crate::store::{ChangeSet, Record, RecordKey, Store, StoreResult};
 
 /// The makes of the benchmark devices (a first-page query is run for each).
@@ -69,7 +70,6 @@ pub fn device(n: u64) -> Device {
     let created =
         DateTime::from_timestamp(1_600_000_000 + (n % 100_000_000) as i64, 0).unwrap_or_default();
     Device {
-        device_id: device_id(n),
         device_type: TYPES[pick(0, TYPES.len())].to_owned(),
         make: MAKES[pick(8, MAKES.len())].to_owned(),
         model: format!("Model {}", pick(16, 500)),
@@ -81,8 +81,6 @@ pub fn device(n: u64) -> Device {
             1 + pick(32, 12) as u32,
             1 + pick(36, 28) as u32,
         ),
-        received_by: None,
-        created_by: None,
         physical_condition: ["Good", "Fair", "Poor"][pick(40, 3)].to_owned(),
         specifications: format!(
             "{} GB RAM, {} GB disk",
@@ -91,17 +89,8 @@ pub fn device(n: u64) -> Device {
         ),
         operating_system: ["Windows 11", "Ubuntu 24.04", "macOS 14", "Android 14"][pick(52, 4)]
             .to_owned(),
-        donor: None,
-        date_of_donation: None,
-        value: None,
-        start_location: None,
-        end_location: None,
-        notes: String::new(),
-        shipping_infos: Vec::new(),
         status: DeviceStatus::ALL[pick(56, DeviceStatus::ALL.len())],
-        created_at: created,
-        updated_at: created,
-        version: 1,
+        ..blank_device(device_id(n), None, created)
     }
 }
 
@@ -146,11 +135,11 @@ pub fn sizes() -> Vec<u64> {
 pub fn sanity_device(i: u64) -> Device {
     const SANITY_TYPES: [&str; 5] = ["Desktop", "Laptop", "Phone", "Server", "Tablet"];
     let at = DateTime::from_timestamp(1_600_000_000 + i as i64, 0).unwrap_or_default();
+    let id = DeviceId(Uuid::from_u64_pair(
+        i.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        i,
+    ));
     Device {
-        device_id: DeviceId(Uuid::from_u64_pair(
-            i.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            i,
-        )),
         device_type: SANITY_TYPES[(i % 5) as usize].into(),
         make: format!("Make {:02}", i % 100),
         model: format!("Model {}", i % 1000),
@@ -161,25 +150,13 @@ pub fn sanity_device(i: u64) -> Device {
             String::new()
         },
         year_of_manufacture: Some(1995 + (i % 30) as i32),
-        date_received: None,
-        received_by: None,
-        created_by: None,
         physical_condition: ["Good", "Fair", "Poor", "New"][(i % 4) as usize].into(),
         specifications: "8 GB RAM, 256 GB SSD".into(),
         operating_system: ["Windows 11", "Ubuntu", "macOS", "Android", "ChromeOS"]
             [(i % 5) as usize]
             .into(),
-        donor: None,
-        date_of_donation: None,
-        value: None,
-        start_location: None,
-        end_location: None,
-        notes: String::new(),
-        shipping_infos: Vec::new(),
         status: DeviceStatus::ALL[(i % 7) as usize],
-        created_at: at,
-        updated_at: at,
-        version: 1,
+        ..blank_device(id, None, at)
     }
 }
 
