@@ -12,7 +12,13 @@
 //!
 //! Column names are written out here, not derived from the contract's field names, so renaming
 //! a field never silently changes the schema; the committed DDL files (`schema/`) are checked
-//! against what this module generates.
+//! against what this module generates. (The one exception: a reference that is not a list
+//! field, such as a device's `received_by`, gets a column named as core's reference table,
+//! `rehome_core::store::REFERENCES`, names it; the DDL check catches a rename there too.)
+//!
+//! Which fields are indexed, and which order the composite indexes follow, come from the
+//! collections' list specs (`rehome_core::query::ListSpec`); which columns refer to which
+//! table, the foreign keys and the referrer queries come from the reference table.
 
 use std::sync::OnceLock;
 
