@@ -19,6 +19,22 @@ use crate::model::{
 };
 use crate::query::{Collection, Field, ListQuery, Page, Value};
 
+impl IdKind {
+    /// The stable number stores persist for the kind (the key-value layout's counter keys, the
+    /// SQL stores' counter rows): written out, not derived from the enum's order, so that
+    /// reordering it never changes stored data.
+    pub fn tag(self) -> u8 {
+        match self {
+            IdKind::Location => 1,
+            IdKind::Donor => 2,
+            IdKind::Shipment => 3,
+            IdKind::User => 4,
+            IdKind::Role => 5,
+            IdKind::Audit => 6,
+        }
+    }
+}
+
 /// One stored object of any collection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "record", rename_all = "snake_case")]

@@ -10,11 +10,12 @@
 //! and search test with a byte substring function. Timestamps are microseconds since the epoch,
 //! dates days since 0001-01-01, UUIDs their 16 bytes, digests their lowercase hex.
 //!
-//! Column names are written out here, not derived from the contract's field names, so renaming
-//! a field never silently changes the schema; the committed DDL files (`schema/`) are checked
-//! against what this module generates. (The one exception: a reference that is not a list
-//! field, such as a device's `received_by`, gets a column named as core's reference table,
-//! `rehome_core::store::REFERENCES`, names it; the DDL check catches a rename there too.)
+//! Columns are named as the contract names their fields (`rehome_core::query::Field::name`,
+//! and for a reference that is not a list field, such as a device's `received_by`, core's
+//! reference table `rehome_core::store::REFERENCES`), but for the exceptions written out in
+//! [`column_name`]. The committed DDL files (`schema/`) are checked against what this module
+//! generates, so renaming a field can never change the schema silently: the check fails, and
+//! the old name goes into [`column_name`]'s exceptions (or a migration is written).
 //!
 //! Which fields are indexed, and which order the composite indexes follow, come from the
 //! collections' list specs (`rehome_core::query::ListSpec`); which columns refer to which
@@ -225,59 +226,26 @@ fn id_type(c: Collection) -> ColType {
     }
 }
 
-/// The column of a (non-id) field.
+/// The column of a field: `id` for the id field, else the contract's name of the field but
+/// where that is a SQL keyword (`type`, `timestamp`) or a reference, named for the id or
+/// name it holds.
 pub(crate) fn column_name(f: Field) -> &'static str {
     use Field::*;
+    if f == f.collection().id_field() {
+        return "id";
+    }
     match f {
-        DeviceId | LocationId | DonorId | ShipmentId | UserId | RoleId | AuditId
-        | CredentialsUser | SessionId | MfaChallengeId | ThrottleId => "id",
         DeviceType => "device_type",
-        DeviceMake => "make",
-        DeviceModel => "model",
-        DeviceSerialNumber => "serial_number",
-        DeviceMacId => "mac_id",
-        DeviceStatus => "status",
-        DeviceYearOfManufacture => "year_of_manufacture",
-        DeviceOperatingSystem => "operating_system",
-        DevicePhysicalCondition => "physical_condition",
+        LocationType => "location_type",
+        AuditTimestamp => "happened_at",
         DeviceDonor => "donor_id",
         DeviceStartLocation => "start_location_id",
         DeviceEndLocation => "end_location_id",
-        DeviceDateReceived => "date_received",
-        DeviceNotes => "notes",
-        LocationName | DonorName | RoleName => "name",
-        LocationType => "location_type",
-        LocationAddress | DonorAddress => "address",
-        LocationCountry => "country",
-        LocationCity => "city",
-        LocationPostalCode => "postal_code",
-        LocationPhone | DonorPhone => "phone",
-        DonorContactInfo => "contact_info",
-        DonorEmail | UserEmail => "email",
         ShipmentDestination => "destination_id",
-        ShipmentArrived => "arrived",
-        ShipmentDateShipped => "date_shipped",
-        ShipmentDateDelivered => "date_delivered",
-        ShipmentTrackingIdentifier => "tracking_identifier",
-        UserUsername => "username",
         UserRole => "role_name",
-        UserFirstName => "first_name",
-        UserLastName => "last_name",
-        UserIsActive => "is_active",
-        UserIsSuperuser => "is_superuser",
-        UserDateJoined => "date_joined",
-        AuditTimestamp => "happened_at",
         AuditActor => "actor_id",
-        AuditAction => "action",
-        AuditObjectType => "object_type",
-        AuditObjectId => "object_id",
         SessionUser | MfaChallengeUser => "user_id",
-        SessionExpiresAt | MfaChallengeExpiresAt => "expires_at",
-        SessionLastUsedAt => "last_used_at",
-        DeviceCreatedAt | LocationCreatedAt | DonorCreatedAt | ShipmentCreatedAt
-        | RoleCreatedAt => "created_at",
-        DeviceUpdatedAt | LocationUpdatedAt | DonorUpdatedAt | ShipmentUpdatedAt
-        | UserUpdatedAt | RoleUpdatedAt | ThrottleUpdatedAt => "updated_at",
+        _ => f.name(),
     }
 }
 
@@ -554,17 +522,10 @@ pub(crate) fn table(c: Collection) -> &'static Table {
     &tables[i]
 }
 
-/// The numeric tag of an id kind in the counter table (stable, written out).
+/// The numeric tag of an id kind in the counter table ([`rehome_core::IdKind::tag`], as the
+/// key-value layout keys its counters).
 pub(crate) fn id_kind_tag(k: rehome_core::IdKind) -> i64 {
-    use rehome_core::IdKind;
-    match k {
-        IdKind::Location => 1,
-        IdKind::Donor => 2,
-        IdKind::Shipment => 3,
-        IdKind::User => 4,
-        IdKind::Role => 5,
-        IdKind::Audit => 6,
-    }
+    i64::from(k.tag())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -60,17 +60,6 @@ fn collection_of_tag(t: u8) -> Option<Collection> {
         .find(|c| collection_tag(*c) == t)
 }
 
-fn id_kind_tag(k: IdKind) -> u8 {
-    match k {
-        IdKind::Location => 1,
-        IdKind::Donor => 2,
-        IdKind::Shipment => 3,
-        IdKind::User => 4,
-        IdKind::Role => 5,
-        IdKind::Audit => 6,
-    }
-}
-
 fn unique_tag(u: UniqueField) -> u8 {
     match u {
         UniqueField::DeviceSerialNumber => 1,
@@ -222,7 +211,7 @@ pub(crate) fn version_key() -> Vec<u8> {
 
 /// The id counter of a kind.
 pub(crate) fn id_counter_key(kind: IdKind) -> Vec<u8> {
-    vec![META, b'n', id_kind_tag(kind)]
+    vec![META, b'n', kind.tag()]
 }
 
 /// The record count of a collection.
@@ -463,7 +452,7 @@ mod tests {
                 assert!(seen.insert(field_tag(*f)), "{f:?}");
             }
         }
-        let kinds: std::collections::BTreeSet<_> = IdKind::ALL.map(id_kind_tag).into();
+        let kinds: std::collections::BTreeSet<_> = IdKind::ALL.map(IdKind::tag).into();
         assert_eq!(kinds.len(), IdKind::ALL.len());
         let uniques: std::collections::BTreeSet<_> = UniqueField::ALL.map(unique_tag).into();
         assert_eq!(uniques.len(), UniqueField::ALL.len());

@@ -21,7 +21,6 @@ use super::inventory::{
 use crate::error::FieldErrors;
 use crate::ids::{RoleId, UserId};
 use crate::model::{Role, User};
-use crate::permission::Permissions;
 use crate::store::{Record, RecordKey};
 
 impl Rehome {
@@ -115,15 +114,7 @@ impl Rehome {
     pub fn build_imported_role(&self, id: RoleId, body: &Json) -> Result<Role, FieldErrors> {
         let (mut body, errors) = input::parse(input::ROLE, body, Mode::Create, self.next_year());
         let now = self.now();
-        let mut role = Role {
-            id,
-            name: String::new(),
-            description: String::new(),
-            permissions: Permissions::empty(),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        let mut role = super::blank_role(id, now);
         match apply_role(&mut body, errors, &mut role) {
             Ok(()) => Ok(role),
             Err(crate::error::Error::Validation(e)) => Err(e),

@@ -9,7 +9,7 @@ use crate::auth::{Hasher, PasswordParams};
 use crate::env::{Clock, OsRandomness, Randomness, SystemClock};
 use crate::error::{Error, Result};
 use crate::ids::Digest;
-use crate::ids::UserId;
+use crate::ids::{RoleId, UserId};
 use crate::model::{Role, Timestamp, User};
 use crate::permission::{Permission, Permissions};
 use crate::store::{Record, RecordKey, Store, UniqueField};
@@ -47,6 +47,19 @@ pub(crate) fn blank_user(id: UserId, now: Timestamp) -> User {
         mfa_enabled: false,
         last_login: None,
         date_joined: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+/// A role with `id` and nothing else filled in yet, made at `now` (version one).
+pub(crate) fn blank_role(id: RoleId, now: Timestamp) -> Role {
+    Role {
+        id,
+        name: String::new(),
+        description: String::new(),
+        permissions: Permissions::empty(),
+        created_at: now,
         updated_at: now,
         version: 1,
     }
