@@ -201,20 +201,12 @@ pub(crate) const IDS: &str = "rehome_ids";
 /// The applied schema versions.
 pub(crate) const SCHEMA: &str = "rehome_schema";
 
-/// The table of a collection.
+/// The table of a collection: named as the collection ([`Collection::as_str`]), but the audit
+/// log's (the DDL check guards the names, as [`column_name`]'s).
 pub(crate) fn table_name(c: Collection) -> &'static str {
     match c {
-        Collection::Devices => "devices",
-        Collection::Locations => "locations",
-        Collection::Donors => "donors",
-        Collection::Shipments => "shipments",
-        Collection::Users => "users",
-        Collection::Roles => "roles",
         Collection::Audit => "audit_events",
-        Collection::Credentials => "credentials",
-        Collection::Sessions => "sessions",
-        Collection::MfaChallenges => "mfa_challenges",
-        Collection::Throttles => "throttles",
+        _ => c.as_str(),
     }
 }
 
