@@ -22,9 +22,14 @@ fn object_ids(page: &Json) -> Vec<String> {
 async fn an_unknown_ordering_is_refused_naming_the_allowed_fields() {
     let app = TestApp::new();
     let (_, admin) = app.superuser("admin").await;
-    for bad in ["nosuchfield", "password"] {
+    // One unknown term among known ones is refused too.
+    for (ordering, bad) in [
+        ("nosuchfield", "nosuchfield"),
+        ("password", "password"),
+        ("-timestamp,secret", "secret"),
+    ] {
         let body = app
-            .get(&format!("/admin/audit-log/?ordering={bad}"), &admin)
+            .get(&format!("/admin/audit-log/?ordering={ordering}"), &admin)
             .await
             .expect(400)
             .json();
@@ -36,19 +41,6 @@ async fn an_unknown_ordering_is_refused_naming_the_allowed_fields() {
             )]})
         );
     }
-    // One unknown term among known ones is refused too.
-    let body = app
-        .get("/admin/audit-log/?ordering=-timestamp,secret", &admin)
-        .await
-        .expect(400)
-        .json();
-    assert_eq!(
-        body,
-        json!({"ordering": [
-            "Unknown ordering field \"secret\". Allowed: actor, action, object_type, object_id, \
-             id, timestamp."
-        ]})
-    );
     // The same answer as another list gives.
     let body = app
         .get("/inventory/donors/?ordering=nosuchfield", &admin)

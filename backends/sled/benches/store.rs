@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use rehome_core::memory::MemoryStore;
 use rehome_core::query::{Collection, ListQuery};
 use rehome_core::store::{ChangeSet, Record, RecordKey, Store};
-use rehome_core::testing::bench::{MAKES, device, device_id, first_page, mix, sizes};
+use rehome_core::testing::bench::{device, device_id, first_page, first_pages, mix, sizes};
 use rehome_sled::Config;
 
 const SEED_BATCH: u64 = 1000;
@@ -137,22 +137,14 @@ async fn scan_all(store: &dyn Store) -> (u64, Duration) {
     (scanned, started.elapsed())
 }
 
-/// Runs the first-page query once per make, `rounds` times; returns (total time, slowest query).
+/// Runs the first-page query once per make, `rounds` times; returns (queries, total time,
+/// slowest query).
 async fn bench_list(store: &dyn Store, count: bool, rounds: usize) -> (u64, Duration, Duration) {
-    let mut slowest = Duration::ZERO;
-    let mut queries = 0;
-    let started = Instant::now();
-    for _ in 0..rounds {
-        for make in MAKES {
-            let t = Instant::now();
-            let page = store.list(&first_page(make, count)).await.expect("list");
-            slowest = slowest.max(t.elapsed());
-            queries += 1;
-            assert_eq!(page.items.len(), 10, "a full first page for {make}");
-            assert_eq!(page.total.is_some(), count);
-        }
-    }
-    (queries, started.elapsed(), slowest)
+    first_pages(rounds, count, |make| async move {
+        let page = store.list(&first_page(make, count)).await.expect("list");
+        (page.items.len(), page.total.is_some())
+    })
+    .await
 }
 
 /// How many devices the store holds.

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use chrono::Datelike;
 use rehome_core::fold::fold;
 use rehome_core::store::{ChangeSet, Record, RecordKey, Store};
-use rehome_core::testing::bench::{MAKES, device, device_id, first_page, mix, sizes};
+use rehome_core::testing::bench::{MAKES, device, device_id, first_page, first_pages, mix, sizes};
 use rehome_core::{Device, DeviceId};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -375,33 +375,27 @@ impl Bench {
 
     /// The first page for every make, `rounds` times; (mean, slowest).
     async fn list(&self, side: Side, count: bool, rounds: usize) -> (Duration, Duration) {
-        let mut slowest = Duration::ZERO;
-        let mut queries = 0;
-        let started = Instant::now();
-        for _ in 0..rounds {
-            for make in MAKES {
-                let t = Instant::now();
-                let (items, total) = match side {
-                    Side::Rehome => {
-                        let page = self
-                            .store
-                            .list(&first_page(make, count))
-                            .await
-                            .expect("list");
-                        (page.items.len(), page.total.map(|t| t as i64))
-                    }
-                    Side::Direct => {
-                        let (items, total) = self.direct.first_page(make, count).await;
-                        (items.len(), total)
-                    }
-                };
-                slowest = slowest.max(t.elapsed());
-                queries += 1;
-                assert_eq!(items, 10, "a full first page for {make}");
-                assert_eq!(total.is_some(), count);
+        let (queries, elapsed, slowest) = first_pages(rounds, count, |make| async move {
+            match side {
+                Side::Rehome => {
+                    let page = self
+                        .store
+                        .list(&first_page(make, count))
+                        .await
+                        .expect("list");
+                    (page.items.len(), page.total.is_some())
+                }
+                Side::Direct => {
+                    let (items, total) = self.direct.first_page(make, count).await;
+                    (items.len(), total.is_some())
+                }
             }
-        }
-        (started.elapsed() / queries, slowest)
+        })
+        .await;
+        (
+            elapsed / u32::try_from(queries.max(1)).unwrap_or(u32::MAX),
+            slowest,
+        )
     }
 
     /// Both sides give the same answers: the direct side's rows read back through the store,

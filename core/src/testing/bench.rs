@@ -104,6 +104,34 @@ pub fn first_page(make: &str, count: bool) -> ListQuery {
     if count { query.with_count() } else { query }
 }
 
+/// Runs `page(make)` for every make of [`MAKES`], `rounds` times, checking that each answers a
+/// full first page (10 devices) with a count exactly when `count` asks for one: (queries run,
+/// total time, slowest query). `page` answers the number of devices and whether a count came.
+pub async fn first_pages<F, Fut>(
+    rounds: usize,
+    count: bool,
+    mut page: F,
+) -> (u64, Duration, Duration)
+where
+    F: FnMut(&'static str) -> Fut,
+    Fut: std::future::Future<Output = (usize, bool)>,
+{
+    let mut slowest = Duration::ZERO;
+    let mut queries = 0;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for make in MAKES {
+            let t = Instant::now();
+            let (items, counted) = page(make).await;
+            slowest = slowest.max(t.elapsed());
+            queries += 1;
+            assert_eq!(items, 10, "a full first page for {make}");
+            assert_eq!(counted, count, "a count exactly when asked for");
+        }
+    }
+    (queries, started.elapsed(), slowest)
+}
+
 /// The collection sizes to measure: the numeric command-line arguments, else
 /// `REHOME_BENCH_DEVICES` (comma-separated; `_` allowed as a digit separator), else 10 000.
 pub fn sizes() -> Vec<u64> {
