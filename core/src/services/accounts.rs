@@ -10,9 +10,9 @@ use serde_json::{Value as Json, json};
 
 use super::auth::take_password;
 use super::input::{self, Body, Mode, Parsed};
-use super::inventory::{bump, check_body_version, check_if_match, check_unique, diff, record_json};
 use super::listing::{ListParams, ListResult};
 use super::tx::Tx;
+use super::write::{bump, check_body_version, check_if_match, check_unique, diff, record_json};
 use super::{Caller, Rehome, effective_permissions};
 use crate::auth::password::check_policy;
 use crate::error::{Error, FieldErrors, Result};
@@ -197,22 +197,7 @@ impl Rehome {
         }
         let now = self.now();
         let id = UserId(self.store().next_id(IdKind::User).await?);
-        let mut user = User {
-            id,
-            username: String::new(),
-            email: String::new(),
-            role: None,
-            first_name: String::new(),
-            last_name: String::new(),
-            is_superuser: false,
-            is_active: true,
-            permissions: Permissions::empty(),
-            mfa_enabled: false,
-            last_login: None,
-            date_joined: now,
-            updated_at: now,
-            version: 1,
-        };
+        let mut user = super::blank_user(id, now);
         let mut tx = Tx::new(&**self.store());
         self.apply_user(&mut tx, caller, &mut body, parse_errors, None, &mut user)
             .await?;
@@ -551,15 +536,7 @@ impl Rehome {
         let (mut body, parse_errors) =
             input::parse(input::ROLE, body, Mode::Create, self.next_year());
         let now = self.now();
-        let mut role = Role {
-            id: RoleId(self.store().next_id(IdKind::Role).await?),
-            name: String::new(),
-            description: String::new(),
-            permissions: Permissions::empty(),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        let mut role = super::blank_role(RoleId(self.store().next_id(IdKind::Role).await?), now);
         apply_role(&mut body, parse_errors, &mut role)?;
         check_grantable(caller, role.permissions)?;
         let mut tx = Tx::new(&**self.store());
