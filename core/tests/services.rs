@@ -1,5 +1,5 @@
 //! Service-level rules of rehome-core, checked through the public API on the memory store.
-//! Expected outcomes are written out by hand from `shared/api-contract.md`.
+//! Expected outcomes are written out by hand from the contract (`docs/api.md`).
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Security regressions: the four promises of the contract's "no one escalates" rules, each
 //! checked here exhaustively, table-driven, with every expectation written by hand from
-//! `shared/api-contract.md` ("Permissions", "Users", "General"):
+//! the contract (`docs/api.md`, "Permissions", "No escalation", "Users"):
 //!
 //! 1. registration cannot grant any permission;
 //! 2. a user without `manageUsers` cannot raise its own or anyone's role, permissions,
