@@ -103,6 +103,10 @@ cargo test -p rehome-tests --all-features --test hostile -- --nocapture hostile_
 # otherwise); two servers over one PostgreSQL and over one MariaDB.
 cargo test -p rehome-http --all-features --test crash --test disk --test scaleout -- --nocapture
 
+echo "== schemathesis"
+# The OpenAPI document against a real server (every check, fixed seed, a few minutes).
+bash scripts/schemathesis.sh
+
 bash scripts/quickstart-check.sh
 
 # The examples (Rust, REST), then the Python and Kotlin bindings with theirs.

@@ -41,7 +41,7 @@ fn fast_hasher() -> Result<Arc<Hasher>> {
         return Ok(h.clone());
     }
     let h = Hasher::new(PasswordParams::INSECURE_FOR_TESTS, Some(1)).map_err(|e| {
-        RehomeError::Backend {
+        RehomeError::Internal {
             detail: e.to_string(),
         }
     })?;
@@ -220,8 +220,7 @@ impl Api {
     }
 
     pub(crate) async fn me(&self, caller: Arc<Caller>) -> Result<User> {
-        let id = caller.inner.user_id().ok_or(RehomeError::InvalidToken)?;
-        let u = self.core.get_user(&caller.inner, id).await?;
+        let u = self.core.me(&caller.inner).await?;
         self.user_out(u).await
     }
 
@@ -300,7 +299,11 @@ impl Api {
     pub(crate) async fn register(&self, caller: Arc<Caller>, body_json: String) -> Result<User> {
         let u = self
             .core
-            .register(&caller.inner, &body(&body_json)?)
+            .register(
+                &caller.inner,
+                &body(&body_json)?,
+                rehome_core::services::accounts::Registration::Open,
+            )
             .await?;
         self.user_out(u).await
     }

@@ -77,11 +77,26 @@ pub enum RehomeError {
         /// The failing operations.
         errors: Vec<BatchOperationError>,
     },
-    /// The store failed or could not be opened (unreachable server, unreadable or newer
-    /// data). Retrying may help; the detail is for logs.
+    /// The store cannot take the call now, for a reason outside rehome that may pass: the disk
+    /// is full, the data is read-only, the database server is unreachable or refuses
+    /// connections (HTTP 503). Nothing was acknowledged; retry later. The detail is for logs.
+    #[error("store unavailable: {detail}")]
+    Unavailable {
+        /// What the store reported.
+        detail: String,
+    },
+    /// The store failed or could not be opened (unreadable or newer data, a broken backend)
+    /// in a way retrying does not mend (HTTP 500). The detail is for logs.
     #[error("store failure: {detail}")]
     Backend {
         /// What the store reported.
+        detail: String,
+    },
+    /// Something inside rehome failed that is neither the store nor the caller: the password
+    /// hasher, the TOTP key, the QR encoder (HTTP 500). The detail is for logs.
+    #[error("internal failure: {detail}")]
+    Internal {
+        /// The part that failed and what it reported.
         detail: String,
     },
 }
@@ -119,7 +134,7 @@ impl From<rehome_core::Error> for RehomeError {
         match e {
             E::Validation(f) => RehomeError::Validation { fields: fields(f) },
             E::NotFound(detail) => RehomeError::NotFound { detail },
-            E::PermissionDenied => RehomeError::PermissionDenied,
+            E::PermissionDenied | E::RegistrationClosed => RehomeError::PermissionDenied,
             E::AuthenticationFailed { detail } => RehomeError::AuthenticationFailed { detail },
             E::InvalidToken => RehomeError::InvalidToken,
             E::Throttled { retry_after_secs } => RehomeError::Locked { retry_after_secs },
@@ -140,10 +155,23 @@ impl From<rehome_core::Error> for RehomeError {
                     })
                     .collect(),
             },
-            E::Store(s) => RehomeError::Backend {
-                detail: s.to_string(),
+            E::Store(s) => store_error(&s),
+            e @ E::Internal { .. } => RehomeError::Internal {
+                detail: e.to_string(),
             },
         }
+    }
+}
+
+/// A store failure: retryable [`RehomeError::Unavailable`] or [`RehomeError::Backend`].
+fn store_error(s: &rehome_core::StoreError) -> RehomeError {
+    match s {
+        rehome_core::StoreError::Unavailable(_) => RehomeError::Unavailable {
+            detail: s.to_string(),
+        },
+        _ => RehomeError::Backend {
+            detail: s.to_string(),
+        },
     }
 }
 
@@ -155,6 +183,12 @@ impl From<rehome_backends::OpenError> for RehomeError {
             O::UnsupportedUrl { .. } | O::NotCompiled { .. } => {
                 RehomeError::invalid("url", e.to_string())
             }
+            O::Store {
+                source: rehome_core::StoreError::Unavailable(_),
+                ..
+            } => RehomeError::Unavailable {
+                detail: e.to_string(),
+            },
             O::Store { .. } => RehomeError::Backend {
                 detail: e.to_string(),
             },

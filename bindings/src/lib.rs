@@ -27,15 +27,16 @@ static RUNTIME: LazyLock<std::io::Result<tokio::runtime::Runtime>> = LazyLock::n
 });
 
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {
-    RUNTIME.as_ref().map_err(|e| RehomeError::Backend {
+    RUNTIME.as_ref().map_err(|e| RehomeError::Internal {
         detail: format!("the runtime could not start: {e}"),
     })
 }
 
-/// A call that panicked reports it as a store failure instead of unwinding into the caller.
+/// A call that panicked reports it as an internal failure instead of unwinding into the
+/// caller.
 fn joined<T>(r: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
     r.unwrap_or_else(|e| {
-        Err(RehomeError::Backend {
+        Err(RehomeError::Internal {
             detail: format!("internal error: {e}"),
         })
     })
@@ -223,7 +224,8 @@ surface! {
 
     // ---------------------------------------------------------------- users
 
-    /// Self-registration (an anonymous caller may): a user with no role, no permissions.
+    /// Self-registration (an anonymous caller may): a user with no role, no permissions. A
+    /// library opens its store itself, so registration is open here (the server may close it).
     /// Body: `{"username", "email", "password", "first_name", "last_name"}`.
     fn register(caller: Arc<Caller>, body_json: String) -> User;
 
@@ -231,7 +233,7 @@ surface! {
     /// contract's user object plus `password`.
     fn create_user(caller: Arc<Caller>, body_json: String) -> User;
 
-    /// Reads a user (needs `manageUsers`, or being that user).
+    /// Reads a user (needs `manageUsers`, for one's own record too: `me` reads that).
     fn get_user(caller: Arc<Caller>, id: i64) -> User;
 
     /// Changes the fields the body gives (PATCH). `if_match`: the version the change is
@@ -246,7 +248,8 @@ surface! {
     fn replace_user(caller: Arc<Caller>, id: i64, body_json: String, if_match: Option<u64>)
         -> User;
 
-    /// Deletes a user (never oneself); references to it become empty.
+    /// Deletes a user (never oneself; a user manager only users holding nothing it lacks);
+    /// references to it become empty.
     #[uniffi::method(default(if_match = None))]
     fn delete_user(caller: Arc<Caller>, id: i64, if_match: Option<u64>) -> ();
 

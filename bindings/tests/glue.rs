@@ -44,6 +44,7 @@ fn core_errors_map_to_their_variants() {
             },
         ),
         (Error::PermissionDenied, RehomeError::PermissionDenied),
+        (Error::RegistrationClosed, RehomeError::PermissionDenied),
         (Error::InvalidToken, RehomeError::InvalidToken),
         (
             Error::Throttled {
@@ -90,6 +91,31 @@ fn core_errors_map_to_their_variants() {
     assert!(
         matches!(&store_failure, RehomeError::Backend { detail } if detail.contains("disk on fire")),
         "{store_failure:?}"
+    );
+    // The retryable kind keeps its name (HTTP answers it 503), and so does a failure inside
+    // rehome that is not the store's (500).
+    let unavailable = RehomeError::from(Error::Store(rehome_core::StoreError::unavailable(
+        "no space left on device",
+    )));
+    assert!(
+        matches!(&unavailable, RehomeError::Unavailable { detail } if detail.contains("no space left")),
+        "{unavailable:?}"
+    );
+    let internal = RehomeError::from(Error::internal("password hashing", "the pool is gone"));
+    assert!(
+        matches!(&internal, RehomeError::Internal { detail } if detail.contains("password hashing") && detail.contains("the pool is gone")),
+        "{internal:?}"
+    );
+    // A store conflict reaching core through `?` is a conflict here too, never a backend error.
+    let conflict = RehomeError::from(Error::from(rehome_core::StoreError::Conflict {
+        conflict: rehome_core::Conflict::Exists(rehome_core::RecordKey::User(rehome_core::UserId(
+            3,
+        ))),
+        index: 0,
+    }));
+    assert!(
+        matches!(&conflict, RehomeError::Conflict { .. }),
+        "{conflict:?}"
     );
 }
 

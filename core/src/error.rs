@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::StoreError;
+use crate::store::{Conflict, StoreError};
 
 /// Validation messages keyed by field name, several fields at once:
 /// `{"serial_number": ["This field is required."]}`.
@@ -84,6 +84,9 @@ pub enum Error {
     /// The caller may not do this (HTTP 403).
     #[error("permission denied")]
     PermissionDenied,
+    /// Self-registration is closed by the server's setting, for everyone (HTTP 403 saying so).
+    #[error("registration is closed")]
+    RegistrationClosed,
     /// Wrong credentials: password, code, or MFA token (HTTP 401). `detail` is safe to show:
     /// it never tells an unknown username from a wrong password.
     #[error("authentication failed: {detail}")]
@@ -123,9 +126,55 @@ pub enum Error {
         /// The failing operations.
         errors: Vec<OperationError>,
     },
-    /// The store failed (HTTP 500; details go to the log only).
+    /// The store failed (HTTP 500, or 503 when it is [`StoreError::Unavailable`]; details go
+    /// to the log only). A store's conflict or missing record never lands here: the
+    /// conversion from [`StoreError`] makes those [`Error::Conflict`] and [`Error::NotFound`].
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+    /// Something inside rehome failed that is not the store and not the caller's doing: the
+    /// password hasher, the TOTP key, the QR encoder (HTTP 500; the source goes to the log
+    /// only).
+    #[error("internal failure in {what}: {source}")]
+    Internal {
+        /// The part that failed, e.g. "password hashing".
+        what: &'static str,
+        /// What it reported.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// The one mapping from a store failure to a service error, so `?` on a store call is always
+/// right: a conflict (unique key taken, version moved, reference gone or still in use) is
+/// [`Error::Conflict`] (HTTP 409) and a change naming a missing record is
+/// [`Error::NotFound`] (404), wherever the commit happens; everything else is
+/// [`Error::Store`].
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Error {
+        match e {
+            StoreError::Conflict { conflict, .. } => conflict_error(conflict),
+            StoreError::NotFound { .. } => Error::NotFound("Not found.".into()),
+            other => Error::Store(other),
+        }
+    }
+}
+
+fn conflict_error(conflict: Conflict) -> Error {
+    match conflict {
+        Conflict::Unique(k) => {
+            Error::conflict_fields(crate::services::inventory::unique_errors(k.field))
+        }
+        Conflict::Version { key, .. } => Error::conflict(format!(
+            "The {key} was changed by someone else meanwhile; read it again and retry."
+        )),
+        Conflict::Exists(key) => Error::conflict(format!("The {key} exists already.")),
+        Conflict::MissingReference(r) => Error::conflict(format!(
+            "A referenced object was deleted meanwhile ({r:?}); retry."
+        )),
+        Conflict::Referenced { key, by } => Error::conflict(format!(
+            "The {key} is still referred to by the {by}; retry."
+        )),
+    }
 }
 
 impl Error {
@@ -140,6 +189,31 @@ impl Error {
         Error::Conflict {
             detail: message.clone(),
             fields: FieldErrors::one(field, message),
+        }
+    }
+
+    /// An [`Error::Internal`] of `what` (a short name of the part that failed).
+    pub fn internal(
+        what: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::Internal {
+            what,
+            source: source.into(),
+        }
+    }
+
+    /// A conflict blamed on fields; its sentence is the first of their messages.
+    pub fn conflict_fields(fields: FieldErrors) -> Error {
+        Error::Conflict {
+            detail: fields
+                .0
+                .values()
+                .flatten()
+                .next()
+                .cloned()
+                .unwrap_or_default(),
+            fields,
         }
     }
 

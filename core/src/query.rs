@@ -500,7 +500,7 @@ pub struct Order {
 
 impl Order {
     /// Ascending by `field`.
-    pub fn asc(field: Field) -> Order {
+    pub const fn asc(field: Field) -> Order {
         Order {
             field,
             direction: Direction::Asc,
@@ -508,10 +508,289 @@ impl Order {
     }
 
     /// Descending by `field`.
-    pub fn desc(field: Field) -> Order {
+    pub const fn desc(field: Field) -> Order {
         Order {
             field,
             direction: Direction::Desc,
+        }
+    }
+}
+
+/// How a collection is listed: the fields a list request may filter, search and order by, the
+/// order it lists in when none is asked for, and the fields core itself looks records up by.
+///
+/// This is the one statement of those facts: the contract's list parser
+/// (`services::listing`), the key-value store's indexes (`kv::layout`) and the SQL store's
+/// columns and indexes all read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListSpec {
+    /// The fields a list request may filter by (`?make=...`, `?model__icontains=...`), in the
+    /// order their names are listed; `true` where the range lookups `__gte`/`__lte` are
+    /// allowed.
+    pub filters: &'static [(Field, bool)],
+    /// Fields core looks records up by that clients cannot filter on (a user's sessions,
+    /// expired challenges): the stores index them like filters.
+    pub lookups: &'static [Field],
+    /// The fields `?search=` looks in.
+    pub search: &'static [Field],
+    /// Ordering names beyond the filter fields' own (the id, aliases of it, timestamps).
+    pub extra_order: &'static [(&'static str, Field)],
+    /// The order of a list whose request names none (before the id tie-break).
+    pub default_order: Order,
+}
+
+impl ListSpec {
+    /// The fields the stores index for filtering: every filter but the id field (the records
+    /// are kept in id order already), then the lookups.
+    pub fn filter_fields(&self) -> impl Iterator<Item = Field> + '_ {
+        self.filters
+            .iter()
+            .map(|(f, _)| *f)
+            .filter(|f| *f != f.collection().id_field())
+            .chain(self.lookups.iter().copied())
+    }
+
+    /// The fields the stores index only for ordering: the extra ordering fields other than
+    /// the id and the filter fields, each once.
+    pub fn order_only_fields(&self) -> impl Iterator<Item = Field> + '_ {
+        self.extra_order
+            .iter()
+            .enumerate()
+            .map(|(i, (_, f))| (i, *f))
+            .filter(move |(i, f)| {
+                *f != f.collection().id_field()
+                    && !self.filters.iter().any(|(g, _)| g == f)
+                    && !self.extra_order[..*i].iter().any(|(_, g)| g == f)
+            })
+            .map(|(_, f)| f)
+    }
+
+    /// Whether `field` is one of [`ListSpec::filter_fields`].
+    pub fn is_filter_field(&self, field: Field) -> bool {
+        self.filter_fields().any(|f| f == field)
+    }
+
+    /// Whether the stores index `field` (a filter, lookup or ordering field).
+    pub fn is_indexed(&self, field: Field) -> bool {
+        self.filter_fields()
+            .chain(self.order_only_fields())
+            .any(|f| f == field)
+    }
+
+    /// The field an ordering name stands for: a filter field's own name or an extra name.
+    pub fn order_field(&self, name: &str) -> Option<Field> {
+        self.filters
+            .iter()
+            .map(|(f, _)| *f)
+            .find(|f| f.name() == name)
+            .or_else(|| {
+                self.extra_order
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, f)| *f)
+            })
+    }
+
+    /// Every ordering name, filter fields first.
+    pub fn order_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&str> = self.filters.iter().map(|(f, _)| f.name()).collect();
+        names.extend(self.extra_order.iter().map(|(n, _)| *n));
+        names
+    }
+}
+
+impl Collection {
+    /// How the collection is listed (see [`ListSpec`]).
+    pub fn list_spec(self) -> &'static ListSpec {
+        use Direction::*;
+        use Field::*;
+        const INTERNAL: [ListSpec; 4] = [
+            // The primary key is the user: nothing else to find credentials by.
+            internal(&[], CredentialsUser),
+            // Logout of all a user's sessions, and purging expired ones.
+            internal(&[SessionUser, SessionExpiresAt], SessionId),
+            internal(&[MfaChallengeUser, MfaChallengeExpiresAt], MfaChallengeId),
+            // Purging stale throttles.
+            internal(&[ThrottleUpdatedAt], ThrottleId),
+        ];
+        const fn internal(lookups: &'static [Field], id: Field) -> ListSpec {
+            ListSpec {
+                filters: &[],
+                lookups,
+                search: &[],
+                extra_order: &[],
+                default_order: Order {
+                    field: id,
+                    direction: Asc,
+                },
+            }
+        }
+        match self {
+            Collection::Devices => &ListSpec {
+                filters: &[
+                    (DeviceId, false),
+                    (DeviceType, false),
+                    (DeviceMake, false),
+                    (DeviceModel, false),
+                    (DeviceSerialNumber, false),
+                    (DeviceMacId, false),
+                    (DeviceStatus, false),
+                    (DeviceYearOfManufacture, true),
+                    (DeviceOperatingSystem, false),
+                    (DevicePhysicalCondition, false),
+                    (DeviceDonor, false),
+                    (DeviceStartLocation, false),
+                    (DeviceEndLocation, false),
+                    (DeviceDateReceived, true),
+                ],
+                lookups: &[],
+                search: &[
+                    DeviceSerialNumber,
+                    DeviceMacId,
+                    DeviceType,
+                    DeviceMake,
+                    DeviceModel,
+                    DeviceOperatingSystem,
+                    DevicePhysicalCondition,
+                    DeviceNotes,
+                ],
+                extra_order: &[
+                    ("id", DeviceId),
+                    ("created_at", DeviceCreatedAt),
+                    ("updated_at", DeviceUpdatedAt),
+                ],
+                default_order: Order {
+                    field: DeviceType,
+                    direction: Asc,
+                },
+            },
+            Collection::Locations => &ListSpec {
+                filters: &[
+                    (LocationName, false),
+                    (LocationType, false),
+                    (LocationCountry, false),
+                    (LocationCity, false),
+                    (LocationPostalCode, false),
+                ],
+                lookups: &[],
+                search: &[
+                    LocationName,
+                    LocationAddress,
+                    LocationCountry,
+                    LocationCity,
+                    LocationPostalCode,
+                    LocationPhone,
+                ],
+                extra_order: &[
+                    ("id", LocationId),
+                    ("location_id", LocationId),
+                    ("created_at", LocationCreatedAt),
+                    ("updated_at", LocationUpdatedAt),
+                ],
+                default_order: Order {
+                    field: LocationName,
+                    direction: Asc,
+                },
+            },
+            Collection::Donors => &ListSpec {
+                filters: &[(DonorName, false), (DonorEmail, false), (DonorPhone, false)],
+                lookups: &[],
+                search: &[
+                    DonorName,
+                    DonorContactInfo,
+                    DonorAddress,
+                    DonorEmail,
+                    DonorPhone,
+                ],
+                extra_order: &[
+                    ("id", DonorId),
+                    ("donor_id", DonorId),
+                    ("created_at", DonorCreatedAt),
+                    ("updated_at", DonorUpdatedAt),
+                ],
+                default_order: Order {
+                    field: DonorName,
+                    direction: Asc,
+                },
+            },
+            Collection::Shipments => &ListSpec {
+                filters: &[
+                    (ShipmentDestination, false),
+                    (ShipmentArrived, false),
+                    (ShipmentDateShipped, true),
+                    (ShipmentDateDelivered, true),
+                    (ShipmentTrackingIdentifier, false),
+                ],
+                lookups: &[],
+                search: &[ShipmentTrackingIdentifier],
+                extra_order: &[
+                    ("id", ShipmentId),
+                    ("shipping_id", ShipmentId),
+                    ("created_at", ShipmentCreatedAt),
+                    ("updated_at", ShipmentUpdatedAt),
+                ],
+                default_order: Order {
+                    field: ShipmentDateShipped,
+                    direction: Asc,
+                },
+            },
+            Collection::Users => &ListSpec {
+                filters: &[
+                    (UserUsername, false),
+                    (UserEmail, false),
+                    (UserRole, false),
+                    (UserFirstName, false),
+                    (UserLastName, false),
+                    (UserIsActive, false),
+                ],
+                lookups: &[],
+                search: &[UserUsername, UserEmail, UserFirstName, UserLastName],
+                extra_order: &[
+                    ("id", UserId),
+                    ("date_joined", UserDateJoined),
+                    ("created_at", UserDateJoined),
+                    ("updated_at", UserUpdatedAt),
+                ],
+                default_order: Order {
+                    field: UserUsername,
+                    direction: Asc,
+                },
+            },
+            Collection::Roles => &ListSpec {
+                filters: &[(RoleName, false)],
+                lookups: &[],
+                search: &[RoleName],
+                extra_order: &[
+                    ("id", RoleId),
+                    ("created_at", RoleCreatedAt),
+                    ("updated_at", RoleUpdatedAt),
+                ],
+                default_order: Order {
+                    field: RoleName,
+                    direction: Asc,
+                },
+            },
+            // The audit log lists newest first; `since`/`until` bound its timestamp.
+            Collection::Audit => &ListSpec {
+                filters: &[
+                    (AuditActor, false),
+                    (AuditAction, false),
+                    (AuditObjectType, false),
+                    (AuditObjectId, false),
+                ],
+                lookups: &[],
+                search: &[],
+                extra_order: &[("id", AuditId), ("timestamp", AuditTimestamp)],
+                default_order: Order {
+                    field: AuditId,
+                    direction: Desc,
+                },
+            },
+            // Not listable through the contract: internal state.
+            Collection::Credentials => &INTERNAL[0],
+            Collection::Sessions => &INTERNAL[1],
+            Collection::MfaChallenges => &INTERNAL[2],
+            Collection::Throttles => &INTERNAL[3],
         }
     }
 }

@@ -19,6 +19,22 @@ use crate::model::{
 };
 use crate::query::{Collection, Field, ListQuery, Page, Value};
 
+impl IdKind {
+    /// The stable number stores persist for the kind (the key-value layout's counter keys, the
+    /// SQL stores' counter rows): written out, not derived from the enum's order, so that
+    /// reordering it never changes stored data.
+    pub fn tag(self) -> u8 {
+        match self {
+            IdKind::Location => 1,
+            IdKind::Donor => 2,
+            IdKind::Shipment => 3,
+            IdKind::User => 4,
+            IdKind::Role => 5,
+            IdKind::Audit => 6,
+        }
+    }
+}
+
 /// One stored object of any collection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "record", rename_all = "snake_case")]
@@ -178,6 +194,11 @@ impl UniqueField {
         }
     }
 
+    /// The unique field that is the list-query field `field`, if any.
+    pub fn of_field(field: Field) -> Option<UniqueField> {
+        UniqueField::ALL.into_iter().find(|u| u.field() == field)
+    }
+
     /// Whether the key compares case-insensitively (its value is stored folded).
     pub fn case_insensitive(self) -> bool {
         matches!(self, UniqueField::UserUsername | UniqueField::UserEmail)
@@ -210,6 +231,321 @@ pub enum Reference {
     Key(RecordKey),
     /// A user's role, by name.
     RoleName(String),
+}
+
+impl Reference {
+    /// Whether a reference of `spec`'s field can be this reference: the same target kind,
+    /// by key or by name as the field refers.
+    pub fn is_of(&self, spec: &RefSpec) -> bool {
+        match self {
+            Reference::Key(k) => !spec.by_name && k.collection() == spec.target,
+            Reference::RoleName(_) => spec.by_name,
+        }
+    }
+}
+
+/// A field of a record that refers to another record (one row of [`REFERENCES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum RefField {
+    DeviceDonor,
+    DeviceStartLocation,
+    DeviceEndLocation,
+    DeviceReceivedBy,
+    DeviceCreatedBy,
+    DeviceShippingInfos,
+    ShipmentDestination,
+    UserRole,
+    CredentialsUser,
+    SessionUser,
+    MfaChallengeUser,
+}
+
+/// How many targets a reference field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Arity {
+    /// Exactly one: the target cannot be deleted while the field holds it (the services
+    /// delete such referrers with it).
+    One,
+    /// None or one: deleting the target sets the field to none.
+    Optional,
+    /// A list: deleting the target takes it out of the list.
+    Many,
+}
+
+/// What one reference field is: the one statement of which field of which record refers to
+/// which kind. [`Record::references`], the default [`Store::referrers`], the services'
+/// reference checks, clearing and `expand`, and the SQL store's columns, foreign keys and
+/// referrer queries are all derived from [`REFERENCES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefSpec {
+    /// Which field.
+    pub field: RefField,
+    /// The collection of the records holding it.
+    pub source: Collection,
+    /// Its JSON (contract) name, e.g. `"start_location"`.
+    pub name: &'static str,
+    /// The collection it refers to.
+    pub target: Collection,
+    /// One, optional or many.
+    pub arity: Arity,
+    /// Whether it refers by the target's name ([`Reference::RoleName`]) rather than its key.
+    pub by_name: bool,
+    /// The list-query field holding it, when it is one.
+    pub list_field: Option<Field>,
+    /// Whether a create or update names a missing target as an `Invalid pk` error on this
+    /// field (the inventory references a client sets; the user's role is checked by the
+    /// account services, the rest are set by core itself).
+    pub checked: bool,
+}
+
+const fn reference(
+    field: RefField,
+    source: Collection,
+    name: &'static str,
+    target: Collection,
+    arity: Arity,
+    list_field: Option<Field>,
+    checked: bool,
+) -> RefSpec {
+    RefSpec {
+        field,
+        source,
+        name,
+        target,
+        arity,
+        by_name: false,
+        list_field,
+        checked,
+    }
+}
+
+/// Every reference field, by source collection in [`RecordKey`] order, then in the order
+/// the record shows them.
+pub static REFERENCES: [RefSpec; 11] = {
+    use Arity::{Many, One, Optional};
+    use Collection as C;
+    [
+        reference(
+            RefField::DeviceDonor,
+            C::Devices,
+            "donor",
+            C::Donors,
+            Optional,
+            Some(Field::DeviceDonor),
+            true,
+        ),
+        reference(
+            RefField::DeviceStartLocation,
+            C::Devices,
+            "start_location",
+            C::Locations,
+            Optional,
+            Some(Field::DeviceStartLocation),
+            true,
+        ),
+        reference(
+            RefField::DeviceEndLocation,
+            C::Devices,
+            "end_location",
+            C::Locations,
+            Optional,
+            Some(Field::DeviceEndLocation),
+            true,
+        ),
+        reference(
+            RefField::DeviceReceivedBy,
+            C::Devices,
+            "received_by",
+            C::Users,
+            Optional,
+            None,
+            true,
+        ),
+        // Set by core from the caller.
+        reference(
+            RefField::DeviceCreatedBy,
+            C::Devices,
+            "created_by",
+            C::Users,
+            Optional,
+            None,
+            false,
+        ),
+        reference(
+            RefField::DeviceShippingInfos,
+            C::Devices,
+            "shipping_infos",
+            C::Shipments,
+            Many,
+            None,
+            true,
+        ),
+        reference(
+            RefField::ShipmentDestination,
+            C::Shipments,
+            "destination",
+            C::Locations,
+            Optional,
+            Some(Field::ShipmentDestination),
+            true,
+        ),
+        // Users hold their role by name (ADR 0004).
+        RefSpec {
+            by_name: true,
+            ..reference(
+                RefField::UserRole,
+                C::Users,
+                "role",
+                C::Roles,
+                Optional,
+                Some(Field::UserRole),
+                false,
+            )
+        },
+        reference(
+            RefField::CredentialsUser,
+            C::Credentials,
+            "user",
+            C::Users,
+            One,
+            Some(Field::CredentialsUser),
+            false,
+        ),
+        reference(
+            RefField::SessionUser,
+            C::Sessions,
+            "user",
+            C::Users,
+            One,
+            Some(Field::SessionUser),
+            false,
+        ),
+        reference(
+            RefField::MfaChallengeUser,
+            C::MfaChallenges,
+            "user",
+            C::Users,
+            One,
+            Some(Field::MfaChallengeUser),
+            false,
+        ),
+    ]
+};
+
+impl RefSpec {
+    /// The reference fields of records of `source`, in table order.
+    pub fn of(source: Collection) -> impl Iterator<Item = &'static RefSpec> {
+        REFERENCES.iter().filter(move |r| r.source == source)
+    }
+
+    /// The reference fields that can hold `reference`, in table order.
+    pub fn holding(reference: &Reference) -> impl Iterator<Item = &'static RefSpec> + '_ {
+        REFERENCES.iter().filter(move |r| reference.is_of(r))
+    }
+}
+
+impl RefField {
+    /// The row of [`REFERENCES`] describing the field.
+    pub fn spec(self) -> &'static RefSpec {
+        // Every field has its row; the table test checks the order.
+        let i = REFERENCES.iter().position(|r| r.field == self).unwrap_or(0);
+        &REFERENCES[i]
+    }
+
+    /// Appends the targets this field of `record` holds (none for a record of another
+    /// collection).
+    pub fn push_targets(self, record: &Record, out: &mut Vec<Reference>) {
+        let key = |k: Option<RecordKey>| k.map(Reference::Key);
+        match (self, record) {
+            (RefField::DeviceDonor, Record::Device(d)) => {
+                out.extend(key(d.donor.map(RecordKey::Donor)))
+            }
+            (RefField::DeviceStartLocation, Record::Device(d)) => {
+                out.extend(key(d.start_location.map(RecordKey::Location)))
+            }
+            (RefField::DeviceEndLocation, Record::Device(d)) => {
+                out.extend(key(d.end_location.map(RecordKey::Location)))
+            }
+            (RefField::DeviceReceivedBy, Record::Device(d)) => {
+                out.extend(key(d.received_by.map(RecordKey::User)))
+            }
+            (RefField::DeviceCreatedBy, Record::Device(d)) => {
+                out.extend(key(d.created_by.map(RecordKey::User)))
+            }
+            (RefField::DeviceShippingInfos, Record::Device(d)) => out.extend(
+                d.shipping_infos
+                    .iter()
+                    .map(|s| Reference::Key(RecordKey::Shipment(*s))),
+            ),
+            (RefField::ShipmentDestination, Record::Shipment(s)) => {
+                out.extend(key(s.destination.map(RecordKey::Location)))
+            }
+            (RefField::UserRole, Record::User(u)) => {
+                out.extend(u.role.clone().map(Reference::RoleName))
+            }
+            (RefField::CredentialsUser, Record::Credentials(c)) => {
+                out.push(Reference::Key(RecordKey::User(c.user)))
+            }
+            (RefField::SessionUser, Record::Session(s)) => {
+                out.push(Reference::Key(RecordKey::User(s.user)))
+            }
+            (RefField::MfaChallengeUser, Record::MfaChallenge(m)) => {
+                out.push(Reference::Key(RecordKey::User(m.user)))
+            }
+            _ => {}
+        }
+    }
+
+    /// The target keys this field of `record` holds.
+    pub fn target_keys(self, record: &Record) -> Vec<RecordKey> {
+        let mut refs = Vec::new();
+        self.push_targets(record, &mut refs);
+        refs.into_iter()
+            .filter_map(|r| match r {
+                Reference::Key(k) => Some(k),
+                Reference::RoleName(_) => None,
+            })
+            .collect()
+    }
+
+    /// Takes `target` out of this field of `record` as deleting the target does: an optional
+    /// reference becomes none, a list loses it. Fields of [`Arity::One`] and references by
+    /// name are left alone. Whether anything changed.
+    pub fn clear(self, record: &mut Record, target: RecordKey) -> bool {
+        fn unset<T: PartialEq>(slot: &mut Option<T>, target: T) -> bool {
+            let hit = slot.as_ref() == Some(&target);
+            if hit {
+                *slot = None;
+            }
+            hit
+        }
+        use RecordKey as K;
+        match (self, record, target) {
+            (RefField::DeviceDonor, Record::Device(d), K::Donor(id)) => unset(&mut d.donor, id),
+            (RefField::DeviceStartLocation, Record::Device(d), K::Location(id)) => {
+                unset(&mut d.start_location, id)
+            }
+            (RefField::DeviceEndLocation, Record::Device(d), K::Location(id)) => {
+                unset(&mut d.end_location, id)
+            }
+            (RefField::DeviceReceivedBy, Record::Device(d), K::User(id)) => {
+                unset(&mut d.received_by, id)
+            }
+            (RefField::DeviceCreatedBy, Record::Device(d), K::User(id)) => {
+                unset(&mut d.created_by, id)
+            }
+            (RefField::DeviceShippingInfos, Record::Device(d), K::Shipment(id)) => {
+                let before = d.shipping_infos.len();
+                d.shipping_infos.retain(|s| *s != id);
+                d.shipping_infos.len() != before
+            }
+            (RefField::ShipmentDestination, Record::Shipment(s), K::Location(id)) => {
+                unset(&mut s.destination, id)
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Record {
@@ -285,43 +621,11 @@ impl Record {
         keys
     }
 
-    /// The records this record refers to.
+    /// The records this record refers to, in the order of [`REFERENCES`].
     pub fn references(&self) -> Vec<Reference> {
         let mut refs = Vec::new();
-        match self {
-            Record::Device(d) => {
-                refs.extend(d.donor.map(|id| Reference::Key(RecordKey::Donor(id))));
-                refs.extend(
-                    d.start_location
-                        .map(|id| Reference::Key(RecordKey::Location(id))),
-                );
-                refs.extend(
-                    d.end_location
-                        .map(|id| Reference::Key(RecordKey::Location(id))),
-                );
-                refs.extend(d.received_by.map(|id| Reference::Key(RecordKey::User(id))));
-                refs.extend(d.created_by.map(|id| Reference::Key(RecordKey::User(id))));
-                refs.extend(
-                    d.shipping_infos
-                        .iter()
-                        .map(|id| Reference::Key(RecordKey::Shipment(*id))),
-                );
-            }
-            Record::Shipment(s) => {
-                refs.extend(
-                    s.destination
-                        .map(|id| Reference::Key(RecordKey::Location(id))),
-                );
-            }
-            Record::User(u) => refs.extend(u.role.clone().map(Reference::RoleName)),
-            Record::Credentials(c) => refs.push(Reference::Key(RecordKey::User(c.user))),
-            Record::Session(s) => refs.push(Reference::Key(RecordKey::User(s.user))),
-            Record::MfaChallenge(m) => refs.push(Reference::Key(RecordKey::User(m.user))),
-            Record::Location(_)
-            | Record::Donor(_)
-            | Record::Role(_)
-            | Record::Audit(_)
-            | Record::Throttle(_) => {}
+        for spec in RefSpec::of(self.collection()) {
+            spec.field.push_targets(self, &mut refs);
         }
         refs
     }
@@ -677,20 +981,11 @@ pub trait Store: Send + Sync + 'static {
     /// The default scans every collection that can hold such a reference; backends with
     /// reverse-reference indexes override it.
     async fn referrers(&self, reference: &Reference) -> StoreResult<Vec<RecordKey>> {
-        let collections: &[Collection] = match reference {
-            Reference::Key(RecordKey::Location(_)) => &[Collection::Devices, Collection::Shipments],
-            Reference::Key(RecordKey::Donor(_) | RecordKey::Shipment(_)) => &[Collection::Devices],
-            Reference::Key(RecordKey::User(_)) => &[
-                Collection::Devices,
-                Collection::Credentials,
-                Collection::Sessions,
-                Collection::MfaChallenges,
-            ],
-            Reference::RoleName(_) => &[Collection::Users],
-            Reference::Key(_) => &[],
-        };
+        let mut collections: Vec<Collection> =
+            RefSpec::holding(reference).map(|r| r.source).collect();
+        collections.dedup();
         let mut found = Vec::new();
-        for c in collections {
+        for c in &collections {
             let mut after = None;
             loop {
                 let chunk = self.scan(*c, after, 1000).await?;
@@ -726,5 +1021,49 @@ pub trait Store: Send + Sync + 'static {
     /// Flushes and releases what the store holds; later calls may fail.
     async fn close(&self) -> StoreResult<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reference_field_has_its_own_row_in_source_order() {
+        for (i, r) in REFERENCES.iter().enumerate() {
+            assert_eq!(r.field.spec(), &REFERENCES[i]);
+            assert!(r.list_field.is_none_or(|f| f.collection() == r.source));
+        }
+        assert!(REFERENCES.is_sorted_by_key(|r| r.source));
+    }
+
+    #[test]
+    fn who_can_refer_to_what() {
+        let sources = |r: Reference| -> Vec<(Collection, &str)> {
+            RefSpec::holding(&r).map(|s| (s.source, s.name)).collect()
+        };
+        assert_eq!(
+            sources(Reference::Key(RecordKey::User(UserId(1)))),
+            [
+                (Collection::Devices, "received_by"),
+                (Collection::Devices, "created_by"),
+                (Collection::Credentials, "user"),
+                (Collection::Sessions, "user"),
+                (Collection::MfaChallenges, "user"),
+            ]
+        );
+        assert_eq!(
+            sources(Reference::Key(RecordKey::Location(LocationId(1)))),
+            [
+                (Collection::Devices, "start_location"),
+                (Collection::Devices, "end_location"),
+                (Collection::Shipments, "destination"),
+            ]
+        );
+        assert_eq!(
+            sources(Reference::RoleName("x".into())),
+            [(Collection::Users, "role")]
+        );
+        assert_eq!(sources(Reference::Key(RecordKey::Role(RoleId(1)))), []);
     }
 }

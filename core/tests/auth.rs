@@ -9,6 +9,7 @@ use rehome_core::auth::{Hasher, PasswordParams};
 use rehome_core::env::{ManualClock, SeededRandomness};
 use rehome_core::error::Error;
 use rehome_core::memory::MemoryStore;
+use rehome_core::services::accounts::Registration;
 use rehome_core::services::{ListParams, LoginOutcome, MfaCode, Mode, SessionGrant};
 use rehome_core::{Caller, Rehome, Store};
 use serde_json::json;
@@ -787,6 +788,7 @@ async fn registration_applies_the_password_policy() {
         .register(
             &Caller::anonymous(),
             &json!({"username": "pat", "email": "pat@example.org", "password": "pat12345678"}),
+            Registration::Open,
         )
         .await
         .expect_err("contains username");
@@ -799,6 +801,7 @@ async fn registration_applies_the_password_policy() {
         .register(
             &Caller::anonymous(),
             &json!({"username": "pat", "email": "pat@example.org"}),
+            Registration::Open,
         )
         .await
         .expect_err("missing");
@@ -807,6 +810,7 @@ async fn registration_applies_the_password_policy() {
         .register(
             &Caller::anonymous(),
             &json!({"username": "pat", "email": "pat@example.org", "password": "  spaces kept  "}),
+            Registration::Open,
         )
         .await
         .expect("registered");
@@ -862,4 +866,244 @@ async fn concurrent_logins_of_one_user_all_succeed() {
         tokens.insert(session(t.await.expect("task").expect("login")).access_token);
     }
     assert_eq!(tokens.len(), 20);
+}
+
+// ------------------------------------------------ store conflicts in the auth flows are 409
+
+/// A memory store that, once armed, answers `fault` to the next `n` commits holding a change
+/// that `matches` picks: a writer that won a race, as the store reports it.
+struct Injecting {
+    inner: MemoryStore,
+    matches: fn(&rehome_core::Change) -> bool,
+    fault: fn() -> rehome_core::StoreError,
+    armed: std::sync::atomic::AtomicUsize,
+}
+
+impl Injecting {
+    fn arm(&self, n: usize) {
+        self.armed.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for Injecting {
+    async fn get(
+        &self,
+        key: rehome_core::RecordKey,
+    ) -> rehome_core::store::StoreResult<Option<rehome_core::Record>> {
+        self.inner.get(key).await
+    }
+    async fn get_by_unique(
+        &self,
+        key: &rehome_core::UniqueKey,
+    ) -> rehome_core::store::StoreResult<Option<rehome_core::Record>> {
+        self.inner.get_by_unique(key).await
+    }
+    async fn scan(
+        &self,
+        collection: rehome_core::query::Collection,
+        after: Option<rehome_core::RecordKey>,
+        limit: usize,
+    ) -> rehome_core::store::StoreResult<Vec<rehome_core::Record>> {
+        self.inner.scan(collection, after, limit).await
+    }
+    async fn next_id(&self, kind: rehome_core::IdKind) -> rehome_core::store::StoreResult<i64> {
+        self.inner.next_id(kind).await
+    }
+    async fn commit(&self, changes: rehome_core::ChangeSet) -> rehome_core::store::StoreResult<()> {
+        use std::sync::atomic::Ordering;
+        if changes.changes.iter().any(self.matches)
+            && self
+                .armed
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            return Err((self.fault)());
+        }
+        self.inner.commit(changes).await
+    }
+}
+
+/// A world over an [`Injecting`] store, not armed yet.
+fn injecting_world(
+    matches: fn(&rehome_core::Change) -> bool,
+    fault: fn() -> rehome_core::StoreError,
+) -> (World, Arc<Injecting>) {
+    let mut w = world();
+    let injecting = Arc::new(Injecting {
+        inner: MemoryStore::new(),
+        matches,
+        fault,
+        armed: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let store: Arc<dyn Store> = injecting.clone();
+    w.core = Rehome::new(store.clone())
+        .with_hasher(w.hasher.clone())
+        .with_clock(w.clock.clone())
+        .with_randomness(Arc::new(SeededRandomness::new(5)));
+    w.store = store;
+    (w, injecting)
+}
+
+fn inserts(change: &rehome_core::Change, collection: rehome_core::query::Collection) -> bool {
+    matches!(change, rehome_core::Change::Insert(r) if r.collection() == collection)
+}
+
+fn audits(change: &rehome_core::Change, action: &str) -> bool {
+    matches!(change, rehome_core::Change::Insert(rehome_core::Record::Audit(a)) if a.action == action)
+}
+
+/// Another writer took the key (what a store says when two writers raced).
+fn taken() -> rehome_core::StoreError {
+    rehome_core::StoreError::Conflict {
+        conflict: rehome_core::Conflict::Exists(rehome_core::RecordKey::User(rehome_core::UserId(
+            1,
+        ))),
+        index: 0,
+    }
+}
+
+fn is_conflict(e: &Error) -> bool {
+    matches!(e, Error::Conflict { .. })
+}
+
+/// A user with MFA on, logged in twice: a caller and the recovery codes.
+async fn mfa_user(w: &World, name: &str) -> Vec<String> {
+    user(w, name).await;
+    let t = session(login(w, name, PASSWORD).await.expect("login")).access_token;
+    let caller = w.core.authenticate(&t, None).await.expect("caller");
+    enable_mfa(w, &caller).await.1
+}
+
+async fn mfa_token(w: &World, name: &str) -> String {
+    match login(w, name, PASSWORD).await.expect("step 1") {
+        LoginOutcome::MfaRequired { mfa_token, .. } => mfa_token,
+        other => panic!("MFA is on: {other:?}"),
+    }
+}
+
+/// The failed-login audit commit (a bare `?` before) loses a race: 409, not a store failure.
+#[tokio::test]
+async fn a_conflicting_failed_login_commit_is_a_conflict() {
+    let (w, store) = injecting_world(|c| audits(c, "auth.login_failed"), taken);
+    user(&w, "race").await;
+    store.arm(1);
+    let e = login(&w, "race", "not the password")
+        .await
+        .expect_err("refused");
+    assert!(is_conflict(&e), "{e:?}");
+    // The fault is spent: the next wrong password is the plain 401.
+    let e = login(&w, "race", "not the password")
+        .await
+        .expect_err("refused");
+    assert!(is_bad_login(&e), "{e:?}");
+}
+
+/// The MFA challenge insert (a bare `?` on its retry before) loses both tries: 409.
+#[tokio::test]
+async fn a_conflicting_mfa_challenge_commit_is_a_conflict() {
+    let (w, store) = injecting_world(
+        |c| inserts(c, rehome_core::query::Collection::MfaChallenges),
+        taken,
+    );
+    mfa_user(&w, "mfa").await;
+    store.arm(2);
+    let e = login(&w, "mfa", PASSWORD).await.expect_err("raced twice");
+    assert!(is_conflict(&e), "{e:?}");
+    mfa_token(&w, "mfa").await;
+}
+
+/// A password change whose commit conflicts (another change of the credentials won): 409.
+#[tokio::test]
+async fn a_conflicting_password_change_is_a_conflict() {
+    let (w, store) = injecting_world(|c| audits(c, "auth.password_changed"), taken);
+    user(&w, "pw").await;
+    let t = session(login(&w, "pw", PASSWORD).await.expect("login")).access_token;
+    let caller = w.core.authenticate(&t, None).await.expect("caller");
+    store.arm(1);
+    let e = w
+        .core
+        .change_password(
+            &caller,
+            Some(PASSWORD),
+            Some("a much better passphrase"),
+            None,
+        )
+        .await
+        .expect_err("raced");
+    assert!(is_conflict(&e), "{e:?}");
+}
+
+/// The session commit of an MFA login finds its token deleted by a concurrent success with the
+/// same recovery code: the loser is told the token is spent (401), not "not found" (404) or a
+/// store failure (500).
+#[tokio::test]
+async fn a_recovery_code_login_that_lost_the_race_is_a_spent_token() {
+    let (w, store) = injecting_world(
+        |c| inserts(c, rehome_core::query::Collection::Sessions),
+        || rehome_core::StoreError::NotFound {
+            key: rehome_core::RecordKey::User(rehome_core::UserId(1)),
+            index: 0,
+        },
+    );
+    let codes = mfa_user(&w, "spent").await;
+    let token = mfa_token(&w, "spent").await;
+    store.arm(1);
+    let e = w
+        .core
+        .verify_mfa(&token, MfaCode::Recovery(codes[0].clone()), None)
+        .await
+        .expect_err("spent meanwhile");
+    assert!(
+        matches!(e, Error::AuthenticationFailed { ref detail } if detail == "Invalid or expired MFA token."),
+        "{e:?}"
+    );
+}
+
+/// A store that cannot take the call stays the retryable store failure (503), not a conflict.
+#[tokio::test]
+async fn an_unavailable_store_stays_unavailable() {
+    let (w, store) = injecting_world(
+        |c| audits(c, "auth.login_failed"),
+        || rehome_core::StoreError::unavailable("disk full"),
+    );
+    user(&w, "full").await;
+    store.arm(1);
+    let e = login(&w, "full", "not the password")
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(e, Error::Store(rehome_core::StoreError::Unavailable(_))),
+        "{e:?}"
+    );
+}
+
+/// Several uses of one recovery code at once (six MFA tokens, real concurrency): exactly one
+/// logs in; every other is refused as a failed login (401), none is a conflict, a 404 or a
+/// store failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_uses_of_one_recovery_code_give_one_session() {
+    let w = world();
+    let codes = mfa_user(&w, "twice").await;
+    let mut tokens = Vec::new();
+    for _ in 0..6 {
+        tokens.push(mfa_token(&w, "twice").await);
+    }
+    let mut tasks = Vec::new();
+    for token in tokens {
+        let core = w.core.clone();
+        let code = codes[3].clone();
+        tasks.push(tokio::spawn(async move {
+            core.verify_mfa(&token, MfaCode::Recovery(code), None).await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(_) => ok += 1,
+            Err(Error::AuthenticationFailed { .. }) => {}
+            Err(e) => panic!("a race surfaced as {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
 }

@@ -1,5 +1,5 @@
 //! Service-level rules of rehome-core, checked through the public API on the memory store.
-//! Expected outcomes are written out by hand from `shared/api-contract.md`.
+//! Expected outcomes are written out by hand from the contract (`docs/api.md`).
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use rehome_core::env::{ManualClock, SeededRandomness};
 use rehome_core::error::Error;
 use rehome_core::memory::MemoryStore;
 use rehome_core::services::accounts::GrantChange;
+use rehome_core::services::accounts::Registration;
 use rehome_core::services::mock::MockRequest;
 use rehome_core::services::{ListParams, Mode, Model};
 use rehome_core::{Caller, Permission, Permissions, Record, Rehome, Store};
@@ -799,14 +800,14 @@ async fn no_escalation() {
     ));
     // Registration cannot set privileged fields.
     let e = core
-        .register(&Caller::anonymous(), &json!({"username": "new", "email": "new@example.org", "is_superuser": true, "permissions": ["readDevices"]}))
+        .register(&Caller::anonymous(), &json!({"username": "new", "email": "new@example.org", "is_superuser": true, "permissions": ["readDevices"]}), Registration::Open)
         .await
         .expect_err("400");
     assert_eq!(field_errors(&e), ["is_superuser", "permissions"]);
     let u = core
         .register(
             &Caller::anonymous(),
-            &json!({"username": "new", "email": "new@example.org", "password": "correct horse battery"}),
+            &json!({"username": "new", "email": "new@example.org", "password": "correct horse battery"}), Registration::Open,
         )
         .await
         .expect("registered");

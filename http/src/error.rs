@@ -8,6 +8,8 @@ use serde_json::{Value as Json, json};
 
 /// The contract's 403 sentence.
 pub const PERMISSION_DENIED: &str = "You do not have permission to perform this action.";
+/// The 403 sentence of `/users/register/` on a server with registration closed.
+pub const REGISTRATION_CLOSED: &str = "Registration is closed on this server.";
 /// The contract's 401 sentence for a request without credentials.
 pub const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
 /// The contract's 401 sentence for a bad, expired or revoked token.
@@ -38,8 +40,6 @@ pub enum ApiError {
     PayloadTooLarge,
     /// The path names nothing (404).
     NotFound,
-    /// The route is closed by the server's settings (403 with a sentence).
-    Forbidden(String),
 }
 
 impl From<Error> for ApiError {
@@ -85,7 +85,6 @@ impl IntoResponse for ApiError {
                 detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
             }
             ApiError::NotFound => detail(StatusCode::NOT_FOUND, "Not found."),
-            ApiError::Forbidden(text) => detail(StatusCode::FORBIDDEN, text),
         }
     }
 }
@@ -97,6 +96,7 @@ fn core_response(e: Error) -> Response {
         }
         Error::NotFound(text) => detail(StatusCode::NOT_FOUND, text),
         Error::PermissionDenied => detail(StatusCode::FORBIDDEN, PERMISSION_DENIED),
+        Error::RegistrationClosed => detail(StatusCode::FORBIDDEN, REGISTRATION_CLOSED),
         Error::AuthenticationFailed { detail: text } => {
             with_bearer_challenge(detail(StatusCode::UNAUTHORIZED, text), None)
         }
@@ -163,8 +163,56 @@ fn core_response(e: Error) -> Response {
             tracing::error!(error = %e, "store failure");
             detail(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL)
         }
+        Error::Internal { what, source } => {
+            tracing::error!(what, error = %source, "internal failure");
+            detail(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL)
+        }
     }
 }
 
 /// The result type of handlers.
 pub type ApiResult<T = Response> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(e: Error) -> (StatusCode, Json) {
+        let r = ApiError::Core(e).into_response();
+        let status = r.status();
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16)
+            .await
+            .expect("a body");
+        (status, serde_json::from_slice(&body).expect("JSON"))
+    }
+
+    /// A failure of the hasher, TOTP or QR code is a 500 that names nothing of its cause.
+    #[tokio::test]
+    async fn internal_failures_are_500_and_leak_nothing() {
+        for what in ["password hashing", "TOTP key", "QR code"] {
+            let (status, body) = answer(Error::internal(
+                what,
+                "pool /secret/path gone: argon2 said m=19456",
+            ))
+            .await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(body, json!({"detail": "A server error occurred."}));
+        }
+    }
+
+    /// A store conflict reached through `?` is a 409, never a 500.
+    #[tokio::test]
+    async fn store_conflicts_through_from_are_409() {
+        let conflict = rehome_core::StoreError::Conflict {
+            conflict: rehome_core::Conflict::Version {
+                key: rehome_core::RecordKey::User(rehome_core::UserId(7)),
+                expected: 1,
+                actual: 2,
+            },
+            index: 0,
+        };
+        let (status, body) = answer(Error::from(conflict)).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(body["detail"].is_string(), "{body}");
+    }
+}

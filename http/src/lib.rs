@@ -26,16 +26,8 @@ mod routes;
 
 pub use error::{ApiError, ApiResult};
 
-/// Whether `POST /users/register/` is open to anyone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Registration {
-    /// Anyone may register (the contract's default).
-    #[default]
-    Open,
-    /// Only user managers may create users (403 for everyone else).
-    Closed,
-}
+/// Whether `POST /users/register/` is open (core's setting; the rule is core's).
+pub use rehome_core::services::accounts::Registration;
 
 /// The server's settings (the `rehome serve` flags that the router needs).
 #[derive(Debug, Clone)]

@@ -16,9 +16,9 @@ use chrono::Datelike;
 use rehome_core::query::{Collection, Field, FieldType};
 use rehome_core::services::batch::MAX_OPERATIONS;
 use rehome_core::services::input::{WriteKind, write_schema};
-use rehome_core::services::inventory::EXPANDABLE;
-use rehome_core::services::listing::{MAX_PAGE_SIZE, filter_fields, ordering_names};
+use rehome_core::services::listing::MAX_PAGE_SIZE;
 use rehome_core::services::{Mode, mock::MOCK_MAX};
+use rehome_core::store::RefSpec;
 use serde_json::{Map, Value as Json, json};
 use utoipa::OpenApi;
 
@@ -543,11 +543,13 @@ fn finish_operation(path: &str, op: &mut Json, schemas: &Json) {
             if name == "ordering"
                 && let Some(c) = collection
             {
-                let pattern = names_pattern(&ordering_names(c), true);
+                let pattern = names_pattern(&c.list_spec().order_names(), true);
                 p["schema"] = json!({"type": "string", "pattern": pattern});
             } else if name == "expand" {
+                let expandable: Vec<&str> =
+                    RefSpec::of(Collection::Devices).map(|r| r.name).collect();
                 p["schema"] =
-                    json!({"type": "string", "pattern": names_pattern(&EXPANDABLE, false)});
+                    json!({"type": "string", "pattern": names_pattern(&expandable, false)});
             } else if let Some(s) = query_schema(&name) {
                 p["schema"] = s;
             } else if p["schema"]["type"] != "string" || p["schema"].get("format").is_some() {
@@ -562,7 +564,7 @@ fn finish_operation(path: &str, op: &mut Json, schemas: &Json) {
 /// also `__icontains`, range fields also `__gte`/`__lte`.
 fn filter_parameters(collection: Collection) -> Vec<Json> {
     let mut out = Vec::new();
-    for (field, range) in filter_fields(collection) {
+    for &(field, range) in collection.list_spec().filters {
         let name = field.name();
         let value = filter_value_schema(field);
         let mut add = |param: String, description: String, schema: Json| {

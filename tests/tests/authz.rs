@@ -2,7 +2,7 @@
 //! single permission, superuser, inactive user, revoked token} -> the expected status.
 //!
 //! The table below is written by hand from the contract's permission table
-//! (`shared/api-contract.md`, "Permissions" and "Routes"), not derived from the router. Each
+//! (`docs/api.md`, "Who may do what" and "Routes"), not derived from the router. Each
 //! cell runs on a fresh app, so one cell's writes cannot change another's answer.
 
 use std::collections::BTreeSet;

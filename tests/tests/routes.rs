@@ -1,5 +1,5 @@
 //! Every route's success path and the error paths the contract names, through the real router.
-//! Expected bodies and statuses are written from `shared/api-contract.md`.
+//! Expected bodies and statuses are written by hand from the contract (`docs/api.md`).
 
 use chrono::TimeDelta;
 use rehome_http::{Registration, Settings};

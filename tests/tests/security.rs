@@ -1,6 +1,6 @@
 //! Security regressions: the four promises of the contract's "no one escalates" rules, each
 //! checked here exhaustively, table-driven, with every expectation written by hand from
-//! `shared/api-contract.md` ("Permissions", "Users", "General"):
+//! the contract (`docs/api.md`, "Permissions", "No escalation", "Users"):
 //!
 //! 1. registration cannot grant any permission;
 //! 2. a user without `manageUsers` cannot raise its own or anyone's role, permissions,
@@ -8,7 +8,9 @@
 //!    that role);
 //! 3. a `manageUsers` holder cannot grant what it lacks, directly or through a role, cannot
 //!    create or edit a role whose permissions it lacks, cannot set `is_superuser` and cannot
-//!    change a superuser;
+//!    change a superuser; it deactivates, deletes, renames, or changes the email, role, grants
+//!    or password of a user only when it holds every permission that user holds
+//!    (`docs/adr/0011-user-managers-act-on-lesser-users.md`);
 //! 4. tokens of deactivated or deleted users stop working on the very next request (every
 //!    session, and a pending MFA challenge), and reactivation does not bring them back.
 //!
@@ -580,8 +582,8 @@ async fn without_manage_users_no_route_changes_privileges() {
         json!({"ids": [1, 3]}),
         400,
     ));
-    // The password route takes only passwords: privileged fields beside them change no
-    // privilege (the password itself does change).
+    // The password route takes only passwords: privileged fields beside them are unknown
+    // fields (400 naming them), and nothing changes, the password included.
     rows.push(row(
         Some("eve"),
         "PATCH",
@@ -590,15 +592,16 @@ async fn without_manage_users_no_route_changes_privileges() {
             "old_password": PASSWORD, "new_password": "Another-Lantern-77",
             "is_superuser": true, "permissions": ["manageUsers"], "role": "admins"
         }),
-        204,
+        400,
     ));
-    // Reading oneself is allowed and changes nothing.
+    // Users CRUD needs manageUsers, for one's own record too (a user reads itself at
+    // /authen/me/): 403, nothing changes.
     rows.push(row(
         Some("eve"),
         "GET",
         "/users/users/{eve}/",
         Json::Null,
-        200,
+        403,
     ));
     let n = rows.len();
     check(run(rows).await, n);
@@ -1056,11 +1059,83 @@ async fn a_user_manager_cannot_grant_what_it_lacks() {
         rows.push(row(m, "PATCH", "/users/users/{bob}/", body.clone(), 400));
         rows.push(row(m, "POST", "/users/users/", newbie(body), 400));
     }
-    // Deactivating or deleting a user that holds more is no escalation (nothing is gained);
-    // the contract protects only superusers from user managers.
+    // A user manager acts only on users holding nothing it lacks (the contract change of
+    // issue 12): eve holds permissions mallory lacks, so mallory may not deactivate, delete,
+    // rename her, or change her email, role or direct grants; nothing changes.
+    for body in [
+        json!({"is_active": false}),
+        json!({"username": "eve2"}),
+        json!({"email": "eve@elsewhere.example"}),
+        json!({"role": "readers"}),
+        json!({"role": null}),
+        json!({"permissions": ["readDevices"]}),
+    ] {
+        rows.push(row(m, "PATCH", "/users/users/{eve}/", body, 403));
+    }
+    rows.push(row(
+        m,
+        "PUT",
+        "/users/users/{eve}/",
+        json!({"username": "eve2", "email": "eve@example.org"}),
+        403,
+    ));
+    rows.push(row(m, "DELETE", "/users/users/{eve}/", Json::Null, 403));
+    rows.push(row(
+        m,
+        "PUT",
+        "/users/user-permissions/eve/",
+        json!({"permissions": ["readDevices"]}),
+        403,
+    ));
+    rows.push(row(
+        m,
+        "DELETE",
+        "/users/user-permissions/eve/",
+        json!({"permissions": ["viewAuditLog"]}),
+        403,
+    ));
+    rows.push(row(
+        m,
+        "DELETE",
+        "/users/user-permissions/eve/clear/",
+        Json::Null,
+        403,
+    ));
+    // Her names are no standing: changing them takes nothing over and cuts nobody off.
     rows.push(changing(
         row(
             m,
+            "PATCH",
+            "/users/users/{eve}/",
+            json!({"first_name": "Evelyn"}),
+            200,
+        ),
+        |_| {},
+    ));
+    // bob holds nothing mallory lacks: all of it is allowed on him (positive controls).
+    rows.push(changing(
+        row(m, "DELETE", "/users/users/{bob}/", Json::Null, 204),
+        |p| {
+            p.remove("user:bob");
+        },
+    ));
+    rows.push(changing(
+        row(
+            m,
+            "PATCH",
+            "/users/users/{bob}/",
+            json!({"username": "robert", "email": "robert@example.org"}),
+            200,
+        ),
+        |p| {
+            let held = p.remove("user:bob").expect("bob");
+            p.insert("user:robert".into(), held);
+        },
+    ));
+    // The superuser may act on eve (positive controls).
+    rows.push(changing(
+        row(
+            Some("root"),
             "PATCH",
             "/users/users/{eve}/",
             json!({"is_active": false}),
@@ -1069,7 +1144,13 @@ async fn a_user_manager_cannot_grant_what_it_lacks() {
         |p| user(p, "eve").active = false,
     ));
     rows.push(changing(
-        row(m, "DELETE", "/users/users/{eve}/", Json::Null, 204),
+        row(
+            Some("root"),
+            "DELETE",
+            "/users/users/{eve}/",
+            Json::Null,
+            204,
+        ),
         |p| {
             p.remove("user:eve");
         },
@@ -1384,12 +1465,23 @@ async fn no_account_takeover_through_set_password() {
         matches!(denied, Err(rehome_core::Error::PermissionDenied)),
         "{denied:?}"
     );
-    // Deactivating eve first does not help: what she holds counts, active or not.
+    // mallory may not deactivate eve (she holds more than mallory)...
     c.app
         .call(
             "PATCH",
             &c.fill("/users/users/{eve}/"),
             &c.tokens["mallory"],
+            &json!({"is_active": false}),
+        )
+        .await
+        .expect(403);
+    // ...and eve deactivated by someone else is no easier to take over: what she holds
+    // counts, active or not.
+    c.app
+        .call(
+            "PATCH",
+            &c.fill("/users/users/{eve}/"),
+            &c.tokens["root"],
             &json!({"is_active": false}),
         )
         .await

@@ -23,101 +23,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate};
 use rehome_core::memory::MemoryStore;
-use rehome_core::query::{Collection, Field, ListQuery, Op, Order, Value};
+use rehome_core::query::{Collection, ListQuery};
 use rehome_core::store::{ChangeSet, Record, RecordKey, Store};
-use rehome_core::{Device, DeviceId, DeviceStatus};
+use rehome_core::testing::bench::{device, device_id, first_page, first_pages, mix, sizes};
 use rehome_sled::Config;
 
-const MAKES: [&str; 20] = [
-    "Acer",
-    "Apple",
-    "Asus",
-    "BlackBerry",
-    "Dell",
-    "Fujitsu",
-    "Google",
-    "HP",
-    "HTC",
-    "Huawei",
-    "Lenovo",
-    "LG",
-    "Microsoft",
-    "Motorola",
-    "Nokia",
-    "OnePlus",
-    "Samsung",
-    "Sony",
-    "Toshiba",
-    "Xiaomi",
-];
-const TYPES: [&str; 6] = ["Desktop", "Laptop", "Monitor", "Phone", "Printer", "Tablet"];
 const SEED_BATCH: u64 = 1000;
 const WRITERS: u64 = 16;
-
-/// splitmix64: a deterministic, well-mixed function of the device number.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-fn device_id(n: u64) -> DeviceId {
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&mix(n).to_le_bytes());
-    bytes[8..].copy_from_slice(&mix(n ^ 0xDEAD_BEEF).to_le_bytes());
-    DeviceId::from_random_bytes(bytes)
-}
-
-/// Device number `n`: every field a function of `n`, serial and MAC unique.
-fn device(n: u64) -> Record {
-    let h = mix(n.wrapping_mul(31).wrapping_add(7));
-    let pick = |shift: u32, len: usize| ((h >> shift) as usize) % len;
-    let mac = n.to_be_bytes()[2..]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":");
-    let created =
-        DateTime::from_timestamp(1_600_000_000 + (n % 100_000_000) as i64, 0).unwrap_or_default();
-    Record::Device(Device {
-        device_id: device_id(n),
-        device_type: TYPES[pick(0, TYPES.len())].to_owned(),
-        make: MAKES[pick(8, MAKES.len())].to_owned(),
-        model: format!("Model {}", pick(16, 500)),
-        serial_number: format!("SN{n:012}"),
-        mac_id: mac,
-        year_of_manufacture: Some(2000 + pick(24, 25) as i32),
-        date_received: NaiveDate::from_ymd_opt(
-            2024,
-            1 + pick(32, 12) as u32,
-            1 + pick(36, 28) as u32,
-        ),
-        received_by: None,
-        created_by: None,
-        physical_condition: ["Good", "Fair", "Poor"][pick(40, 3)].to_owned(),
-        specifications: format!(
-            "{} GB RAM, {} GB disk",
-            4 << pick(44, 4),
-            128 << pick(48, 4)
-        ),
-        operating_system: ["Windows 11", "Ubuntu 24.04", "macOS 14", "Android 14"][pick(52, 4)]
-            .to_owned(),
-        donor: None,
-        date_of_donation: None,
-        value: None,
-        start_location: None,
-        end_location: None,
-        notes: String::new(),
-        shipping_infos: Vec::new(),
-        status: DeviceStatus::ALL[pick(56, DeviceStatus::ALL.len())],
-        created_at: created,
-        updated_at: created,
-        version: 1,
-    })
-}
 
 /// One line of results.
 fn report(store: &str, size: u64, what: &str, count: u64, elapsed: Duration, note: &str) {
@@ -136,7 +49,7 @@ async fn seed(store: &dyn Store, size: u64) -> Duration {
     while n < size {
         let mut changes = ChangeSet::new();
         for i in n..(n + SEED_BATCH).min(size) {
-            changes.insert(device(i));
+            changes.insert(Record::Device(device(i)));
         }
         n = (n + SEED_BATCH).min(size);
         store.commit(changes).await.expect("seed commit");
@@ -156,7 +69,7 @@ async fn bench_create(store: Arc<dyn Store>, first: u64, total: u64) -> Duration
             tokio::spawn(async move {
                 for i in 0..per_writer {
                     let mut changes = ChangeSet::new();
-                    changes.insert(device(first + w * per_writer + i));
+                    changes.insert(Record::Device(device(first + w * per_writer + i)));
                     store.commit(changes).await.expect("create commit");
                 }
             })
@@ -224,30 +137,14 @@ async fn scan_all(store: &dyn Store) -> (u64, Duration) {
     (scanned, started.elapsed())
 }
 
-fn first_page(make: &str, count: bool) -> ListQuery {
-    let query = ListQuery::all(Collection::Devices)
-        .filter(Field::DeviceMake, Op::Eq(Value::Text(make.to_owned())))
-        .order_by(vec![Order::asc(Field::DeviceType)])
-        .page(0, 10);
-    if count { query.with_count() } else { query }
-}
-
-/// Runs the first-page query once per make, `rounds` times; returns (total time, slowest query).
+/// Runs the first-page query once per make, `rounds` times; returns (queries, total time,
+/// slowest query).
 async fn bench_list(store: &dyn Store, count: bool, rounds: usize) -> (u64, Duration, Duration) {
-    let mut slowest = Duration::ZERO;
-    let mut queries = 0;
-    let started = Instant::now();
-    for _ in 0..rounds {
-        for make in MAKES {
-            let t = Instant::now();
-            let page = store.list(&first_page(make, count)).await.expect("list");
-            slowest = slowest.max(t.elapsed());
-            queries += 1;
-            assert_eq!(page.items.len(), 10, "a full first page for {make}");
-            assert_eq!(page.total.is_some(), count);
-        }
-    }
-    (queries, started.elapsed(), slowest)
+    first_pages(rounds, count, |make| async move {
+        let page = store.list(&first_page(make, count)).await.expect("list");
+        (page.items.len(), page.total.is_some())
+    })
+    .await
 }
 
 /// How many devices the store holds.
@@ -328,26 +225,6 @@ async fn run(name: &str, store: Arc<dyn Store>, size: u64) {
         );
     }
     store.close().await.expect("close");
-}
-
-fn sizes() -> Vec<u64> {
-    let from_args: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .filter_map(|a| a.replace('_', "").parse().ok())
-        .collect();
-    if !from_args.is_empty() {
-        return from_args;
-    }
-    std::env::var("REHOME_BENCH_DEVICES")
-        .ok()
-        .map(|v| {
-            v.split(',')
-                .filter_map(|s| s.trim().replace('_', "").parse().ok())
-                .collect()
-        })
-        .filter(|v: &Vec<u64>| !v.is_empty())
-        .unwrap_or_else(|| vec![10_000])
 }
 
 fn main() {

@@ -29,40 +29,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Datelike, NaiveDate};
+use chrono::Datelike;
 use rehome_core::fold::fold;
-use rehome_core::query::{Collection, Field, ListQuery, Op, Order, Value};
 use rehome_core::store::{ChangeSet, Record, RecordKey, Store};
-use rehome_core::{Device, DeviceId, DeviceStatus};
+use rehome_core::testing::bench::{MAKES, device, device_id, first_page, first_pages, mix, sizes};
+use rehome_core::{Device, DeviceId};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Connection as _, Row as _};
 
-const MAKES: [&str; 20] = [
-    "Acer",
-    "Apple",
-    "Asus",
-    "BlackBerry",
-    "Dell",
-    "Fujitsu",
-    "Google",
-    "HP",
-    "HTC",
-    "Huawei",
-    "Lenovo",
-    "LG",
-    "Microsoft",
-    "Motorola",
-    "Nokia",
-    "OnePlus",
-    "Samsung",
-    "Sony",
-    "Toshiba",
-    "Xiaomi",
-];
-const TYPES: [&str; 6] = ["Desktop", "Laptop", "Monitor", "Phone", "Printer", "Tablet"];
 const SEED_BATCH: u64 = 1000;
 const WRITERS: u64 = 16;
 /// Creates per measured run (split over the writers).
@@ -80,70 +57,6 @@ const COLUMNS: &str = "id, device_type, device_type_f, make, make_f, model, mode
     start_location_id, end_location_id, date_received, notes, notes_f, created_at, updated_at, \
     mac_key, received_by, created_by, version, data";
 const COLUMN_COUNT: usize = 30;
-
-/// splitmix64: a deterministic, well-mixed function of the device number.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-fn device_id(n: u64) -> DeviceId {
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&mix(n).to_le_bytes());
-    bytes[8..].copy_from_slice(&mix(n ^ 0xDEAD_BEEF).to_le_bytes());
-    DeviceId::from_random_bytes(bytes)
-}
-
-/// Device number `n` (the same generator as rehome-sled's benchmark): every field a function
-/// of `n`, serial and MAC unique.
-fn device(n: u64) -> Device {
-    let h = mix(n.wrapping_mul(31).wrapping_add(7));
-    let pick = |shift: u32, len: usize| ((h >> shift) as usize) % len;
-    let mac = n.to_be_bytes()[2..]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":");
-    let created =
-        DateTime::from_timestamp(1_600_000_000 + (n % 100_000_000) as i64, 0).unwrap_or_default();
-    Device {
-        device_id: device_id(n),
-        device_type: TYPES[pick(0, TYPES.len())].to_owned(),
-        make: MAKES[pick(8, MAKES.len())].to_owned(),
-        model: format!("Model {}", pick(16, 500)),
-        serial_number: format!("SN{n:012}"),
-        mac_id: mac,
-        year_of_manufacture: Some(2000 + pick(24, 25) as i32),
-        date_received: NaiveDate::from_ymd_opt(
-            2024,
-            1 + pick(32, 12) as u32,
-            1 + pick(36, 28) as u32,
-        ),
-        received_by: None,
-        created_by: None,
-        physical_condition: ["Good", "Fair", "Poor"][pick(40, 3)].to_owned(),
-        specifications: format!(
-            "{} GB RAM, {} GB disk",
-            4 << pick(44, 4),
-            128 << pick(48, 4)
-        ),
-        operating_system: ["Windows 11", "Ubuntu 24.04", "macOS 14", "Android 14"][pick(52, 4)]
-            .to_owned(),
-        donor: None,
-        date_of_donation: None,
-        value: None,
-        start_location: None,
-        end_location: None,
-        notes: String::new(),
-        shipping_infos: Vec::new(),
-        status: DeviceStatus::ALL[pick(56, DeviceStatus::ALL.len())],
-        created_at: created,
-        updated_at: created,
-        version: 1,
-    }
-}
 
 /// One column value of a devices row.
 enum Col {
@@ -462,33 +375,27 @@ impl Bench {
 
     /// The first page for every make, `rounds` times; (mean, slowest).
     async fn list(&self, side: Side, count: bool, rounds: usize) -> (Duration, Duration) {
-        let mut slowest = Duration::ZERO;
-        let mut queries = 0;
-        let started = Instant::now();
-        for _ in 0..rounds {
-            for make in MAKES {
-                let t = Instant::now();
-                let (items, total) = match side {
-                    Side::Rehome => {
-                        let page = self
-                            .store
-                            .list(&first_page(make, count))
-                            .await
-                            .expect("list");
-                        (page.items.len(), page.total.map(|t| t as i64))
-                    }
-                    Side::Direct => {
-                        let (items, total) = self.direct.first_page(make, count).await;
-                        (items.len(), total)
-                    }
-                };
-                slowest = slowest.max(t.elapsed());
-                queries += 1;
-                assert_eq!(items, 10, "a full first page for {make}");
-                assert_eq!(total.is_some(), count);
+        let (queries, elapsed, slowest) = first_pages(rounds, count, |make| async move {
+            match side {
+                Side::Rehome => {
+                    let page = self
+                        .store
+                        .list(&first_page(make, count))
+                        .await
+                        .expect("list");
+                    (page.items.len(), page.total.is_some())
+                }
+                Side::Direct => {
+                    let (items, total) = self.direct.first_page(make, count).await;
+                    (items.len(), total.is_some())
+                }
             }
-        }
-        (started.elapsed() / queries, slowest)
+        })
+        .await;
+        (
+            elapsed / u32::try_from(queries.max(1)).unwrap_or(u32::MAX),
+            slowest,
+        )
     }
 
     /// Both sides give the same answers: the direct side's rows read back through the store,
@@ -520,14 +427,6 @@ impl Bench {
             assert_eq!(page.total.map(|t| t as i64), total, "count of {make}");
         }
     }
-}
-
-fn first_page(make: &str, count: bool) -> ListQuery {
-    let query = ListQuery::all(Collection::Devices)
-        .filter(Field::DeviceMake, Op::Eq(Value::Text(make.to_owned())))
-        .order_by(vec![Order::asc(Field::DeviceType)])
-        .page(0, 10);
-    if count { query.with_count() } else { query }
 }
 
 /// Runs `f` for rehome and direct alternately, `RUNS` times each; the best of each.
@@ -621,26 +520,6 @@ async fn run(backend: &str, url: &str, size: u64) {
     }
     bench.direct.close().await;
     bench.store.close().await.expect("close");
-}
-
-fn sizes() -> Vec<u64> {
-    let from_args: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .filter_map(|a| a.replace('_', "").parse().ok())
-        .collect();
-    if !from_args.is_empty() {
-        return from_args;
-    }
-    std::env::var("REHOME_BENCH_DEVICES")
-        .ok()
-        .map(|v| {
-            v.split(',')
-                .filter_map(|s| s.trim().replace('_', "").parse().ok())
-                .collect()
-        })
-        .filter(|v: &Vec<u64>| !v.is_empty())
-        .unwrap_or_else(|| vec![10_000])
 }
 
 async fn admin(url: &str, sql: &str) {

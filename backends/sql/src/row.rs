@@ -140,19 +140,17 @@ pub(crate) fn unique_arg(key: &UniqueKey) -> Option<(&'static str, Arg)> {
     Some((column, arg))
 }
 
-fn opt_int(v: Option<i64>) -> Arg {
-    Arg::Int(v)
-}
-
 fn non_empty(s: &str) -> Arg {
     Arg::Bytes((!s.is_empty()).then(|| s.as_bytes().to_vec()))
 }
 
-fn extra_arg(record: &Record, e: Extra) -> Arg {
+fn extra_arg(record: &Record, e: Extra, ty: ColType) -> Arg {
     match (record, e) {
         (Record::Device(d), Extra::MacKey) => non_empty(&d.mac_id),
-        (Record::Device(d), Extra::ReceivedBy) => opt_int(d.received_by.map(|u| u.0)),
-        (Record::Device(d), Extra::CreatedBy) => opt_int(d.created_by.map(|u| u.0)),
+        (_, Extra::Reference(r)) => match r.target_keys(record).first() {
+            Some(key) => key_arg(*key),
+            None => null_of(ty),
+        },
         (Record::Location(l), Extra::PhoneKey) => non_empty(&l.phone),
         (Record::Location(l), Extra::AddressKey) => Arg::bytes(sha256(&l.address)),
         _ => Arg::Bytes(None),
@@ -189,7 +187,7 @@ fn column_arg(record: &Record, column: &Column, data: &mut Option<Vec<u8>>) -> S
             Value::Text(t) => Arg::bytes(fold(&t)),
             _ => Arg::Bytes(None),
         },
-        Source::Extra(e) => extra_arg(record, e),
+        Source::Extra(e) => extra_arg(record, e, column.ty),
         // Bit for bit: versions are u64, the column i64.
         Source::Version => Arg::int(record.version() as i64),
         Source::Data => Arg::Bytes(data.take()),

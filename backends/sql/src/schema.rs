@@ -10,14 +10,21 @@
 //! and search test with a byte substring function. Timestamps are microseconds since the epoch,
 //! dates days since 0001-01-01, UUIDs their 16 bytes, digests their lowercase hex.
 //!
-//! Column names are written out here, not derived from the contract's field names, so renaming
-//! a field never silently changes the schema; the committed DDL files (`schema/`) are checked
-//! against what this module generates.
+//! Columns are named as the contract names their fields (`rehome_core::query::Field::name`,
+//! and for a reference that is not a list field, such as a device's `received_by`, core's
+//! reference table `rehome_core::store::REFERENCES`), but for the exceptions written out in
+//! [`column_name`]. The committed DDL files (`schema/`) are checked against what this module
+//! generates, so renaming a field can never change the schema silently: the check fails, and
+//! the old name goes into [`column_name`]'s exceptions (or a migration is written).
+//!
+//! Which fields are indexed, and which order the composite indexes follow, come from the
+//! collections' list specs (`rehome_core::query::ListSpec`); which columns refer to which
+//! table, the foreign keys and the referrer queries come from the reference table.
 
 use std::sync::OnceLock;
 
 use rehome_core::query::{Collection, Field, FieldType};
-use rehome_core::store::UniqueField;
+use rehome_core::store::{Arity, RefField, RefSpec, UniqueField};
 
 /// The SQL dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -111,10 +118,9 @@ pub(crate) enum Extra {
     PhoneKey,
     /// SHA-256 of the location address (the unique key; addresses are free text).
     AddressKey,
-    /// Device `received_by`.
-    ReceivedBy,
-    /// Device `created_by`.
-    CreatedBy,
+    /// A single reference that is not a list field (a device's `received_by`, `created_by`),
+    /// in a column named as the contract names it.
+    Reference(RefField),
 }
 
 /// What a column holds.
@@ -195,20 +201,12 @@ pub(crate) const IDS: &str = "rehome_ids";
 /// The applied schema versions.
 pub(crate) const SCHEMA: &str = "rehome_schema";
 
-/// The table of a collection.
+/// The table of a collection: named as the collection ([`Collection::as_str`]), but the audit
+/// log's (the DDL check guards the names, as [`column_name`]'s).
 pub(crate) fn table_name(c: Collection) -> &'static str {
     match c {
-        Collection::Devices => "devices",
-        Collection::Locations => "locations",
-        Collection::Donors => "donors",
-        Collection::Shipments => "shipments",
-        Collection::Users => "users",
-        Collection::Roles => "roles",
         Collection::Audit => "audit_events",
-        Collection::Credentials => "credentials",
-        Collection::Sessions => "sessions",
-        Collection::MfaChallenges => "mfa_challenges",
-        Collection::Throttles => "throttles",
+        _ => c.as_str(),
     }
 }
 
@@ -220,59 +218,26 @@ fn id_type(c: Collection) -> ColType {
     }
 }
 
-/// The column of a (non-id) field.
+/// The column of a field: `id` for the id field, else the contract's name of the field but
+/// where that is a SQL keyword (`type`, `timestamp`) or a reference, named for the id or
+/// name it holds.
 pub(crate) fn column_name(f: Field) -> &'static str {
     use Field::*;
+    if f == f.collection().id_field() {
+        return "id";
+    }
     match f {
-        DeviceId | LocationId | DonorId | ShipmentId | UserId | RoleId | AuditId
-        | CredentialsUser | SessionId | MfaChallengeId | ThrottleId => "id",
         DeviceType => "device_type",
-        DeviceMake => "make",
-        DeviceModel => "model",
-        DeviceSerialNumber => "serial_number",
-        DeviceMacId => "mac_id",
-        DeviceStatus => "status",
-        DeviceYearOfManufacture => "year_of_manufacture",
-        DeviceOperatingSystem => "operating_system",
-        DevicePhysicalCondition => "physical_condition",
+        LocationType => "location_type",
+        AuditTimestamp => "happened_at",
         DeviceDonor => "donor_id",
         DeviceStartLocation => "start_location_id",
         DeviceEndLocation => "end_location_id",
-        DeviceDateReceived => "date_received",
-        DeviceNotes => "notes",
-        LocationName | DonorName | RoleName => "name",
-        LocationType => "location_type",
-        LocationAddress | DonorAddress => "address",
-        LocationCountry => "country",
-        LocationCity => "city",
-        LocationPostalCode => "postal_code",
-        LocationPhone | DonorPhone => "phone",
-        DonorContactInfo => "contact_info",
-        DonorEmail | UserEmail => "email",
         ShipmentDestination => "destination_id",
-        ShipmentArrived => "arrived",
-        ShipmentDateShipped => "date_shipped",
-        ShipmentDateDelivered => "date_delivered",
-        ShipmentTrackingIdentifier => "tracking_identifier",
-        UserUsername => "username",
         UserRole => "role_name",
-        UserFirstName => "first_name",
-        UserLastName => "last_name",
-        UserIsActive => "is_active",
-        UserIsSuperuser => "is_superuser",
-        UserDateJoined => "date_joined",
-        AuditTimestamp => "happened_at",
         AuditActor => "actor_id",
-        AuditAction => "action",
-        AuditObjectType => "object_type",
-        AuditObjectId => "object_id",
         SessionUser | MfaChallengeUser => "user_id",
-        SessionExpiresAt | MfaChallengeExpiresAt => "expires_at",
-        SessionLastUsedAt => "last_used_at",
-        DeviceCreatedAt | LocationCreatedAt | DonorCreatedAt | ShipmentCreatedAt
-        | RoleCreatedAt => "created_at",
-        DeviceUpdatedAt | LocationUpdatedAt | DonorUpdatedAt | ShipmentUpdatedAt
-        | UserUpdatedAt | RoleUpdatedAt | ThrottleUpdatedAt => "updated_at",
+        _ => f.name(),
     }
 }
 
@@ -281,9 +246,45 @@ fn extra_name(e: Extra) -> &'static str {
         Extra::MacKey => "mac_key",
         Extra::PhoneKey => "phone_key",
         Extra::AddressKey => "address_key",
-        Extra::ReceivedBy => "received_by",
-        Extra::CreatedBy => "created_by",
+        Extra::Reference(r) => r.spec().name,
     }
+}
+
+/// Where the SQL store keeps a reference: the table and its id column, and the column holding
+/// the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RefColumn {
+    pub table: &'static str,
+    pub id: &'static str,
+    pub column: &'static str,
+}
+
+/// The column of a reference field (from [`rehome_core::store::REFERENCES`]): a list field's
+/// column, the [`Extra::Reference`] column of a single reference that is not one, or the join
+/// table of a list (`device_shipments`, the only one).
+pub(crate) fn ref_column(r: &RefSpec) -> RefColumn {
+    match (r.list_field, r.arity) {
+        (_, Arity::Many) => RefColumn {
+            table: DEVICE_SHIPMENTS,
+            id: "device_id",
+            column: "shipment_id",
+        },
+        (Some(f), _) => RefColumn {
+            table: table_name(r.source),
+            id: "id",
+            column: column_name(f),
+        },
+        (None, _) => RefColumn {
+            table: table_name(r.source),
+            id: "id",
+            column: extra_name(Extra::Reference(r.field)),
+        },
+    }
+}
+
+/// The references of `c` kept in [`Extra::Reference`] columns.
+fn extra_refs(c: Collection) -> impl Iterator<Item = &'static RefSpec> {
+    RefSpec::of(c).filter(|r| r.list_field.is_none() && r.arity != Arity::Many)
 }
 
 /// Whether a text field keeps a folded copy: every text field but those whose values are
@@ -296,99 +297,12 @@ pub(crate) fn has_folded(f: Field) -> bool {
         )
 }
 
-/// The contract's filter fields of each collection (the id excepted), as in the key-value
-/// layout (`rehome_core::kv`): each gets an index.
-pub(crate) fn filter_fields(c: Collection) -> &'static [Field] {
-    use Field::*;
-    match c {
-        Collection::Devices => &[
-            DeviceType,
-            DeviceMake,
-            DeviceModel,
-            DeviceSerialNumber,
-            DeviceMacId,
-            DeviceStatus,
-            DeviceYearOfManufacture,
-            DeviceOperatingSystem,
-            DevicePhysicalCondition,
-            DeviceDonor,
-            DeviceStartLocation,
-            DeviceEndLocation,
-            DeviceDateReceived,
-        ],
-        Collection::Locations => &[
-            LocationName,
-            LocationType,
-            LocationCountry,
-            LocationCity,
-            LocationPostalCode,
-        ],
-        Collection::Donors => &[DonorName, DonorEmail, DonorPhone],
-        Collection::Shipments => &[
-            ShipmentDestination,
-            ShipmentArrived,
-            ShipmentDateShipped,
-            ShipmentDateDelivered,
-            ShipmentTrackingIdentifier,
-        ],
-        Collection::Users => &[
-            UserUsername,
-            UserEmail,
-            UserRole,
-            UserFirstName,
-            UserLastName,
-            UserIsActive,
-        ],
-        Collection::Roles => &[RoleName],
-        Collection::Audit => &[
-            AuditActor,
-            AuditAction,
-            AuditObjectType,
-            AuditObjectId,
-            AuditTimestamp,
-        ],
-        Collection::Credentials => &[],
-        Collection::Sessions => &[SessionUser, SessionExpiresAt],
-        Collection::MfaChallenges => &[MfaChallengeUser, MfaChallengeExpiresAt],
-        Collection::Throttles => &[ThrottleUpdatedAt],
-    }
-}
-
-/// Fields indexed only for ordering.
-fn order_only_fields(c: Collection) -> &'static [Field] {
-    use Field::*;
-    match c {
-        Collection::Devices => &[DeviceCreatedAt, DeviceUpdatedAt],
-        Collection::Locations => &[LocationCreatedAt, LocationUpdatedAt],
-        Collection::Donors => &[DonorCreatedAt, DonorUpdatedAt],
-        Collection::Shipments => &[ShipmentCreatedAt, ShipmentUpdatedAt],
-        Collection::Users => &[UserDateJoined, UserUpdatedAt],
-        Collection::Roles => &[RoleCreatedAt, RoleUpdatedAt],
-        Collection::Audit
-        | Collection::Credentials
-        | Collection::Sessions
-        | Collection::MfaChallenges
-        | Collection::Throttles => &[],
-    }
-}
-
-/// The field the HTTP layer orders by when the client names none (ascending), for collections
-/// not listed in id order: the second column of the composite indexes.
+/// The field a collection's lists are ordered by when the request names none (ascending),
+/// for collections not listed in id order: the second column of the composite indexes. (The
+/// audit log lists newest first, which is id descending: the primary key.)
 fn default_order_field(c: Collection) -> Option<Field> {
-    match c {
-        Collection::Devices => Some(Field::DeviceType),
-        Collection::Locations => Some(Field::LocationName),
-        Collection::Donors => Some(Field::DonorName),
-        Collection::Shipments => Some(Field::ShipmentDateShipped),
-        Collection::Users => Some(Field::UserUsername),
-        Collection::Roles => Some(Field::RoleName),
-        // The audit log lists newest first, which is id descending: the primary key.
-        Collection::Audit
-        | Collection::Credentials
-        | Collection::Sessions
-        | Collection::MfaChallenges
-        | Collection::Throttles => None,
-    }
+    let o = c.list_spec().default_order;
+    (o.field != c.id_field()).then_some(o.field)
 }
 
 /// The column holding a unique key, and whether its value is hashed.
@@ -405,19 +319,13 @@ pub(crate) fn unique_column(u: UniqueField) -> (&'static str, bool) {
     }
 }
 
-fn is_unique_field(f: Field) -> bool {
-    UniqueField::ALL.iter().any(|u| u.field() == f)
-}
-
 fn text_type(f: Field) -> ColType {
     let c = f.collection();
     let keyed_on_itself = UniqueField::ALL
         .iter()
         .any(|u| u.field() == f && unique_column(*u).0 == column_name(f));
-    let indexed = filter_fields(c).contains(&f)
-        || order_only_fields(c).contains(&f)
-        || default_order_field(c) == Some(f)
-        || keyed_on_itself;
+    let indexed =
+        c.list_spec().is_indexed(f) || default_order_field(c) == Some(f) || keyed_on_itself;
     if indexed {
         ColType::Text
     } else {
@@ -451,49 +359,39 @@ fn nullable(f: Field) -> bool {
     )
 }
 
-fn extras(c: Collection) -> &'static [Extra] {
-    match c {
-        Collection::Devices => &[Extra::MacKey, Extra::ReceivedBy, Extra::CreatedBy],
+/// The extra columns of `c`: unique-key helpers, then references.
+fn extras(c: Collection) -> Vec<Extra> {
+    let keys: &[Extra] = match c {
+        Collection::Devices => &[Extra::MacKey],
         Collection::Locations => &[Extra::AddressKey, Extra::PhoneKey],
         _ => &[],
-    }
+    };
+    keys.iter()
+        .copied()
+        .chain(extra_refs(c).map(|r| Extra::Reference(r.field)))
+        .collect()
 }
 
 fn extra_type(e: Extra) -> ColType {
     match e {
         Extra::MacKey | Extra::PhoneKey => ColType::Text,
         Extra::AddressKey => ColType::Hash,
-        Extra::ReceivedBy | Extra::CreatedBy => ColType::Int,
+        Extra::Reference(r) => id_type(r.spec().target),
     }
 }
 
+/// The foreign keys of `c`: one per single reference (users hold their role by name, ADR
+/// 0004, so renaming a held role is refused too). The join table's are in its DDL.
 fn foreign_keys(c: Collection) -> Vec<ForeignKey> {
-    let fk = |column, table| ForeignKey {
-        column,
-        table,
-        target: "id",
-        cascade: false,
-    };
-    match c {
-        Collection::Devices => vec![
-            fk("donor_id", "donors"),
-            fk("start_location_id", "locations"),
-            fk("end_location_id", "locations"),
-            fk("received_by", "users"),
-            fk("created_by", "users"),
-        ],
-        Collection::Shipments => vec![fk("destination_id", "locations")],
-        // Users hold their role by name (ADR 0004): renaming a held role is refused too.
-        Collection::Users => vec![ForeignKey {
-            column: "role_name",
-            table: "roles",
-            target: "name",
+    RefSpec::of(c)
+        .filter(|r| r.arity != Arity::Many)
+        .map(|r| ForeignKey {
+            column: ref_column(r).column,
+            table: table_name(r.target),
+            target: if r.by_name { "name" } else { "id" },
             cascade: false,
-        }],
-        Collection::Credentials => vec![fk("id", "users")],
-        Collection::Sessions | Collection::MfaChallenges => vec![fk("user_id", "users")],
-        _ => Vec::new(),
-    }
+        })
+        .collect()
 }
 
 fn build(c: Collection) -> Table {
@@ -527,10 +425,10 @@ fn build(c: Collection) -> Table {
     }
     for e in extras(c) {
         columns.push(Column {
-            name: extra_name(*e).into(),
-            ty: extra_type(*e),
-            source: Source::Extra(*e),
-            not_null: *e == Extra::AddressKey,
+            name: extra_name(e).into(),
+            ty: extra_type(e),
+            source: Source::Extra(e),
+            not_null: e == Extra::AddressKey,
         });
     }
     columns.push(Column {
@@ -556,13 +454,13 @@ fn build(c: Collection) -> Table {
         });
     }
     let default = default_order_field(c);
-    let indexed = filter_fields(c).iter().chain(order_only_fields(c));
-    for f in indexed {
-        let col = column_name(*f);
+    let spec = c.list_spec();
+    for f in spec.filter_fields().chain(spec.order_only_fields()) {
+        let col = column_name(f);
         // A unique key on the column itself already orders it (one record per value).
         let unique_on_itself = UniqueField::ALL
             .iter()
-            .any(|u| u.field() == *f && unique_column(*u).0 == col);
+            .any(|u| u.field() == f && unique_column(*u).0 == col);
         if !unique_on_itself {
             indexes.push(Index {
                 name: format!("{name}_{col}_idx"),
@@ -572,9 +470,9 @@ fn build(c: Collection) -> Table {
         }
         // "Equal to X, default order, first page" reads only the page.
         if let Some(d) = default
-            && d != *f
-            && filter_fields(c).contains(f)
-            && !is_unique_field(*f)
+            && d != f
+            && spec.is_filter_field(f)
+            && UniqueField::of_field(f).is_none()
         {
             let dcol = column_name(d);
             indexes.push(Index {
@@ -584,15 +482,14 @@ fn build(c: Collection) -> Table {
             });
         }
     }
-    if c == Collection::Devices {
-        // Finding who refers to a user being deleted.
-        for col in ["received_by", "created_by"] {
-            indexes.push(Index {
-                name: format!("{name}_{col}_idx"),
-                columns: vec![col.into(), "id".into()],
-                unique: false,
-            });
-        }
+    // Finding who refers to a record being deleted.
+    for r in extra_refs(c) {
+        let col = ref_column(r).column;
+        indexes.push(Index {
+            name: format!("{name}_{col}_idx"),
+            columns: vec![col.into(), "id".into()],
+            unique: false,
+        });
     }
     Table {
         collection: c,
@@ -617,17 +514,10 @@ pub(crate) fn table(c: Collection) -> &'static Table {
     &tables[i]
 }
 
-/// The numeric tag of an id kind in the counter table (stable, written out).
+/// The numeric tag of an id kind in the counter table ([`rehome_core::IdKind::tag`], as the
+/// key-value layout keys its counters).
 pub(crate) fn id_kind_tag(k: rehome_core::IdKind) -> i64 {
-    use rehome_core::IdKind;
-    match k {
-        IdKind::Location => 1,
-        IdKind::Donor => 2,
-        IdKind::Shipment => 3,
-        IdKind::User => 4,
-        IdKind::Role => 5,
-        IdKind::Audit => 6,
-    }
+    i64::from(k.tag())
 }
 
 // ---------------------------------------------------------------------------------------------

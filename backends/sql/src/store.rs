@@ -8,14 +8,16 @@ use async_trait::async_trait;
 use rehome_core::ids::IdKind;
 use rehome_core::query::{Collection, ListQuery, Page};
 use rehome_core::store::{
-    Change, ChangeSet, Conflict, Record, RecordKey, Reference, Store, StoreError, StoreResult,
-    UniqueField, UniqueKey,
+    Change, ChangeSet, Conflict, Record, RecordKey, RefSpec, Reference, Store, StoreError,
+    StoreResult, UniqueField, UniqueKey,
 };
 
 use crate::driver::{Arg, DbError, Driver, ErrorClass, Sql, Tx, Ty};
 use crate::list::{count_sql, page_sql};
 use crate::row::{decode, key_arg, key_from_id, record_args, unique_arg};
-use crate::schema::{DEVICE_SHIPMENTS, Dialect, IDS, Table, id_kind_tag, table};
+use crate::schema::{
+    DEVICE_SHIPMENTS, Dialect, IDS, RefColumn, Table, id_kind_tag, ref_column, table,
+};
 
 /// How many times a commit is tried when the database asks for a retry (deadlock,
 /// serialisation failure) or a constraint fails that the checks did not foresee (a race).
@@ -673,99 +675,46 @@ fn id_ty(t: &Table) -> Ty {
     }
 }
 
-/// The queries finding the ids of records that hold `target`, collection by collection in
-/// [`RecordKey`] order (so the first hit of the first query is the least referrer's
-/// collection).
+/// The queries finding the ids of records that hold `target`, one per collection that can
+/// hold it ([`RefSpec::holding`], in [`RecordKey`] order, so the first hit of the first query
+/// is the least referrer's collection), testing each column of that collection's fields.
 fn referrer_queries(d: Dialect, target: &Reference, first_only: bool) -> Vec<(Collection, Sql)> {
-    let q = |c: Collection, from: &str, id: &str, columns: &[&str], arg: Arg| {
-        let mut q = Sql::new(d);
-        q.push("SELECT ")
-            .push(id)
-            .push(" FROM ")
-            .push(from)
-            .push(" WHERE ");
-        for (i, col) in columns.iter().enumerate() {
-            if i > 0 {
-                q.push(" OR ");
-            }
-            q.push(col).push(" = ").arg(arg.clone());
-        }
-        q.push(" ORDER BY ").push(id);
-        if first_only {
-            q.push(" LIMIT 1");
-        }
-        (c, q)
+    let arg = match target {
+        Reference::Key(key) => key_arg(*key),
+        Reference::RoleName(name) => Arg::bytes(name.as_bytes()),
     };
-    match target {
-        Reference::Key(RecordKey::Location(id)) => vec![
-            q(
-                Collection::Devices,
-                "devices",
-                "id",
-                &["start_location_id", "end_location_id"],
-                Arg::int(id.0),
-            ),
-            q(
-                Collection::Shipments,
-                "shipments",
-                "id",
-                &["destination_id"],
-                Arg::int(id.0),
-            ),
-        ],
-        Reference::Key(RecordKey::Donor(id)) => vec![q(
-            Collection::Devices,
-            "devices",
-            "id",
-            &["donor_id"],
-            Arg::int(id.0),
-        )],
-        Reference::Key(RecordKey::Shipment(id)) => vec![q(
-            Collection::Devices,
-            DEVICE_SHIPMENTS,
-            "device_id",
-            &["shipment_id"],
-            Arg::int(id.0),
-        )],
-        Reference::Key(RecordKey::User(id)) => vec![
-            q(
-                Collection::Devices,
-                "devices",
-                "id",
-                &["received_by", "created_by"],
-                Arg::int(id.0),
-            ),
-            q(
-                Collection::Credentials,
-                "credentials",
-                "id",
-                &["id"],
-                Arg::int(id.0),
-            ),
-            q(
-                Collection::Sessions,
-                "sessions",
-                "id",
-                &["user_id"],
-                Arg::int(id.0),
-            ),
-            q(
-                Collection::MfaChallenges,
-                "mfa_challenges",
-                "id",
-                &["user_id"],
-                Arg::int(id.0),
-            ),
-        ],
-        Reference::RoleName(name) => vec![q(
-            Collection::Users,
-            "users",
-            "id",
-            &["role_name"],
-            Arg::bytes(name.as_bytes()),
-        )],
-        Reference::Key(_) => Vec::new(),
+    let mut groups: Vec<(Collection, RefColumn, Vec<&str>)> = Vec::new();
+    for spec in RefSpec::holding(target) {
+        let col = ref_column(spec);
+        match groups.last_mut() {
+            Some((c, first, columns)) if *c == spec.source && first.table == col.table => {
+                columns.push(col.column)
+            }
+            _ => groups.push((spec.source, col, vec![col.column])),
+        }
     }
+    groups
+        .into_iter()
+        .map(|(c, col, columns)| {
+            let mut q = Sql::new(d);
+            q.push("SELECT ")
+                .push(col.id)
+                .push(" FROM ")
+                .push(col.table)
+                .push(" WHERE ");
+            for (i, column) in columns.iter().enumerate() {
+                if i > 0 {
+                    q.push(" OR ");
+                }
+                q.push(column).push(" = ").arg(arg.clone());
+            }
+            q.push(" ORDER BY ").push(col.id);
+            if first_only {
+                q.push(" LIMIT 1");
+            }
+            (c, q)
+        })
+        .collect()
 }
 
 #[async_trait]

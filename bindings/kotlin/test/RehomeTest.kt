@@ -250,6 +250,85 @@ fun main() {
         store.authenticate(session.accessToken()!!)
     }
 
+    // ------------------------------------------------------------ a store that cannot take calls now
+    fullDiskIsUnavailable(system)
+
     println("kotlin: $passed passed, $failed failed")
     if (failed > 0) kotlin.system.exitProcess(1)
+}
+
+/** Mounts a 4 MiB tmpfs (needs root); null, after saying why, when that is not possible. */
+private fun mountTmpfs(): java.io.File? {
+    val dir = java.nio.file.Files.createTempDirectory("rehome-kotlin-full").toFile()
+    val mount = try {
+        ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir.path)
+            .redirectErrorStream(true)
+            .start()
+    } catch (e: java.io.IOException) {
+        println("skip a full disk is Unavailable: cannot run mount: ${e.message}")
+        dir.delete()
+        return null
+    }
+    val output = mount.inputStream.bufferedReader().readText().trim()
+    if (mount.waitFor() != 0) {
+        println("skip a full disk is Unavailable: cannot mount a tmpfs (needs root): $output")
+        dir.delete()
+        return null
+    }
+    return dir
+}
+
+/** Fills the file system under [dir] to its last byte. */
+private fun fill(dir: java.io.File) {
+    java.io.FileOutputStream(java.io.File(dir, "filler")).use { out ->
+        for (size in intArrayOf(65536, 4096, 1)) {
+            val chunk = ByteArray(size)
+            try {
+                while (true) out.write(chunk)
+            } catch (e: java.io.IOException) {
+                // Full at this granularity; try a smaller one.
+            }
+        }
+    }
+}
+
+/**
+ * A full disk makes writes fail with the retryable RehomeException.Unavailable (HTTP's 503),
+ * never Backend; reads go on, and once there is room the same write succeeds.
+ */
+private fun fullDiskIsUnavailable(system: Caller) {
+    val dir = mountTmpfs() ?: return
+    try {
+        val store = RehomeBlocking.open("sqlite://${dir.path}/rehome.db", OpenOptions(fastPasswordHashing = true))
+        val donor = store.createDonor(system, """{"name": "Ada", "email": "ada@example.org"}""")
+        fill(dir)
+        val notes = "n".repeat(9000)
+        fun device(serial: String) =
+            """{"type": "Laptop", "make": "Dell", "model": "Latitude", "serial_number": "$serial", "notes": "$notes"}"""
+        // SQLite's write-ahead log reuses its space until it must grow: within a few hundred
+        // writes of 9 kB one must, and that write is refused.
+        var written = 0
+        var raised: RehomeException.Unavailable? = null
+        for (i in 0 until 600) {
+            try {
+                store.createDevice(system, device("SN-FULL-$i"))
+                written++
+            } catch (e: RehomeException.Unavailable) {
+                raised = e
+                break
+            }
+        }
+        check("a write on a full disk is Unavailable", raised != null) { "$written writes all succeeded" }
+        check("Unavailable says what the store reported", raised?.detail?.isNotEmpty() == true)
+        checkEq("reads go on on a full disk", store.getDonor(system, donor.donorId).email, "ada@example.org")
+        java.io.File(dir, "filler").delete()
+        store.createDevice(system, device("SN-AFTER"))
+        checkEq("with room again the write succeeds", store.listDevices(system).count, (written + 1).toULong())
+        store.close()
+    } catch (e: RehomeException) {
+        check("a full disk raises only Unavailable", false) { "${e::class.simpleName}: ${e.message}" }
+    } finally {
+        ProcessBuilder("umount", "-l", dir.path).start().waitFor()
+        dir.delete()
+    }
 }

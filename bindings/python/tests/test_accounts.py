@@ -51,9 +51,11 @@ def test_user_crud_versions_and_preconditions(store, system):
         "ada@lovelace.org", "Lovelace", 3,
     )
 
-    # A user may read itself without manageUsers.
+    # Reading users needs manageUsers, one's own record too: `me` reads that.
     ada = login(store, "ada")
-    assert store.get_user(ada, user.id).id == user.id
+    with pytest.raises(rehome.RehomeError.PermissionDenied):
+        store.get_user(ada, user.id)
+    assert store.me(ada).id == user.id
     other = make_user(store, system, "bob")
     with pytest.raises(rehome.RehomeError.PermissionDenied):
         store.get_user(ada, other.id)

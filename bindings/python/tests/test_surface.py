@@ -36,7 +36,8 @@ def test_every_error_variant_is_raised_somewhere():
     )
     assert variants == sorted([
         "NotFound", "Validation", "Conflict", "PermissionDenied", "AuthenticationFailed",
-        "InvalidToken", "MfaRequired", "Locked", "PreconditionFailed", "BatchRejected", "Backend",
+        "InvalidToken", "MfaRequired", "Locked", "PreconditionFailed", "BatchRejected",
+        "Unavailable", "Backend", "Internal",
     ])
     missing = [v for v in variants if f"RehomeError.{v})" not in SOURCES]
     assert missing == []

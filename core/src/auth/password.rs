@@ -466,7 +466,7 @@ mod tests {
         // 120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b (base64 below).
         let one = "pbkdf2_sha256$1$salt$Eg+2z/z4syxD5yJSVsT4N6hlSMkszDVICAWYfLcL4Xs=";
         assert!(h.verify("password", one).await.expect("verify").ok);
-        // The fixture's user `li` (shared/fixtures README), 720,000 iterations.
+        // The fixture's user `li` (django/tests/fixtures/README.md), 720,000 iterations.
         let li = "pbkdf2_sha256$720000$sz0uqvTWItvrHdBpkAYplM$OIF/WYEUipPONbkn47eHXFpCcSVuPgm4KT/DVuunJS8=";
         assert!(h.verify("Li-Viewer-2024!", li).await.expect("verify").ok);
         assert!(!h.verify("li-viewer-2024!", li).await.expect("verify").ok);

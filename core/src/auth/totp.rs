@@ -96,16 +96,15 @@ fn sanitize(s: &str) -> String {
     s.replace(':', "_")
 }
 
-/// An SVG image of a QR code for `data` (the otpauth URI, or a device label).
-pub fn qr_svg(data: &str) -> Option<String> {
-    let code =
-        qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M).ok()?;
-    Some(
-        code.render::<qrcode::render::svg::Color<'_>>()
-            .min_dimensions(200, 200)
-            .quiet_zone(true)
-            .build(),
-    )
+/// An SVG image of a QR code for `data` (the otpauth URI, or a device label); the encoder's
+/// refusal (data too long for any QR version) otherwise.
+pub fn qr_svg(data: &str) -> Result<String, qrcode::types::QrError> {
+    let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build())
 }
 
 #[cfg(test)]
@@ -202,6 +201,6 @@ mod tests {
             uri.starts_with("otpauth://totp/rehome:a_b?secret="),
             "{uri}"
         );
-        assert!(qr_svg(&uri).is_some_and(|s| s.contains("<svg")));
+        assert!(qr_svg(&uri).is_ok_and(|s| s.contains("<svg")));
     }
 }

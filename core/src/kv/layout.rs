@@ -25,7 +25,7 @@ use super::encode::{push_i64, push_text, push_value, read_i64};
 use crate::ids::{
     AuditId, DeviceId, Digest, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId,
 };
-use crate::query::{Collection, Direction, Field, FieldType, Order, Value};
+use crate::query::{Collection, Field, FieldType, Order, Value};
 use crate::store::{Record, RecordKey, Reference, UniqueField, UniqueKey};
 
 /// The layout version this build writes and reads. Bump it on any change to the table above.
@@ -58,17 +58,6 @@ fn collection_of_tag(t: u8) -> Option<Collection> {
     Collection::ALL
         .into_iter()
         .find(|c| collection_tag(*c) == t)
-}
-
-fn id_kind_tag(k: IdKind) -> u8 {
-    match k {
-        IdKind::Location => 1,
-        IdKind::Donor => 2,
-        IdKind::Shipment => 3,
-        IdKind::User => 4,
-        IdKind::Role => 5,
-        IdKind::Audit => 6,
-    }
 }
 
 fn unique_tag(u: UniqueField) -> u8 {
@@ -166,114 +155,21 @@ fn field_tag(f: Field) -> u8 {
 // ---------------------------------------------------------------------------------------------
 // Which fields are indexed.
 
-/// The contract's filter fields of each collection (the id field excepted: the records
-/// themselves are its index).
-fn filter_fields(c: Collection) -> &'static [Field] {
-    use Field::*;
-    match c {
-        Collection::Devices => &[
-            DeviceType,
-            DeviceMake,
-            DeviceModel,
-            DeviceSerialNumber,
-            DeviceMacId,
-            DeviceStatus,
-            DeviceYearOfManufacture,
-            DeviceOperatingSystem,
-            DevicePhysicalCondition,
-            DeviceDonor,
-            DeviceStartLocation,
-            DeviceEndLocation,
-            DeviceDateReceived,
-        ],
-        Collection::Locations => &[
-            LocationName,
-            LocationType,
-            LocationCountry,
-            LocationCity,
-            LocationPostalCode,
-        ],
-        Collection::Donors => &[DonorName, DonorEmail, DonorPhone],
-        Collection::Shipments => &[
-            ShipmentDestination,
-            ShipmentArrived,
-            ShipmentDateShipped,
-            ShipmentDateDelivered,
-            ShipmentTrackingIdentifier,
-        ],
-        Collection::Users => &[
-            UserUsername,
-            UserEmail,
-            UserRole,
-            UserFirstName,
-            UserLastName,
-            UserIsActive,
-        ],
-        Collection::Roles => &[RoleName],
-        Collection::Audit => &[
-            AuditActor,
-            AuditAction,
-            AuditObjectType,
-            AuditObjectId,
-            AuditTimestamp,
-        ],
-        // The primary key is the user: nothing else to find credentials by.
-        Collection::Credentials => &[],
-        // Logout of all a user's sessions, and purging expired ones.
-        Collection::Sessions => &[SessionUser, SessionExpiresAt],
-        Collection::MfaChallenges => &[MfaChallengeUser, MfaChallengeExpiresAt],
-        // Purging stale throttles.
-        Collection::Throttles => &[ThrottleUpdatedAt],
-    }
-}
-
-/// Fields indexed only for ordering (the contract lets every list order by them).
-fn order_only_fields(c: Collection) -> &'static [Field] {
-    use Field::*;
-    match c {
-        Collection::Devices => &[DeviceCreatedAt, DeviceUpdatedAt],
-        Collection::Locations => &[LocationCreatedAt, LocationUpdatedAt],
-        Collection::Donors => &[DonorCreatedAt, DonorUpdatedAt],
-        Collection::Shipments => &[ShipmentCreatedAt, ShipmentUpdatedAt],
-        Collection::Users => &[UserDateJoined, UserUpdatedAt],
-        Collection::Roles => &[RoleCreatedAt, RoleUpdatedAt],
-        Collection::Audit
-        | Collection::Credentials
-        | Collection::Sessions
-        | Collection::MfaChallenges
-        | Collection::Throttles => &[],
-    }
-}
-
-/// Whether `field` has a plain index `(value, id)`.
+/// Whether `field` has a plain index `(value, id)`: the filter, lookup and ordering fields of
+/// its collection's [`crate::query::ListSpec`].
 pub(crate) fn is_indexed(field: Field) -> bool {
-    let c = field.collection();
-    filter_fields(c).contains(&field) || order_only_fields(c).contains(&field)
+    field.collection().list_spec().is_indexed(field)
 }
 
-/// The ordering the HTTP layer sends when the client names none; composite indexes are sorted
-/// by it so that "equal to X, default order, first page" reads only the page.
+/// The ordering a list request gets when it names none ([`crate::query::ListSpec`]);
+/// composite indexes are sorted by it so that "equal to X, default order, first page" reads
+/// only the page.
 pub(crate) fn default_order(c: Collection) -> Order {
-    match c {
-        Collection::Devices => Order::asc(Field::DeviceType),
-        Collection::Locations => Order::asc(Field::LocationName),
-        Collection::Donors => Order::asc(Field::DonorName),
-        Collection::Shipments => Order::asc(Field::ShipmentDateShipped),
-        Collection::Users => Order::asc(Field::UserUsername),
-        Collection::Roles => Order::asc(Field::RoleName),
-        Collection::Audit => Order {
-            field: Field::AuditId,
-            direction: Direction::Desc,
-        },
-        Collection::Credentials
-        | Collection::Sessions
-        | Collection::MfaChallenges
-        | Collection::Throttles => Order::asc(c.id_field()),
-    }
+    c.list_spec().default_order
 }
 
-fn unique_field_of(field: Field) -> Option<UniqueField> {
-    UniqueField::ALL.into_iter().find(|u| u.field() == field)
+fn is_filter_field(field: Field) -> bool {
+    field.collection().list_spec().is_filter_field(field)
 }
 
 /// Whether `field` has a composite index `(value, default-order value, id)`: every filter field
@@ -284,8 +180,8 @@ pub(crate) fn has_composite(field: Field) -> bool {
     let d = default_order(c).field;
     d != c.id_field()
         && field != d
-        && filter_fields(c).contains(&field)
-        && unique_field_of(field).is_none()
+        && is_filter_field(field)
+        && UniqueField::of_field(field).is_none()
 }
 
 /// Whether a per-value counter is kept for `field == value`: for non-null values of filter
@@ -296,10 +192,10 @@ pub(crate) fn counted(field: Field, value: &Value) -> bool {
     if *value == Value::Null || field.field_type() == FieldType::Timestamp {
         return false;
     }
-    if !filter_fields(field.collection()).contains(&field) {
+    if !is_filter_field(field) {
         return false;
     }
-    match unique_field_of(field) {
+    match UniqueField::of_field(field) {
         Some(_) => matches!(value, Value::Text(t) if t.is_empty()),
         None => true,
     }
@@ -315,7 +211,7 @@ pub(crate) fn version_key() -> Vec<u8> {
 
 /// The id counter of a kind.
 pub(crate) fn id_counter_key(kind: IdKind) -> Vec<u8> {
-    vec![META, b'n', id_kind_tag(kind)]
+    vec![META, b'n', kind.tag()]
 }
 
 /// The record count of a collection.
@@ -513,7 +409,8 @@ pub(crate) fn derive(record: &Record) -> Derived {
         let o = default_order(c);
         (o.field != c.id_field()).then(|| record.get(o.field))
     };
-    for &field in filter_fields(c).iter().chain(order_only_fields(c)) {
+    let spec = c.list_spec();
+    for field in spec.filter_fields().chain(spec.order_only_fields()) {
         let v = record.get(field);
         let mut k = index_value_prefix(field, &v);
         k.extend_from_slice(&id);
@@ -555,7 +452,7 @@ mod tests {
                 assert!(seen.insert(field_tag(*f)), "{f:?}");
             }
         }
-        let kinds: std::collections::BTreeSet<_> = IdKind::ALL.map(id_kind_tag).into();
+        let kinds: std::collections::BTreeSet<_> = IdKind::ALL.map(IdKind::tag).into();
         assert_eq!(kinds.len(), IdKind::ALL.len());
         let uniques: std::collections::BTreeSet<_> = UniqueField::ALL.map(unique_tag).into();
         assert_eq!(uniques.len(), UniqueField::ALL.len());

@@ -10,11 +10,9 @@ use serde_json::{Value as Json, json};
 
 use super::auth::take_password;
 use super::input::{self, Body, Mode, Parsed};
-use super::inventory::{
-    bump, check_body_version, check_if_match, check_unique, diff, map_commit_error, record_json,
-};
 use super::listing::{ListParams, ListResult};
 use super::tx::Tx;
+use super::write::{bump, check_body_version, check_if_match, check_unique, diff, record_json};
 use super::{Caller, Rehome, effective_permissions};
 use crate::auth::password::check_policy;
 use crate::error::{Error, FieldErrors, Result};
@@ -23,6 +21,19 @@ use crate::model::{Role, User};
 use crate::permission::{Permission, Permissions};
 use crate::query::{Collection, Field, Value};
 use crate::store::{Change, Record, RecordKey, Reference, UniqueField};
+
+/// Whether self-registration ([`Rehome::register`]) is open. The server's setting; the rule
+/// is core's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    /// Anyone may register (the contract's default).
+    #[default]
+    Open,
+    /// Nobody registers, user managers included (403): they create users with
+    /// [`Rehome::create_user`].
+    Closed,
+}
 
 /// How a permission list changes the direct grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,12 +109,20 @@ impl Rehome {
         }))
     }
 
-    /// Reads a user by id (needs `manageUsers`, or being that user).
+    /// Reads a user by id (needs `manageUsers`, for one's own record too: a user reads itself
+    /// with [`Rehome::me`]).
     pub async fn get_user(&self, caller: &Caller, id: UserId) -> Result<User> {
-        if caller.user_id() != Some(id) {
-            caller.require(Permission::ManageUsers)?;
-        }
+        caller.require(Permission::ManageUsers)?;
         self.load_user(id).await
+    }
+
+    /// The caller's own user as stored now (any logged-in user; 401 for anyone else).
+    pub async fn me(&self, caller: &Caller) -> Result<User> {
+        let id = caller.user_id().ok_or(Error::InvalidToken)?;
+        match self.store().get(RecordKey::User(id)).await? {
+            Some(Record::User(u)) => Ok(u),
+            _ => Err(Error::InvalidToken),
+        }
     }
 
     async fn load_user(&self, id: UserId) -> Result<User> {
@@ -134,8 +153,17 @@ impl Rehome {
 
     /// Self-registration: a user with no role, no permissions, not a superuser. Setting
     /// `is_superuser`, `role` or `permissions` is refused (400) unless the caller has
-    /// `manageUsers`, in which case this is [`Rehome::create_user`].
-    pub async fn register(&self, caller: &Caller, body: &Json) -> Result<User> {
+    /// `manageUsers`, in which case this is [`Rehome::create_user`]. With registration
+    /// [`Registration::Closed`] it is refused (403) to everyone, user managers included.
+    pub async fn register(
+        &self,
+        caller: &Caller,
+        body: &Json,
+        registration: Registration,
+    ) -> Result<User> {
+        if registration == Registration::Closed {
+            return Err(Error::RegistrationClosed);
+        }
         if caller.has(Permission::ManageUsers) {
             return self.insert_user(caller, body, true).await;
         }
@@ -169,22 +197,7 @@ impl Rehome {
         }
         let now = self.now();
         let id = UserId(self.store().next_id(IdKind::User).await?);
-        let mut user = User {
-            id,
-            username: String::new(),
-            email: String::new(),
-            role: None,
-            first_name: String::new(),
-            last_name: String::new(),
-            is_superuser: false,
-            is_active: true,
-            permissions: Permissions::empty(),
-            mfa_enabled: false,
-            last_login: None,
-            date_joined: now,
-            updated_at: now,
-            version: 1,
-        };
+        let mut user = super::blank_user(id, now);
         let mut tx = Tx::new(&**self.store());
         self.apply_user(&mut tx, caller, &mut body, parse_errors, None, &mut user)
             .await?;
@@ -204,7 +217,7 @@ impl Rehome {
             record_json(&record),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(user)
     }
 
@@ -256,11 +269,14 @@ impl Rehome {
         Ok(())
     }
 
-    /// No account takeover: setting another user's password needs every permission that
-    /// user holds (through its role or directly, active or not, since a user manager may
-    /// reactivate it), unless the caller is a superuser. Otherwise a user manager could set
-    /// the password of a user holding more than it and log in as that user.
-    pub(crate) async fn check_takeover(&self, caller: &Caller, target: &User) -> Result<()> {
+    /// User managers act only on lesser users: setting another user's password, deactivating
+    /// or deleting it, or changing its username, email, role or direct grants needs every
+    /// permission that user holds (through its role or directly, active or not, since a user
+    /// manager may reactivate it), unless the caller is a superuser; a superuser (who holds
+    /// every permission) only a superuser may touch. Otherwise a user manager could take over
+    /// (set the password of and log in as) or cut off a user holding more than it. See
+    /// `docs/adr/0011-user-managers-act-on-lesser-users.md`.
+    pub(crate) async fn check_holds_all_of(&self, caller: &Caller, target: &User) -> Result<()> {
         if caller.is_superuser() || caller.user_id() == Some(target.id) {
             return Ok(());
         }
@@ -300,7 +316,7 @@ impl Rehome {
         check_body_version(body.version, current.version)?;
         let password = take_password(&mut body.fields);
         if password.is_some() {
-            self.check_takeover(caller, &current).await?;
+            self.check_holds_all_of(caller, &current).await?;
         }
         if let Some(p) = &password {
             let name = match body.fields.get("username") {
@@ -322,6 +338,9 @@ impl Rehome {
         .await?;
         if user == current && password.is_none() {
             return Ok(current);
+        }
+        if acts_on_standing(&current, &user) {
+            self.check_holds_all_of(caller, &current).await?;
         }
         let now = self.now();
         let mut record = Record::User(user.clone());
@@ -359,7 +378,7 @@ impl Rehome {
         } else if password.is_some() {
             self.revoke_sessions(&mut tx, id, caller.session()).await?;
         }
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         match record {
             Record::User(u) => Ok(u),
             _ => Err(user_not_found()),
@@ -385,6 +404,7 @@ impl Rehome {
             if current.is_superuser && !caller.is_superuser() {
                 return Err(Error::PermissionDenied);
             }
+            self.check_holds_all_of(caller, &current).await?;
             let now = self.now();
             let mut tx = Tx::new(&**self.store());
             let key = RecordKey::User(id);
@@ -416,7 +436,7 @@ impl Rehome {
                 {
                     attempts += 1
                 }
-                Err(e) => return Err(map_commit_error(e)),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -456,10 +476,11 @@ impl Rehome {
                 GrantChange::Remove => current.permissions.difference(listed),
                 GrantChange::Clear => Permissions::empty(),
             };
-            check_grantable(caller, new.difference(current.permissions))?;
             if new == current.permissions {
                 return Ok(new);
             }
+            self.check_holds_all_of(caller, &current).await?;
+            check_grantable(caller, new.difference(current.permissions))?;
             let now = self.now();
             let mut user = current.clone();
             user.permissions = new;
@@ -482,7 +503,7 @@ impl Rehome {
             match tx.commit().await {
                 Ok(()) => return Ok(new),
                 Err(crate::store::StoreError::Conflict { .. }) if attempts < 3 => attempts += 1,
-                Err(e) => return Err(map_commit_error(e)),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -515,15 +536,7 @@ impl Rehome {
         let (mut body, parse_errors) =
             input::parse(input::ROLE, body, Mode::Create, self.next_year());
         let now = self.now();
-        let mut role = Role {
-            id: RoleId(self.store().next_id(IdKind::Role).await?),
-            name: String::new(),
-            description: String::new(),
-            permissions: Permissions::empty(),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        let mut role = super::blank_role(RoleId(self.store().next_id(IdKind::Role).await?), now);
         apply_role(&mut body, parse_errors, &mut role)?;
         check_grantable(caller, role.permissions)?;
         let mut tx = Tx::new(&**self.store());
@@ -539,7 +552,7 @@ impl Rehome {
             record_json(&record),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(role)
     }
 
@@ -604,7 +617,7 @@ impl Rehome {
             changes,
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         match record {
             Record::Role(r) => Ok(r),
             _ => Err(user_not_found()),
@@ -656,7 +669,7 @@ impl Rehome {
             }) => Err(Error::conflict(
                 "The role was given to a user meanwhile; assign them another role first.",
             )),
-            other => other.map_err(map_commit_error),
+            other => Ok(other?),
         }
     }
 
@@ -702,6 +715,17 @@ impl Rehome {
             .with_count();
         Ok(self.store().list(&q).await?.total.unwrap_or(0))
     }
+}
+
+/// Whether an update from `before` to `after` touches what only a user manager holding
+/// everything the user holds may change: its username, email, role or direct grants, or its
+/// deactivation. (Names and reactivation are not: they neither take over nor cut off.)
+fn acts_on_standing(before: &User, after: &User) -> bool {
+    before.username != after.username
+        || before.email != after.email
+        || before.role != after.role
+        || before.permissions != after.permissions
+        || (before.is_active && !after.is_active)
 }
 
 fn given_username(body: &Body) -> String {

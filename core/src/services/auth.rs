@@ -14,7 +14,6 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::input::Parsed;
-use super::inventory::map_commit_error;
 use super::tx::Tx;
 use super::{Caller, Rehome};
 use crate::auth::password::check_policy;
@@ -124,6 +123,10 @@ pub struct TotpSetup {
 
 /// How many recovery codes a set holds.
 pub const RECOVERY_CODES: usize = 10;
+
+/// The fields of a password change body ([`Rehome::change_password_json`]).
+pub const PASSWORD_CHANGE_FIELDS: [&str; 4] =
+    ["old_password", "new_password", "code", "recovery_code"];
 
 /// How often a read-modify-write of auth state is retried when another writer won.
 const RETRIES: usize = 8;
@@ -396,13 +399,13 @@ impl Rehome {
                 self.hasher()
                     .verify(password, h)
                     .await
-                    .map_err(|e| Error::Store(StoreError::backend(e)))?,
+                    .map_err(|e| Error::internal("password hashing", e))?,
             ),
             None => {
                 self.hasher()
                     .verify_dummy(password, self.random_bytes())
                     .await
-                    .map_err(|e| Error::Store(StoreError::backend(e)))?;
+                    .map_err(|e| Error::internal("password hashing", e))?;
                 None
             }
         };
@@ -430,7 +433,7 @@ impl Rehome {
                 .hasher()
                 .hash(password, self.random_bytes())
                 .await
-                .map_err(|e| Error::Store(StoreError::backend(e)))?;
+                .map_err(|e| Error::internal("password hashing", e))?;
             update_credentials(&mut tx, c, self.now(), |c| {
                 c.password_hash = Some(rehashed);
             });
@@ -507,7 +510,7 @@ impl Rehome {
             json!({"method": method}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         // Bookkeeping that concurrent logins of one user would otherwise fight over (the
         // user's version, the throttle record): done after the session exists, each retried
         // on its own, so parallel logins all succeed.
@@ -575,12 +578,12 @@ impl Rehome {
                     MfaCode::Totp(_) => "totp",
                     MfaCode::Recovery(_) => "recovery_code",
                 };
-                // A concurrent success on the same token or code makes this commit conflict:
-                // only one session comes out of one token.
+                // A concurrent success on the same token or code makes this commit conflict
+                // (or find the token gone): only one session comes out of one token.
                 self.start_session(tx, &user, ip, method)
                     .await
                     .map_err(|e| match e {
-                        Error::Conflict { .. } => bad_mfa_token(),
+                        Error::Conflict { .. } | Error::NotFound(_) => bad_mfa_token(),
                         other => other,
                     })
             }
@@ -646,7 +649,7 @@ impl Rehome {
                     return Ok(None);
                 };
                 let key = TotpKey::from_base32(secret, &self.auth_config().issuer, &user.username)
-                    .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
+                    .map_err(|e| Error::internal("TOTP key", e))?;
                 let Some(step) = key.check(code, now, creds.totp_last_step) else {
                     return Ok(None);
                 };
@@ -877,13 +880,13 @@ impl Rehome {
         if user.is_superuser && !caller.is_superuser() {
             return Err(Error::PermissionDenied);
         }
-        self.check_takeover(caller, &user).await?;
+        self.check_holds_all_of(caller, &user).await?;
         check_policy(password, &user.username, "password").into_result()?;
         let hash = self
             .hasher()
             .hash(password, self.random_bytes())
             .await
-            .map_err(|e| Error::Store(StoreError::backend(e)))?;
+            .map_err(|e| Error::internal("password hashing", e))?;
         for _ in 0..RETRIES {
             let mut tx = Tx::new(&**self.store());
             self.put_password_hash(&mut tx, id, hash.clone()).await?;
@@ -900,7 +903,7 @@ impl Rehome {
             match tx.commit().await {
                 Ok(()) => return Ok(()),
                 Err(e) if is_conflict(&e) || matches!(e, StoreError::NotFound { .. }) => {}
-                Err(e) => return Err(map_commit_error(e)),
+                Err(e) => return Err(e.into()),
             }
         }
         Err(Error::conflict("The account kept changing; retry."))
@@ -941,7 +944,7 @@ impl Rehome {
         self.hasher()
             .hash(password, self.random_bytes())
             .await
-            .map_err(|e| Error::Store(StoreError::backend(e)))
+            .map_err(|e| Error::internal("password hashing", e))
     }
 
     /// Re-authentication for sensitive changes: the password, and with MFA on also a code
@@ -972,7 +975,7 @@ impl Rehome {
                 self.hasher()
                     .verify(password.unwrap_or_default(), &h)
                     .await
-                    .map_err(|e| Error::Store(StoreError::backend(e)))?
+                    .map_err(|e| Error::internal("password hashing", e))?
                     .ok
             }
             None => false,
@@ -1009,6 +1012,43 @@ impl Rehome {
         }
     }
 
+    /// [`Rehome::change_password`] from a JSON body (`/users/password/`): `old_password`,
+    /// `new_password`, and with MFA on `code` (TOTP) or `recovery_code`, all strings. Any
+    /// other field is refused (400 naming it), like every write's unknown fields.
+    pub async fn change_password_json(
+        &self,
+        caller: &Caller,
+        body: &serde_json::Value,
+    ) -> Result<()> {
+        let Some(obj) = body.as_object() else {
+            return Err(Error::invalid(
+                "non_field_errors",
+                "Invalid data. Expected a dictionary (JSON object).",
+            ));
+        };
+        let mut errors = FieldErrors::new();
+        for key in obj.keys() {
+            if !PASSWORD_CHANGE_FIELDS.contains(&key.as_str()) {
+                errors.add(key.clone(), "Unknown field.");
+            }
+        }
+        let mut text = |name: &str| match obj.get(name) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                errors.add(name, "Not a valid string.");
+                None
+            }
+        };
+        let old = text("old_password");
+        let new = text("new_password");
+        let code = text("code").map(MfaCode::Totp);
+        let recovery = text("recovery_code").map(MfaCode::Recovery);
+        errors.into_result()?;
+        self.change_password(caller, old.as_deref(), new.as_deref(), code.or(recovery))
+            .await
+    }
+
     /// Changes the caller's own password: the old one (plus a code with MFA on) is needed; the
     /// caller's other sessions are revoked.
     pub async fn change_password(
@@ -1031,7 +1071,7 @@ impl Rehome {
             .hasher()
             .hash(new_password, self.random_bytes())
             .await
-            .map_err(|e| Error::Store(StoreError::backend(e)))?;
+            .map_err(|e| Error::internal("password hashing", e))?;
         let mut tx = code_tx.unwrap_or_else(|| Tx::new(&**self.store()));
         self.put_password_hash(&mut tx, user.id, hash).await?;
         self.revoke_sessions(&mut tx, user.id, caller.session())
@@ -1045,7 +1085,7 @@ impl Rehome {
             json!({}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)
+        Ok(tx.commit().await?)
     }
 
     // ------------------------------------------------------------------ TOTP
@@ -1056,11 +1096,9 @@ impl Rehome {
         let user = caller.as_user().ok_or(Error::InvalidToken)?;
         let secret: [u8; SECRET_BYTES] = self.random_bytes();
         let key = TotpKey::new(&secret, &self.auth_config().issuer, &user.username)
-            .map_err(|e| Error::Store(StoreError::backend(e)))?;
-        let uri = key
-            .uri()
-            .map_err(|e| Error::Store(StoreError::backend(e)))?;
-        let svg = qr_svg(&uri).unwrap_or_default();
+            .map_err(|e| Error::internal("TOTP key", e))?;
+        let uri = key.uri().map_err(|e| Error::internal("TOTP key", e))?;
+        let svg = qr_svg(&uri).map_err(|e| Error::internal("QR code", e))?;
         let now = self.now();
         let mut tx = Tx::new(&**self.store());
         match self.credentials(user.id).await? {
@@ -1093,7 +1131,7 @@ impl Rehome {
             json!({}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(TotpSetup {
             secret: key.secret_base32(),
             otpauth_uri: uri,
@@ -1116,7 +1154,7 @@ impl Rehome {
         }
         let secret = creds.totp_secret.clone().unwrap_or_default();
         let key = TotpKey::from_base32(&secret, &self.auth_config().issuer, &user.username)
-            .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
+            .map_err(|e| Error::internal("TOTP key", e))?;
         let now = self.now();
         let Some(step) = key.check(code, now, creds.totp_last_step) else {
             self.login_failed(
@@ -1145,7 +1183,7 @@ impl Rehome {
             json!({"mfa_enabled": [false, true]}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(codes)
     }
 
@@ -1184,7 +1222,7 @@ impl Rehome {
             json!({"mfa_enabled": [true, false]}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)
+        Ok(tx.commit().await?)
     }
 
     /// Replaces the recovery codes (the old ones are void): needs the password and a TOTP code.
@@ -1218,7 +1256,7 @@ impl Rehome {
             json!({}),
         )
         .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(codes)
     }
 

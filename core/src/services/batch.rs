@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::input::Mode;
-use super::inventory::{Model, WriteKind, operation_error, record_json};
+use super::inventory::{Model, WriteKind};
 use super::tx::Tx;
+use super::write::{key_text, operation_error, record_json};
 use super::{Caller, Rehome};
 use crate::error::{Error, FieldErrors, OperationError, Result};
 use crate::permission::Permission;
@@ -243,7 +244,7 @@ impl Rehome {
                 Ok(record) => results.push(OperationResult {
                     op: op.op,
                     model: op.model,
-                    id: super::inventory::key_text(record.key()),
+                    id: key_text(record.key()),
                     object: if op.op == BatchOp::Delete {
                         Json::Null
                     } else {
@@ -262,9 +263,9 @@ impl Rehome {
         match tx.commit_with_origin().await {
             Ok(()) => Ok(results),
             Err((e @ StoreError::Conflict { .. }, op)) => Err(Error::BatchRejected {
-                errors: vec![operation_error(op, super::inventory::map_commit_error(e))?],
+                errors: vec![operation_error(op, e.into())?],
             }),
-            Err((e, _)) => Err(super::inventory::map_commit_error(e)),
+            Err((e, _)) => Err(e.into()),
         }
     }
 

@@ -14,11 +14,13 @@ use serde_json::Value as Json;
 use super::Rehome;
 use super::accounts::{apply_role, check_role_name};
 use super::input::{self, Mode, Parsed};
-use super::inventory::{Model, apply_device, apply_donor, apply_location, apply_shipment};
+use super::inventory::{
+    Model, apply_device, apply_donor, apply_location, apply_shipment, blank_device, blank_donor,
+    blank_location, blank_shipment,
+};
 use crate::error::FieldErrors;
 use crate::ids::{RoleId, UserId};
-use crate::model::{Donor, Location, Role, Shipment, User};
-use crate::permission::Permissions;
+use crate::model::{Role, User};
 use crate::store::{Record, RecordKey};
 
 impl Rehome {
@@ -37,7 +39,7 @@ impl Rehome {
         let now = self.now();
         let record = match (model, key) {
             (Model::Device, RecordKey::Device(device_id)) => {
-                let mut d = super::inventory::blank_device(device_id, None, now);
+                let mut d = blank_device(device_id, None, now);
                 if let Some(Parsed::Status(s)) = body.take("status") {
                     d.status = s;
                 }
@@ -45,49 +47,17 @@ impl Rehome {
                 Record::Device(d)
             }
             (Model::Location, RecordKey::Location(location_id)) => {
-                let mut l = Location {
-                    location_id,
-                    name: String::new(),
-                    location_type: String::new(),
-                    address: String::new(),
-                    country: String::new(),
-                    city: String::new(),
-                    postal_code: String::new(),
-                    phone: String::new(),
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                };
+                let mut l = blank_location(location_id, now);
                 apply_location(&mut body, &mut l);
                 Record::Location(l)
             }
             (Model::Donor, RecordKey::Donor(donor_id)) => {
-                let mut d = Donor {
-                    donor_id,
-                    name: String::new(),
-                    contact_info: String::new(),
-                    address: String::new(),
-                    email: String::new(),
-                    phone: String::new(),
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                };
+                let mut d = blank_donor(donor_id, now);
                 apply_donor(&mut body, &mut d);
                 Record::Donor(d)
             }
             (Model::Shipment, RecordKey::Shipment(shipping_id)) => {
-                let mut s = Shipment {
-                    shipping_id,
-                    destination: None,
-                    arrived: false,
-                    date_shipped: now.date_naive(),
-                    date_delivered: None,
-                    tracking_identifier: String::new(),
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                };
+                let mut s = blank_shipment(shipping_id, now);
                 apply_shipment(&mut body, &mut s);
                 Record::Shipment(s)
             }
@@ -111,22 +81,7 @@ impl Rehome {
         let (mut body, mut errors) =
             input::parse(input::USER, body, Mode::Create, self.next_year());
         let now = self.now();
-        let mut user = User {
-            id,
-            username: String::new(),
-            email: String::new(),
-            role: None,
-            first_name: String::new(),
-            last_name: String::new(),
-            is_superuser: false,
-            is_active: true,
-            permissions: Permissions::empty(),
-            mfa_enabled: false,
-            last_login: None,
-            date_joined: now,
-            updated_at: now,
-            version: 1,
-        };
+        let mut user = super::blank_user(id, now);
         super::accounts::apply_user_basics(&mut body, &mut errors, &mut user);
         if let Some(role) = body.take("role") {
             user.role = match role {
@@ -159,15 +114,7 @@ impl Rehome {
     pub fn build_imported_role(&self, id: RoleId, body: &Json) -> Result<Role, FieldErrors> {
         let (mut body, errors) = input::parse(input::ROLE, body, Mode::Create, self.next_year());
         let now = self.now();
-        let mut role = Role {
-            id,
-            name: String::new(),
-            description: String::new(),
-            permissions: Permissions::empty(),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        let mut role = super::blank_role(id, now);
         match apply_role(&mut body, errors, &mut role) {
             Ok(()) => Ok(role),
             Err(crate::error::Error::Validation(e)) => Err(e),

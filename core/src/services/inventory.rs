@@ -8,13 +8,17 @@ use serde_json::{Value as Json, json};
 
 use super::input::{self, Body, Mode, Parsed, Spec};
 use super::tx::Tx;
+use super::write::{bump, check_body_version, check_if_match, check_unique, diff, key_text};
+pub use super::write::{record_json, unique_errors};
 use super::{Caller, Rehome};
-use crate::error::{Error, FieldErrors, OperationError, Result};
+use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{DeviceId, DonorId, IdKind, LocationId, ShipmentId, UserId};
 use crate::model::{Device, DeviceStatus, Donor, Location, Shipment, Timestamp};
 use crate::permission::Permission;
 use crate::query::Collection;
-use crate::store::{Change, Conflict, Record, RecordKey, Reference, StoreError, UniqueField};
+use crate::store::{
+    Arity, Change, Conflict, Record, RecordKey, RefSpec, Reference, StoreError, UniqueField,
+};
 
 /// The four inventory object kinds.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -132,129 +136,8 @@ fn pos_int(s: &str) -> Option<i64> {
     s.trim().parse::<i64>().ok().filter(|i| *i > 0)
 }
 
-/// The JSON form of a record, as the contract shows it (no wrapper).
-pub fn record_json(record: &Record) -> Json {
-    let v = match record {
-        Record::Device(r) => serde_json::to_value(r),
-        Record::Location(r) => serde_json::to_value(r),
-        Record::Donor(r) => serde_json::to_value(r),
-        Record::Shipment(r) => serde_json::to_value(r),
-        Record::User(r) => serde_json::to_value(r),
-        Record::Role(r) => serde_json::to_value(r),
-        Record::Audit(r) => serde_json::to_value(r),
-        // Secrets and session state never leave core as JSON.
-        Record::Credentials(_)
-        | Record::Session(_)
-        | Record::MfaChallenge(_)
-        | Record::Throttle(_) => {
-            return Json::Null;
-        }
-    };
-    v.unwrap_or(Json::Null)
-}
-
-/// `{field: [old, new]}` for the fields that differ (timestamps and version left out).
-pub(crate) fn diff(old: &Json, new: &Json) -> Json {
-    let mut out = serde_json::Map::new();
-    if let (Some(o), Some(n)) = (old.as_object(), new.as_object()) {
-        for (k, nv) in n {
-            if matches!(k.as_str(), "updated_at" | "version") {
-                continue;
-            }
-            let ov = o.get(k).unwrap_or(&Json::Null);
-            if ov != nv {
-                out.insert(k.clone(), json!([ov, nv]));
-            }
-        }
-    }
-    Json::Object(out)
-}
-
 fn not_found() -> Error {
     Error::NotFound("Not found.".into())
-}
-
-fn label(field: UniqueField) -> (&'static str, &'static str, &'static str) {
-    // (field name, object label, field label) for messages.
-    match field {
-        UniqueField::DeviceSerialNumber => ("serial_number", "device", "serial number"),
-        UniqueField::DeviceMacId => ("mac_id", "device", "mac id"),
-        UniqueField::LocationAddress => ("address", "location", "address"),
-        UniqueField::LocationPhone => ("phone", "location", "phone"),
-        UniqueField::DonorEmail => ("email", "donor", "email"),
-        UniqueField::UserUsername => ("username", "user", "username"),
-        UniqueField::UserEmail => ("email", "user", "email"),
-        UniqueField::RoleName => ("name", "role", "name"),
-    }
-}
-
-/// The field-keyed message for a taken unique key (the contract's 409 body), e.g.
-/// `{"username": ["user with this username already exists."]}`.
-pub fn unique_errors(field: UniqueField) -> FieldErrors {
-    let (name, object, label) = label(field);
-    FieldErrors::one(name, format!("{object} with this {label} already exists."))
-}
-
-/// Maps a store error from committing a unit of work to the service error.
-pub(crate) fn map_commit_error(e: StoreError) -> Error {
-    match e {
-        StoreError::Conflict { conflict, .. } => match conflict {
-            Conflict::Unique(k) => {
-                let fields = unique_errors(k.field);
-                Error::Conflict {
-                    detail: fields
-                        .0
-                        .values()
-                        .flatten()
-                        .next()
-                        .cloned()
-                        .unwrap_or_default(),
-                    fields,
-                }
-            }
-            Conflict::Version { key, .. } => Error::conflict(format!(
-                "The {key} was changed by someone else meanwhile; read it again and retry."
-            )),
-            Conflict::Exists(key) => Error::conflict(format!("The {key} exists already.")),
-            Conflict::MissingReference(r) => Error::conflict(format!(
-                "A referenced object was deleted meanwhile ({r:?}); retry."
-            )),
-            Conflict::Referenced { key, by } => Error::conflict(format!(
-                "The {key} is still referred to by the {by}; retry."
-            )),
-        },
-        StoreError::NotFound { .. } => not_found(),
-        other => Error::Store(other),
-    }
-}
-
-/// Maps a service error to the error of one batch operation (or passes it on when it is not
-/// about the operation's input: permission, store failure).
-pub(crate) fn operation_error(
-    index: usize,
-    e: Error,
-) -> std::result::Result<OperationError, Error> {
-    let (errors, conflict) = match e {
-        Error::Validation(f) => (f, false),
-        Error::Conflict { detail, fields } => {
-            if fields.is_empty() {
-                (FieldErrors::one("non_field_errors", detail), true)
-            } else {
-                (fields, true)
-            }
-        }
-        Error::NotFound(detail) => (FieldErrors::one("id", detail), false),
-        Error::PreconditionFailed { current } => (
-            FieldErrors::one("version", format!("The current version is {current}.")),
-            true,
-        ),
-        other => return Err(other),
-    };
-    Ok(OperationError {
-        index,
-        errors,
-        conflict,
-    })
 }
 
 impl Rehome {
@@ -262,7 +145,7 @@ impl Rehome {
     pub async fn create(&self, caller: &Caller, model: Model, body: &Json) -> Result<Record> {
         let mut tx = Tx::new(&**self.store());
         let record = self.tx_create(&mut tx, caller, model, body).await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(record)
     }
 
@@ -289,7 +172,7 @@ impl Rehome {
         let record = self
             .tx_update(&mut tx, caller, model, id, body, mode, if_match)
             .await?;
-        tx.commit().await.map_err(map_commit_error)?;
+        tx.commit().await?;
         Ok(record)
     }
 
@@ -314,7 +197,7 @@ impl Rehome {
                     conflict: Conflict::Referenced { .. } | Conflict::Version { .. },
                     ..
                 }) if attempts < 3 && if_match.is_none() => attempts += 1,
-                Err(e) => return Err(map_commit_error(e)),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -351,9 +234,7 @@ impl Rehome {
         let key = Model::Device.parse_key(id).ok_or_else(not_found)?;
         match self.store().get(key).await? {
             Some(Record::Device(d)) => crate::auth::totp::qr_svg(&d.device_id.to_string())
-                .ok_or_else(|| {
-                    Error::Store(StoreError::backend("the QR encoder refused a device id"))
-                }),
+                .map_err(|e| Error::internal("QR code", e)),
             _ => Err(not_found()),
         }
     }
@@ -385,49 +266,19 @@ impl Rehome {
                 Record::Device(d)
             }
             Model::Location => {
-                let mut l = Location {
-                    location_id: LocationId(tx.store().next_id(IdKind::Location).await?),
-                    name: String::new(),
-                    location_type: String::new(),
-                    address: String::new(),
-                    country: String::new(),
-                    city: String::new(),
-                    postal_code: String::new(),
-                    phone: String::new(),
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                };
+                let id = LocationId(tx.store().next_id(IdKind::Location).await?);
+                let mut l = blank_location(id, now);
                 apply_location(&mut body, &mut l);
                 Record::Location(l)
             }
             Model::Donor => {
-                let mut d = Donor {
-                    donor_id: DonorId(tx.store().next_id(IdKind::Donor).await?),
-                    name: String::new(),
-                    contact_info: String::new(),
-                    address: String::new(),
-                    email: String::new(),
-                    phone: String::new(),
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                };
+                let mut d = blank_donor(DonorId(tx.store().next_id(IdKind::Donor).await?), now);
                 apply_donor(&mut body, &mut d);
                 Record::Donor(d)
             }
             Model::Shipment => {
-                let mut s = Shipment {
-                    shipping_id: ShipmentId(tx.store().next_id(IdKind::Shipment).await?),
-                    destination: None,
-                    arrived: false,
-                    date_shipped: now.date_naive(),
-                    date_delivered: None,
-                    tracking_identifier: String::new(),
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                };
+                let id = ShipmentId(tx.store().next_id(IdKind::Shipment).await?);
+                let mut s = blank_shipment(id, now);
                 apply_shipment(&mut body, &mut s);
                 Record::Shipment(s)
             }
@@ -553,33 +404,10 @@ impl Rehome {
         let reference = Reference::Key(key);
         for referrer in tx.referrers(&reference).await? {
             let mut new = referrer.clone();
-            match (&mut new, key) {
-                (Record::Device(d), RecordKey::Donor(id)) if d.donor == Some(id) => {
-                    d.donor = None;
+            for spec in RefSpec::of(referrer.collection()) {
+                if spec.arity != Arity::One {
+                    spec.field.clear(&mut new, key);
                 }
-                (Record::Device(d), RecordKey::Location(id)) => {
-                    if d.start_location == Some(id) {
-                        d.start_location = None;
-                    }
-                    if d.end_location == Some(id) {
-                        d.end_location = None;
-                    }
-                }
-                (Record::Device(d), RecordKey::Shipment(id)) => {
-                    d.shipping_infos.retain(|s| *s != id)
-                }
-                (Record::Device(d), RecordKey::User(id)) => {
-                    if d.received_by == Some(id) {
-                        d.received_by = None;
-                    }
-                    if d.created_by == Some(id) {
-                        d.created_by = None;
-                    }
-                }
-                (Record::Shipment(s), RecordKey::Location(id)) if s.destination == Some(id) => {
-                    s.destination = None;
-                }
-                _ => {}
             }
             if new == referrer {
                 continue;
@@ -618,46 +446,14 @@ impl Rehome {
         record: &Record,
         errors: &mut FieldErrors,
     ) -> Result<()> {
-        let fields: Vec<(&str, RecordKey)> = match record {
-            Record::Device(d) => {
-                let mut v = Vec::new();
-                v.extend(d.donor.map(|i| ("donor", RecordKey::Donor(i))));
-                v.extend(
-                    d.start_location
-                        .map(|i| ("start_location", RecordKey::Location(i))),
-                );
-                v.extend(
-                    d.end_location
-                        .map(|i| ("end_location", RecordKey::Location(i))),
-                );
-                v.extend(d.received_by.map(|i| ("received_by", RecordKey::User(i))));
-                v.extend(
-                    d.shipping_infos
-                        .iter()
-                        .map(|i| ("shipping_infos", RecordKey::Shipment(*i))),
-                );
-                v
-            }
-            Record::Shipment(s) => s
-                .destination
-                .map(|i| ("destination", RecordKey::Location(i)))
-                .into_iter()
-                .collect(),
-            _ => Vec::new(),
-        };
-        for (field, key) in fields {
-            if tx.get(key).await?.is_none() {
-                let id = match key {
-                    RecordKey::Donor(i) => i.0,
-                    RecordKey::Location(i) => i.0,
-                    RecordKey::User(i) => i.0,
-                    RecordKey::Shipment(i) => i.0,
-                    _ => 0,
-                };
-                errors.add(
-                    field,
-                    format!("Invalid pk \"{id}\" - object does not exist."),
-                );
+        for spec in RefSpec::of(record.collection()).filter(|r| r.checked) {
+            for key in spec.field.target_keys(record) {
+                if tx.get(key).await?.is_none() {
+                    errors.add(
+                        spec.name,
+                        format!("Invalid pk \"{}\" - object does not exist.", key_text(key)),
+                    );
+                }
             }
         }
         Ok(())
@@ -667,10 +463,12 @@ impl Rehome {
     /// `end_location`, `received_by`, `created_by`, `shipping_infos`); a user inlines as
     /// `{id, username, first_name, last_name}` only. Unknown names are a 400 naming them.
     pub async fn expand_devices(&self, devices: &[Device], expand: &[&str]) -> Result<Vec<Json>> {
+        let expandable = || RefSpec::of(Collection::Devices);
+        let allowed: Vec<&str> = expandable().map(|r| r.name).collect();
         let unknown: Vec<&str> = expand
             .iter()
             .copied()
-            .filter(|e| !e.is_empty() && !EXPANDABLE.contains(e))
+            .filter(|e| !e.is_empty() && !allowed.contains(e))
             .collect();
         if !unknown.is_empty() {
             return Err(Error::invalid(
@@ -678,7 +476,7 @@ impl Rehome {
                 format!(
                     "Unknown: {}. Allowed: {}.",
                     unknown.join(", "),
-                    EXPANDABLE.join(", ")
+                    allowed.join(", ")
                 ),
             ));
         }
@@ -686,27 +484,12 @@ impl Rehome {
         let mut out = Vec::with_capacity(devices.len());
         for d in devices {
             let mut v = serde_json::to_value(d).unwrap_or(Json::Null);
+            let record = Record::Device(d.clone());
             for name in expand.iter().copied().filter(|e| !e.is_empty()) {
-                let keys: Vec<RecordKey> = match name {
-                    "donor" => d.donor.map(RecordKey::Donor).into_iter().collect(),
-                    "start_location" => d
-                        .start_location
-                        .map(RecordKey::Location)
-                        .into_iter()
-                        .collect(),
-                    "end_location" => d
-                        .end_location
-                        .map(RecordKey::Location)
-                        .into_iter()
-                        .collect(),
-                    "received_by" => d.received_by.map(RecordKey::User).into_iter().collect(),
-                    "created_by" => d.created_by.map(RecordKey::User).into_iter().collect(),
-                    _ => d
-                        .shipping_infos
-                        .iter()
-                        .map(|s| RecordKey::Shipment(*s))
-                        .collect(),
+                let Some(spec) = expandable().find(|r| r.name == name) else {
+                    continue;
                 };
+                let keys = spec.field.target_keys(&record);
                 let mut inlined = Vec::with_capacity(keys.len());
                 for key in keys {
                     if let std::collections::btree_map::Entry::Vacant(slot) = cache.entry(key) {
@@ -723,7 +506,7 @@ impl Rehome {
                     inlined.push(cache.get(&key).cloned().unwrap_or(Json::Null));
                 }
                 if let Some(obj) = v.as_object_mut() {
-                    let value = if name == "shipping_infos" {
+                    let value = if spec.arity == Arity::Many {
                         Json::Array(inlined)
                     } else {
                         inlined.into_iter().next().unwrap_or(Json::Null)
@@ -734,104 +517,6 @@ impl Rehome {
             out.push(v);
         }
         Ok(out)
-    }
-}
-
-/// The references of a device that `?expand=` inlines ([`Rehome::expand_devices`]).
-pub const EXPANDABLE: [&str; 6] = [
-    "donor",
-    "start_location",
-    "end_location",
-    "received_by",
-    "created_by",
-    "shipping_infos",
-];
-
-/// 412 when the caller's precondition (`If-Match`) names a version that is not current.
-pub(crate) fn check_if_match(if_match: Option<u64>, current: u64) -> Result<()> {
-    match if_match {
-        Some(v) if v != current => Err(Error::PreconditionFailed { current }),
-        _ => Ok(()),
-    }
-}
-
-/// 409 when a body's `version` is not current (stops lost updates from clients that do not
-/// send `If-Match`).
-pub(crate) fn check_body_version(sent: Option<u64>, current: u64) -> Result<()> {
-    match sent {
-        Some(v) if v != current => Err(Error::conflict_on(
-            "version",
-            format!("The object is at version {current}, not {v}; read it again and retry."),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Sets the version and update time of a changed record.
-pub(crate) fn bump(record: &mut Record, now: Timestamp) {
-    macro_rules! touch {
-        ($r:expr) => {{
-            $r.version += 1;
-            $r.updated_at = now;
-        }};
-    }
-    match record {
-        Record::Device(r) => touch!(r),
-        Record::Location(r) => touch!(r),
-        Record::Donor(r) => touch!(r),
-        Record::Shipment(r) => touch!(r),
-        Record::User(r) => touch!(r),
-        Record::Role(r) => touch!(r),
-        Record::Credentials(r) => touch!(r),
-        Record::Throttle(r) => touch!(r),
-        // Sessions and challenges have no update time.
-        Record::Session(r) => r.version += 1,
-        Record::MfaChallenge(r) => r.version += 1,
-        Record::Audit(_) => {}
-    }
-}
-
-/// The id of a key as audit entries show it.
-pub(crate) fn key_text(key: RecordKey) -> String {
-    match key {
-        RecordKey::Device(i) => i.to_string(),
-        RecordKey::Location(i) => i.to_string(),
-        RecordKey::Donor(i) => i.to_string(),
-        RecordKey::Shipment(i) => i.to_string(),
-        RecordKey::User(i) => i.to_string(),
-        RecordKey::Role(i) => i.to_string(),
-        RecordKey::Audit(i) => i.to_string(),
-        RecordKey::Credentials(i) => i.to_string(),
-        // Never the digest of a secret: only that there was one.
-        RecordKey::Session(_) | RecordKey::MfaChallenge(_) | RecordKey::Throttle(_) => {
-            String::new()
-        }
-    }
-}
-
-/// A 409 naming each unique key of `record` that another record holds.
-pub(crate) async fn check_unique(tx: &Tx<'_>, record: &Record) -> Result<()> {
-    let mut fields = FieldErrors::new();
-    for k in record.unique_keys() {
-        if let Some(other) = tx.get_by_unique(&k).await?
-            && other.key() != record.key()
-        {
-            fields.merge(unique_errors(k.field));
-        }
-    }
-    if fields.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Conflict {
-            detail: fields
-                .0
-                .values()
-                .flatten()
-                .next()
-                .cloned()
-                .unwrap_or_default(),
-            fields,
-        })
     }
 }
 
@@ -974,10 +659,10 @@ impl Rehome {
 
 /// A device with `device_id` and nothing else filled in yet (status `received`), which a
 /// create fills from its body.
-pub(super) fn blank_device(
+pub(crate) fn blank_device(
     device_id: DeviceId,
-    created_by: Option<crate::ids::UserId>,
-    now: crate::model::Timestamp,
+    created_by: Option<UserId>,
+    now: Timestamp,
 ) -> Device {
     Device {
         device_id,
@@ -1001,6 +686,54 @@ pub(super) fn blank_device(
         notes: String::new(),
         shipping_infos: Vec::new(),
         status: DeviceStatus::Received,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+/// A location with `location_id` and nothing else filled in yet, made at `now`.
+pub(super) fn blank_location(location_id: LocationId, now: Timestamp) -> Location {
+    Location {
+        location_id,
+        name: String::new(),
+        location_type: String::new(),
+        address: String::new(),
+        country: String::new(),
+        city: String::new(),
+        postal_code: String::new(),
+        phone: String::new(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+/// A donor with `donor_id` and nothing else filled in yet, made at `now`.
+pub(super) fn blank_donor(donor_id: DonorId, now: Timestamp) -> Donor {
+    Donor {
+        donor_id,
+        name: String::new(),
+        contact_info: String::new(),
+        address: String::new(),
+        email: String::new(),
+        phone: String::new(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+/// A shipment with `shipping_id`, shipped today (`now`'s date), not arrived, nothing else
+/// filled in yet.
+pub(super) fn blank_shipment(shipping_id: ShipmentId, now: Timestamp) -> Shipment {
+    Shipment {
+        shipping_id,
+        destination: None,
+        arrived: false,
+        date_shipped: now.date_naive(),
+        date_delivered: None,
+        tracking_identifier: String::new(),
         created_at: now,
         updated_at: now,
         version: 1,

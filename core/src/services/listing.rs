@@ -96,163 +96,6 @@ impl<T> ListResult<T> {
     }
 }
 
-struct Spec {
-    /// Filterable fields; `true` when `__gte`/`__lte` are allowed.
-    filters: &'static [(Field, bool)],
-    search: &'static [Field],
-    /// Ordering names beyond the filter fields (id, timestamps).
-    extra_order: &'static [(&'static str, Field)],
-    default: &'static [(Field, Direction)],
-}
-
-fn spec(c: Collection) -> Spec {
-    use Direction::*;
-    use Field::*;
-    match c {
-        Collection::Devices => Spec {
-            filters: &[
-                (DeviceId, false),
-                (DeviceType, false),
-                (DeviceMake, false),
-                (DeviceModel, false),
-                (DeviceSerialNumber, false),
-                (DeviceMacId, false),
-                (DeviceStatus, false),
-                (DeviceYearOfManufacture, true),
-                (DeviceOperatingSystem, false),
-                (DevicePhysicalCondition, false),
-                (DeviceDonor, false),
-                (DeviceStartLocation, false),
-                (DeviceEndLocation, false),
-                (DeviceDateReceived, true),
-            ],
-            search: &[
-                DeviceSerialNumber,
-                DeviceMacId,
-                DeviceType,
-                DeviceMake,
-                DeviceModel,
-                DeviceOperatingSystem,
-                DevicePhysicalCondition,
-                DeviceNotes,
-            ],
-            extra_order: &[
-                ("id", DeviceId),
-                ("created_at", DeviceCreatedAt),
-                ("updated_at", DeviceUpdatedAt),
-            ],
-            default: &[(DeviceType, Asc)],
-        },
-        Collection::Locations => Spec {
-            filters: &[
-                (LocationName, false),
-                (LocationType, false),
-                (LocationCountry, false),
-                (LocationCity, false),
-                (LocationPostalCode, false),
-            ],
-            search: &[
-                LocationName,
-                LocationAddress,
-                LocationCountry,
-                LocationCity,
-                LocationPostalCode,
-                LocationPhone,
-            ],
-            extra_order: &[
-                ("id", LocationId),
-                ("location_id", LocationId),
-                ("created_at", LocationCreatedAt),
-                ("updated_at", LocationUpdatedAt),
-            ],
-            default: &[(LocationName, Asc)],
-        },
-        Collection::Donors => Spec {
-            filters: &[(DonorName, false), (DonorEmail, false), (DonorPhone, false)],
-            search: &[
-                DonorName,
-                DonorContactInfo,
-                DonorAddress,
-                DonorEmail,
-                DonorPhone,
-            ],
-            extra_order: &[
-                ("id", DonorId),
-                ("donor_id", DonorId),
-                ("created_at", DonorCreatedAt),
-                ("updated_at", DonorUpdatedAt),
-            ],
-            default: &[(DonorName, Asc)],
-        },
-        Collection::Shipments => Spec {
-            filters: &[
-                (ShipmentDestination, false),
-                (ShipmentArrived, false),
-                (ShipmentDateShipped, true),
-                (ShipmentDateDelivered, true),
-                (ShipmentTrackingIdentifier, false),
-            ],
-            search: &[ShipmentTrackingIdentifier],
-            extra_order: &[
-                ("id", ShipmentId),
-                ("shipping_id", ShipmentId),
-                ("created_at", ShipmentCreatedAt),
-                ("updated_at", ShipmentUpdatedAt),
-            ],
-            default: &[(ShipmentDateShipped, Asc)],
-        },
-        Collection::Users => Spec {
-            filters: &[
-                (UserUsername, false),
-                (UserEmail, false),
-                (UserRole, false),
-                (UserFirstName, false),
-                (UserLastName, false),
-                (UserIsActive, false),
-            ],
-            search: &[UserUsername, UserEmail, UserFirstName, UserLastName],
-            extra_order: &[
-                ("id", UserId),
-                ("date_joined", UserDateJoined),
-                ("created_at", UserDateJoined),
-                ("updated_at", UserUpdatedAt),
-            ],
-            default: &[(UserUsername, Asc)],
-        },
-        Collection::Roles => Spec {
-            filters: &[(RoleName, false)],
-            search: &[RoleName],
-            extra_order: &[
-                ("id", RoleId),
-                ("created_at", RoleCreatedAt),
-                ("updated_at", RoleUpdatedAt),
-            ],
-            default: &[(RoleName, Asc)],
-        },
-        // Not listable through the contract: internal state.
-        Collection::Credentials
-        | Collection::Sessions
-        | Collection::MfaChallenges
-        | Collection::Throttles => Spec {
-            filters: &[],
-            search: &[],
-            extra_order: &[],
-            default: &[],
-        },
-        Collection::Audit => Spec {
-            filters: &[
-                (AuditActor, false),
-                (AuditAction, false),
-                (AuditObjectType, false),
-                (AuditObjectId, false),
-            ],
-            search: &[],
-            extra_order: &[],
-            default: &[(AuditId, Desc)],
-        },
-    }
-}
-
 /// Parses a query-string value into a value of `field`'s type.
 fn parse_value(field: Field, raw: &str) -> std::result::Result<Value, String> {
     let raw = raw.trim();
@@ -297,25 +140,9 @@ pub(crate) fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
     parse_date(raw).map(|d| d.and_time(NaiveTime::MIN).and_utc())
 }
 
-/// The names `?ordering=` takes for `collection` (each may be prefixed with `-`): its filter
-/// fields, then its id and timestamps.
-pub fn ordering_names(collection: Collection) -> Vec<&'static str> {
-    let spec = spec(collection);
-    let mut names: Vec<&str> = spec.filters.iter().map(|(f, _)| f.name()).collect();
-    names.extend(spec.extra_order.iter().map(|(n, _)| *n));
-    names
-}
-
-/// The filter parameters of `collection`: each field (its [`Field::name`] is the parameter,
-/// its [`Field::field_type`] the value's) and whether `__gte`/`__lte` apply to it; text fields
-/// also take `__icontains`.
-pub fn filter_fields(collection: Collection) -> Vec<(Field, bool)> {
-    spec(collection).filters.to_vec()
-}
-
 /// Builds the store query for `params` over `collection`, without paging.
 pub(crate) fn build_query(collection: Collection, params: &ListParams) -> Result<ListQuery> {
-    let spec = spec(collection);
+    let spec = collection.list_spec();
     let mut errors = FieldErrors::new();
     let mut query = ListQuery::all(collection);
     for (key, raw) in &params.pairs {
@@ -369,48 +196,23 @@ pub(crate) fn build_query(collection: Collection, params: &ListParams) -> Result
             fields: spec.search.to_vec(),
         });
     }
-    query.ordering = spec
-        .default
-        .iter()
-        .map(|(f, d)| Order {
-            field: *f,
-            direction: *d,
-        })
-        .collect();
-    if let Some(raw) = params.get("ordering")
-        && collection != Collection::Audit
-    {
-        let allowed = |name: &str| -> Option<Field> {
-            spec.filters
-                .iter()
-                .map(|(f, _)| *f)
-                .find(|f| f.name() == name)
-                .or_else(|| {
-                    spec.extra_order
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .map(|(_, f)| *f)
-                })
-        };
+    query.ordering = vec![spec.default_order];
+    if let Some(raw) = params.get("ordering") {
         let mut ordering = Vec::new();
         for term in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             let (name, direction) = match term.strip_prefix('-') {
                 Some(n) => (n, Direction::Desc),
                 None => (term, Direction::Asc),
             };
-            match allowed(name) {
+            match spec.order_field(name) {
                 Some(field) => ordering.push(Order { field, direction }),
-                None => {
-                    let mut names: Vec<&str> = spec.filters.iter().map(|(f, _)| f.name()).collect();
-                    names.extend(spec.extra_order.iter().map(|(n, _)| *n));
-                    errors.add(
-                        "ordering",
-                        format!(
-                            "Unknown ordering field \"{name}\". Allowed: {}.",
-                            names.join(", ")
-                        ),
-                    );
-                }
+                None => errors.add(
+                    "ordering",
+                    format!(
+                        "Unknown ordering field \"{name}\". Allowed: {}.",
+                        spec.order_names().join(", ")
+                    ),
+                ),
             }
         }
         if !ordering.is_empty() {
@@ -560,6 +362,31 @@ mod tests {
         ];
         for (c, want) in table {
             assert_eq!(q(c, &[]).expect("valid").ordering, vec![want], "{c:?}");
+        }
+    }
+
+    #[test]
+    fn the_audit_log_orders_by_its_filters_id_and_timestamp() {
+        let query = q(Collection::Audit, &[("ordering", "timestamp,-id,actor")]).expect("valid");
+        assert_eq!(
+            query.ordering,
+            vec![
+                Order::asc(Field::AuditTimestamp),
+                Order::desc(Field::AuditId),
+                Order::asc(Field::AuditActor)
+            ]
+        );
+        for bad in ["nosuchfield", "password"] {
+            let Err(Error::Validation(f)) = q(Collection::Audit, &[("ordering", bad)]) else {
+                panic!("{bad}: validation error expected")
+            };
+            assert_eq!(
+                f.get("ordering"),
+                [format!(
+                    "Unknown ordering field \"{bad}\". Allowed: actor, action, object_type, \
+                     object_id, id, timestamp."
+                )]
+            );
         }
     }
 

@@ -14,6 +14,7 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::inventory::{blank_device, blank_donor, blank_location, blank_shipment};
 use super::tx::Tx;
 use super::{Caller, Rehome};
 use crate::error::{Error, Result};
@@ -278,9 +279,7 @@ impl Rehome {
             json!({"seed": seed, "created": counts}),
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(super::inventory::map_commit_error)
+        tx.commit().await.map_err(Error::from)
     }
 
     /// Whether `key` is free in the store and among the not yet committed records.
@@ -344,19 +343,16 @@ impl Rehome {
             .await?;
         let company: String = CompanyName().fake_with_rng(rng);
         let kind = pick(rng, &LOCATION_TYPES);
-        Ok(Location {
-            location_id: LocationId(self.store().next_id(IdKind::Location).await?),
-            name: format!("{company} {kind}"),
-            location_type: kind.to_owned(),
-            address,
-            country: CountryName().fake_with_rng(rng),
-            city: CityName().fake_with_rng(rng),
-            postal_code: ZipCode().fake_with_rng(rng),
-            phone,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        })
+        let id = LocationId(self.store().next_id(IdKind::Location).await?);
+        let mut l = blank_location(id, now);
+        l.name = format!("{company} {kind}");
+        l.location_type = kind.to_owned();
+        l.address = address;
+        l.country = CountryName().fake_with_rng(rng);
+        l.city = CityName().fake_with_rng(rng);
+        l.postal_code = ZipCode().fake_with_rng(rng);
+        l.phone = phone;
+        Ok(l)
     }
 
     async fn mock_donor(&self, rng: &mut ChaCha20Rng, pending: &[Record]) -> Result<Donor> {
@@ -379,22 +375,18 @@ impl Rehome {
         let name: String = Name().fake_with_rng(rng);
         let street: String = StreetName().fake_with_rng(rng);
         let city: String = CityName().fake_with_rng(rng);
-        Ok(Donor {
-            donor_id: DonorId(self.store().next_id(IdKind::Donor).await?),
-            contact_info: format!("Ask for {name}"),
-            name,
-            address: format!("{} {street}, {city}", rng.random_range(1..2000)),
-            email,
-            phone: format!(
-                "+1-{}-{}-{}",
-                rng.random_range(200..999),
-                rng.random_range(200..999),
-                rng.random_range(1000..9999)
-            ),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        })
+        let mut d = blank_donor(DonorId(self.store().next_id(IdKind::Donor).await?), now);
+        d.contact_info = format!("Ask for {name}");
+        d.name = name;
+        d.address = format!("{} {street}, {city}", rng.random_range(1..2000));
+        d.email = email;
+        d.phone = format!(
+            "+1-{}-{}-{}",
+            rng.random_range(200..999),
+            rng.random_range(200..999),
+            rng.random_range(1000..9999)
+        );
+        Ok(d)
     }
 
     async fn mock_shipment(
@@ -405,18 +397,15 @@ impl Rehome {
         let now = self.now();
         let shipped = date(rng, base_date(), 5 * 365);
         let arrived = rng.random_bool(0.6);
-        Ok(Shipment {
-            shipping_id: ShipmentId(self.store().next_id(IdKind::Shipment).await?),
-            destination: (!locations.is_empty())
-                .then(|| locations[rng.random_range(0..locations.len())]),
-            arrived,
-            date_shipped: shipped,
-            date_delivered: arrived.then(|| date(rng, shipped, 14)),
-            tracking_identifier: format!("TRK-{}", alnum(rng, 10)),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        })
+        let id = ShipmentId(self.store().next_id(IdKind::Shipment).await?);
+        let mut s = blank_shipment(id, now);
+        s.destination =
+            (!locations.is_empty()).then(|| locations[rng.random_range(0..locations.len())]);
+        s.arrived = arrived;
+        s.date_shipped = shipped;
+        s.date_delivered = arrived.then(|| date(rng, shipped, 14));
+        s.tracking_identifier = format!("TRK-{}", alnum(rng, 10));
+        Ok(s)
     }
 
     async fn mock_device(
@@ -462,44 +451,37 @@ impl Rehome {
         let any = |rng: &mut ChaCha20Rng, ids: &[LocationId]| {
             (!ids.is_empty()).then(|| ids[rng.random_range(0..ids.len())])
         };
-        Ok(Device {
-            device_id: DeviceId::from_random_bytes(id),
-            device_type: kind.to_owned(),
-            make: make.to_owned(),
-            model: format!("{make} {}{}", alnum(rng, 1), rng.random_range(100..999)),
-            serial_number,
-            mac_id,
-            year_of_manufacture: Some(rng.random_range(2012..=2025)),
-            date_received: Some(received),
-            received_by: caller.user_id(),
-            created_by: caller.user_id(),
-            physical_condition: pick(rng, &CONDITIONS).to_owned(),
-            specifications: format!(
-                "{} GB RAM, {} GB storage",
-                [2, 4, 8, 16][rng.random_range(0..4)],
-                [32, 64, 128, 256, 512][rng.random_range(0..5)]
-            ),
-            operating_system: pick(rng, systems).to_owned(),
-            donor: (!donors.is_empty()).then(|| donors[rng.random_range(0..donors.len())]),
-            date_of_donation: Some(date(
-                rng,
-                received.checked_sub_days(Days::new(30)).unwrap_or(received),
-                30,
-            )),
-            value: Money::from_cents(rng.random_range(2_000..150_000)),
-            start_location: any(rng, locations),
-            end_location: any(rng, locations),
-            notes: Sentence(3..10).fake_with_rng(rng),
-            shipping_infos: if in_shipment {
-                vec![shipments[rng.random_range(0..shipments.len())]]
-            } else {
-                Vec::new()
-            },
-            status,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        })
+        let mut d = blank_device(DeviceId::from_random_bytes(id), caller.user_id(), now);
+        d.device_type = kind.to_owned();
+        d.make = make.to_owned();
+        d.model = format!("{make} {}{}", alnum(rng, 1), rng.random_range(100..999));
+        d.serial_number = serial_number;
+        d.mac_id = mac_id;
+        d.year_of_manufacture = Some(rng.random_range(2012..=2025));
+        d.date_received = Some(received);
+        d.received_by = caller.user_id();
+        d.physical_condition = pick(rng, &CONDITIONS).to_owned();
+        d.specifications = format!(
+            "{} GB RAM, {} GB storage",
+            [2, 4, 8, 16][rng.random_range(0..4)],
+            [32, 64, 128, 256, 512][rng.random_range(0..5)]
+        );
+        d.operating_system = pick(rng, systems).to_owned();
+        d.donor = (!donors.is_empty()).then(|| donors[rng.random_range(0..donors.len())]);
+        d.date_of_donation = Some(date(
+            rng,
+            received.checked_sub_days(Days::new(30)).unwrap_or(received),
+            30,
+        ));
+        d.value = Money::from_cents(rng.random_range(2_000..150_000));
+        d.start_location = any(rng, locations);
+        d.end_location = any(rng, locations);
+        d.notes = Sentence(3..10).fake_with_rng(rng);
+        if in_shipment {
+            d.shipping_infos = vec![shipments[rng.random_range(0..shipments.len())]];
+        }
+        d.status = status;
+        Ok(d)
     }
 }
 

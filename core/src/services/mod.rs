@@ -9,7 +9,7 @@ use crate::auth::{Hasher, PasswordParams};
 use crate::env::{Clock, OsRandomness, Randomness, SystemClock};
 use crate::error::{Error, Result};
 use crate::ids::Digest;
-use crate::ids::UserId;
+use crate::ids::{RoleId, UserId};
 use crate::model::{Role, Timestamp, User};
 use crate::permission::{Permission, Permissions};
 use crate::store::{Record, RecordKey, Store, UniqueField};
@@ -24,11 +24,46 @@ pub mod inventory;
 pub mod listing;
 pub mod mock;
 mod tx;
+mod write;
 
 pub use auth::{AuthConfig, LoginOutcome, MfaCode, SessionGrant, TotpSetup};
 pub use input::Mode;
 pub use inventory::Model;
 pub use listing::{ListParams, ListResult, PageRequest};
+
+/// An active user with `id`, no role, grants or names yet, joined at `now` (version one),
+/// which a create or an import fills from its body.
+pub(crate) fn blank_user(id: UserId, now: Timestamp) -> User {
+    User {
+        id,
+        username: String::new(),
+        email: String::new(),
+        role: None,
+        first_name: String::new(),
+        last_name: String::new(),
+        is_superuser: false,
+        is_active: true,
+        permissions: Permissions::empty(),
+        mfa_enabled: false,
+        last_login: None,
+        date_joined: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+/// A role with `id` and nothing else filled in yet, made at `now` (version one).
+pub(crate) fn blank_role(id: RoleId, now: Timestamp) -> Role {
+    Role {
+        id,
+        name: String::new(),
+        description: String::new(),
+        permissions: Permissions::empty(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
 
 /// Who is calling, as core sees it.
 #[derive(Debug, Clone)]

@@ -145,20 +145,9 @@ pub fn shipment(id: i64) -> Shipment {
 /// An active user with no role and no permissions.
 pub fn user(id: i64, username: &str, email: &str) -> User {
     User {
-        id: UserId(id),
         username: username.to_owned(),
         email: email.to_owned(),
-        role: None,
-        first_name: String::new(),
-        last_name: String::new(),
-        is_superuser: false,
-        is_active: true,
-        permissions: Permissions::empty(),
-        mfa_enabled: false,
-        last_login: None,
-        date_joined: now_plus(0),
-        updated_at: now_plus(0),
-        version: 1,
+        ..crate::services::blank_user(UserId(id), now_plus(0))
     }
 }
 

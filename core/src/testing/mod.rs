@@ -36,6 +36,7 @@ use crate::store::Store;
 
 mod assert;
 mod batch;
+pub mod bench;
 mod concurrency;
 mod crud;
 pub mod fixtures;

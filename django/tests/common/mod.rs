@@ -8,8 +8,9 @@ use rehome_core::Store;
 use rehome_core::query::Collection;
 use rehome_core::store::Record;
 
-/// The original backend's database (`tests/fixtures/django-original.sqlite3`, a copy of
-/// `shared/fixtures/`, kept in the repository so that a clone anywhere has it). Opened read-only.
+/// The original backend's database (`tests/fixtures/django-original.sqlite3`, written by the
+/// original itself and kept in the repository; `tests/fixtures/README.md` describes it).
+/// Opened read-only.
 pub fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/django-original.sqlite3")
 }

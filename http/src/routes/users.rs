@@ -3,17 +3,16 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use rehome_core::services::MfaCode;
 use rehome_core::services::Mode;
 use rehome_core::services::accounts::GrantChange;
-use rehome_core::{FieldErrors, Permission, Permissions, UserId};
+use rehome_core::{Permissions, UserId};
 use serde_json::{Value as Json, json};
 
-use super::{expect_object, list_body, no_content, object, text_field};
+use super::{expect_object, list_body, no_content, object};
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, IfMatch, JsonBody, MaybeAuth, Params, PathParam, RequestUrl};
 use crate::openapi::{Registration as RegistrationBody, UserPatch, UserWrite, doc};
-use crate::{AppState, Registration};
 
 /// A user id from the path: a positive integer, else nothing is there (404).
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
@@ -207,12 +206,10 @@ pub(crate) async fn register(
     MaybeAuth(caller): MaybeAuth,
     JsonBody(body): JsonBody,
 ) -> ApiResult {
-    if st.settings.registration == Registration::Closed && !caller.has(Permission::ManageUsers) {
-        return Err(ApiError::Forbidden(
-            "Registration is closed on this server.".into(),
-        ));
-    }
-    let user = st.core.register(&caller, &body).await?;
+    let user = st
+        .core
+        .register(&caller, &body, st.settings.registration)
+        .await?;
     let view = st.core.user_json(&user).await?;
     Ok(object(
         StatusCode::CREATED,
@@ -223,18 +220,7 @@ pub(crate) async fn register(
 }
 
 async fn change_password(st: AppState, caller: rehome_core::Caller, body: Json) -> ApiResult {
-    expect_object(&body)?;
-    let mut errors = FieldErrors::new();
-    let old = text_field(&body, "old_password", &mut errors);
-    let new = text_field(&body, "new_password", &mut errors);
-    let code = text_field(&body, "code", &mut errors).map(MfaCode::Totp);
-    let recovery = text_field(&body, "recovery_code", &mut errors).map(MfaCode::Recovery);
-    if !errors.is_empty() {
-        return Err(ApiError::Fields(errors));
-    }
-    st.core
-        .change_password(&caller, old.as_deref(), new.as_deref(), code.or(recovery))
-        .await?;
+    st.core.change_password_json(&caller, &body).await?;
     Ok(no_content())
 }
 
