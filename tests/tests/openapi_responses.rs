@@ -1117,8 +1117,6 @@ fn snippet(text: &str) -> String {
 }
 
 #[tokio::test]
-#[ignore = "fails against today's document (see FAILURES.md of the i12-harness branch); \
-            un-ignore once the rewritten OpenAPI document is merged"]
 async fn every_operation_answers_as_the_document_says() {
     let spec: Json = TestApp::new()
         .send(Req::new("GET", "/openapi.json"))
