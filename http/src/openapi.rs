@@ -988,8 +988,9 @@ pub mod doc {
         pub recovery_codes: Vec<String>,
     }
 
-    /// A password change (other fields are ignored).
+    /// A password change (any other field is refused, 400 naming it).
     #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct PasswordChange {
         /// The current password.
         pub old_password: Option<String>,
@@ -1001,8 +1002,9 @@ pub mod doc {
         pub recovery_code: Option<String>,
     }
 
-    /// Permission names to add, set or remove (other fields are ignored).
+    /// Permission names to add, set or remove (any other field is refused, 400 naming it).
     #[derive(Serialize, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct GrantChange {
         /// Each permission at most once.
         pub permissions: rehome_core::Permissions,

@@ -87,6 +87,48 @@ async fn password_change_refuses_unknown_fields() {
 }
 
 #[tokio::test]
+async fn grant_changes_refuse_unknown_fields() {
+    let app = TestApp::new();
+    let (_, root) = app.superuser("root").await;
+    app.user_with("sam", &["readDevices"]).await;
+    let path = "/users/user-permissions/sam/";
+    for method in ["PATCH", "PUT", "DELETE"] {
+        let r = app
+            .call(
+                method,
+                path,
+                &root,
+                &json!({"permissions": ["editDevices"], "role": "admin", "is_superuser": true}),
+            )
+            .await
+            .expect(400);
+        assert_eq!(
+            r.json(),
+            json!({"role": ["Unknown field."], "is_superuser": ["Unknown field."]}),
+            "{method}"
+        );
+    }
+    // Unknown fields and a bad list are reported together.
+    let r = app
+        .call("PATCH", path, &root, &json!({"permissions": ["fly"], "x": 1}))
+        .await
+        .expect(400);
+    assert_eq!(
+        r.json(),
+        json!({"permissions": ["\"fly\" is not a valid permission."], "x": ["Unknown field."]})
+    );
+    // Nothing changed.
+    let r = app.get(path, &root).await.expect(200);
+    assert_eq!(r.json(), json!({"permissions": ["readDevices"]}));
+    // The one field alone works.
+    let r = app
+        .call("PATCH", path, &root, &json!({"permissions": ["editDevices"]}))
+        .await
+        .expect(200);
+    assert_eq!(r.json(), json!({"permissions": ["readDevices", "editDevices"]}));
+}
+
+#[tokio::test]
 async fn closed_registration_refuses_everyone() {
     let app = TestApp::with_settings(Settings {
         registration: Registration::Closed,

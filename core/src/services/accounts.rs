@@ -35,6 +35,9 @@ pub enum Registration {
     Closed,
 }
 
+/// The fields a grant change body takes ([`Rehome::change_user_permissions_json`]).
+pub const GRANT_CHANGE_FIELDS: [&str; 1] = ["permissions"];
+
 /// How a permission list changes the direct grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantChange {
@@ -446,6 +449,33 @@ impl Rehome {
         caller.require(Permission::ManageUsers)?;
         let user = self.find_user(username).await?.ok_or_else(user_not_found)?;
         Ok(user.permissions)
+    }
+
+    /// [`Rehome::change_user_permissions`] from a JSON body (`/users/user-permissions/`):
+    /// `{"permissions": [...]}`, and no other field (400 naming it). [`GrantChange::Clear`]
+    /// takes no body: whatever is sent is ignored.
+    pub async fn change_user_permissions_json(
+        &self,
+        caller: &Caller,
+        username: &str,
+        change: GrantChange,
+        body: &Json,
+    ) -> Result<Permissions> {
+        if change == GrantChange::Clear {
+            return self
+                .change_user_permissions(caller, username, change, &Json::Null)
+                .await;
+        }
+        let mut errors = FieldErrors::new();
+        let obj = input::closed_object(body, &GRANT_CHANGE_FIELDS, &mut errors)
+            .map_err(Error::Validation)?;
+        let list = obj.get("permissions").cloned().unwrap_or(Json::Null);
+        if let Err(message) = input::parse_permissions(&list) {
+            errors.add("permissions", message);
+        }
+        errors.into_result()?;
+        self.change_user_permissions(caller, username, change, &list)
+            .await
     }
 
     /// Changes the direct grants of `username`; answers the resulting grants. `list` is the

@@ -1020,18 +1020,9 @@ impl Rehome {
         caller: &Caller,
         body: &serde_json::Value,
     ) -> Result<()> {
-        let Some(obj) = body.as_object() else {
-            return Err(Error::invalid(
-                "non_field_errors",
-                "Invalid data. Expected a dictionary (JSON object).",
-            ));
-        };
         let mut errors = FieldErrors::new();
-        for key in obj.keys() {
-            if !PASSWORD_CHANGE_FIELDS.contains(&key.as_str()) {
-                errors.add(key.clone(), "Unknown field.");
-            }
-        }
+        let obj = super::input::closed_object(body, &PASSWORD_CHANGE_FIELDS, &mut errors)
+            .map_err(Error::Validation)?;
         let mut text = |name: &str| match obj.get(name) {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(s)) => Some(s.clone()),

@@ -413,6 +413,26 @@ fn parse_value(spec: &Spec, value: &Json, next_year: i32) -> Result<Parsed, Stri
     }
 }
 
+/// The fields of a body that takes exactly `allowed` (a password change, a grant change): a
+/// body that is not an object is the one error; every other field is added to `errors` as
+/// "Unknown field.", so it is reported with the rest, as every write's unknown fields are.
+pub(crate) fn closed_object<'a>(
+    body: &'a Json,
+    allowed: &[&str],
+    errors: &mut FieldErrors,
+) -> Result<&'a serde_json::Map<String, Json>, FieldErrors> {
+    let Some(obj) = body.as_object() else {
+        return Err(FieldErrors::one(
+            "non_field_errors",
+            "Invalid data. Expected a dictionary (JSON object).",
+        ));
+    };
+    for key in obj.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        errors.add(key.clone(), "Unknown field.");
+    }
+    Ok(obj)
+}
+
 /// Parses a JSON list of permission names: unknown names and duplicates are errors.
 pub(crate) fn parse_permissions(value: &Json) -> Result<Permissions, String> {
     let Some(items) = value.as_array() else {

@@ -8,7 +8,7 @@ use rehome_core::services::accounts::GrantChange;
 use rehome_core::{Permissions, UserId};
 use serde_json::{Value as Json, json};
 
-use super::{expect_object, list_body, no_content, object};
+use super::{list_body, no_content, object};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, IfMatch, JsonBody, MaybeAuth, Params, PathParam, RequestUrl};
@@ -288,13 +288,9 @@ async fn change_grants(
     change: GrantChange,
     body: Json,
 ) -> ApiResult {
-    if change != GrantChange::Clear {
-        expect_object(&body)?;
-    }
-    let list = body.get("permissions").cloned().unwrap_or(Json::Null);
     let p = st
         .core
-        .change_user_permissions(&caller, &username, change, &list)
+        .change_user_permissions_json(&caller, &username, change, &body)
         .await?;
     Ok(axum::Json(grants_body(p)).into_response())
 }
