@@ -169,9 +169,27 @@ impl FromStr for Money {
     /// second place are fine (`"1.500"`), other digits there are not.
     fn from_str(s: &str) -> Result<Self, MoneyError> {
         let s = s.trim();
+        // Zeros past the last digit of a plain decimal change nothing, however many there are
+        // (the decimal type holds at most 28 places).
+        let plain = s
+            .split_once('.')
+            .is_some_and(|(_, fraction)| fraction.bytes().all(|b| b.is_ascii_digit()));
+        let s = if plain {
+            s.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            s
+        };
         let d = rust_decimal::Decimal::from_str_exact(s)
             .or_else(|_| rust_decimal::Decimal::from_scientific(s))
-            .map_err(|_| MoneyError::NotANumber)?
+            .map_err(|_| match s.split_once('.') {
+                // Too many places for the decimal type: certainly more than two.
+                Some((whole, fraction))
+                    if plain && fraction.len() > 2 && whole.parse::<i128>().is_ok() =>
+                {
+                    MoneyError::TooPrecise
+                }
+                _ => MoneyError::NotANumber,
+            })?
             .normalize();
         if d.is_sign_negative() && !d.is_zero() {
             return Err(MoneyError::Negative);
@@ -599,6 +617,13 @@ mod tests {
             ("999999999999.99", Ok("999999999999.99")),
             ("79228162514264337593543950335", Err(MoneyError::TooLarge)),
             ("1e400", Err(MoneyError::NotANumber)),
+            (
+                "+7459541119.760000000000000000000000000000000000000",
+                Ok("7459541119.76"),
+            ),
+            ("5.", Ok("5.00")),
+            ("0.000000000000000000000000000000000", Ok("0.00")),
+            ("1.2300000000000000000000000000000001", Err(MoneyError::TooPrecise)),
         ];
         for (input, want) in cases {
             let got = input.parse::<Money>().map(|m| m.to_string());

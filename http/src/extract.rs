@@ -47,7 +47,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 ApiError::BadRequest("The request body could not be read.".into())
             }
         })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        // No body at all reads as `{}` (so the field rules name what is missing); a body of
+        // only white space is not JSON and is refused like any other malformed body.
+        if bytes.is_empty() {
             return Ok(JsonBody(Json::Object(serde_json::Map::new())));
         }
         match content_type {

@@ -119,6 +119,19 @@ async fn bodies_bad_json_wrong_type_and_too_large() {
         .await
         .expect(400);
     assert!(empty.json().get("serial_number").is_some());
+    // White space alone is no JSON text (only no body at all reads as `{}`).
+    let blank = app
+        .send(
+            Req::new("POST", "/inventory/devices/")
+                .token(&admin)
+                .raw("application/json", b" \n".to_vec()),
+        )
+        .await
+        .expect(400);
+    assert_eq!(
+        blank.json(),
+        json!({"detail": "JSON parse error - EOF while parsing a value at line 2 column 0"})
+    );
     // A JSON value that is not an object.
     let list = app
         .call("POST", "/inventory/devices/", &admin, &json!([1, 2]))
