@@ -623,7 +623,10 @@ mod tests {
             ),
             ("5.", Ok("5.00")),
             ("0.000000000000000000000000000000000", Ok("0.00")),
-            ("1.2300000000000000000000000000000001", Err(MoneyError::TooPrecise)),
+            (
+                "1.2300000000000000000000000000000001",
+                Err(MoneyError::TooPrecise),
+            ),
         ];
         for (input, want) in cases {
             let got = input.parse::<Money>().map(|m| m.to_string());

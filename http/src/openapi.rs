@@ -974,7 +974,7 @@ pub mod doc {
     #[derive(Serialize, Deserialize, ToSchema)]
     pub struct ReauthRequest {
         /// The caller's password.
-        pub password: Option<String>,
+        pub password: String,
         /// A TOTP code.
         pub code: Option<String>,
         /// Or a recovery code (disable only).
@@ -993,9 +993,9 @@ pub mod doc {
     #[serde(deny_unknown_fields)]
     pub struct PasswordChange {
         /// The current password.
-        pub old_password: Option<String>,
+        pub old_password: String,
         /// 10-128 characters, not common, not containing the username.
-        pub new_password: Option<String>,
+        pub new_password: String,
         /// A TOTP code, when MFA is on.
         pub code: Option<String>,
         /// Or a recovery code.

@@ -110,7 +110,12 @@ async fn grant_changes_refuse_unknown_fields() {
     }
     // Unknown fields and a bad list are reported together.
     let r = app
-        .call("PATCH", path, &root, &json!({"permissions": ["fly"], "x": 1}))
+        .call(
+            "PATCH",
+            path,
+            &root,
+            &json!({"permissions": ["fly"], "x": 1}),
+        )
         .await
         .expect(400);
     assert_eq!(
@@ -122,10 +127,18 @@ async fn grant_changes_refuse_unknown_fields() {
     assert_eq!(r.json(), json!({"permissions": ["readDevices"]}));
     // The one field alone works.
     let r = app
-        .call("PATCH", path, &root, &json!({"permissions": ["editDevices"]}))
+        .call(
+            "PATCH",
+            path,
+            &root,
+            &json!({"permissions": ["editDevices"]}),
+        )
         .await
         .expect(200);
-    assert_eq!(r.json(), json!({"permissions": ["readDevices", "editDevices"]}));
+    assert_eq!(
+        r.json(),
+        json!({"permissions": ["readDevices", "editDevices"]})
+    );
 }
 
 #[tokio::test]
