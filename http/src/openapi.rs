@@ -554,10 +554,21 @@ fn finish_operation(path: &str, op: &mut Json, schemas: &Json) {
                 p["schema"] = s;
             } else if p["schema"]["type"] != "string" || p["schema"].get("format").is_some() {
                 let typed = p["schema"].clone();
-                p["schema"] = json!({"anyOf": [typed, {"type": "string", "maxLength": 0}]});
+                p["schema"] = json!({"anyOf": [typed, blank_value()]});
             }
         }
     }
+}
+
+/// A query value that is ignored: empty, or only white space. The class is Rust's
+/// `char::is_whitespace` (Unicode White_Space), written out because ECMA-262's `\s` differs
+/// (it lacks U+0085 and has U+FEFF).
+fn blank_value() -> Json {
+    json!({
+        "type": "string",
+        "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$",
+        "description": "Empty or only white space: ignored, as if absent.",
+    })
 }
 
 /// The filter parameters of a list, from core's list specs: each field exact, text fields
@@ -662,7 +673,7 @@ fn object_headers(status: &str, response: &mut Json) {
 
 /// Query parameters whose schema is a rule of the list machinery rather than a type.
 fn query_schema(name: &str) -> Option<Json> {
-    let empty = json!({"type": "string", "maxLength": 0});
+    let empty = blank_value();
     Some(match name {
         "page_size" => json!({"anyOf": [
             {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},

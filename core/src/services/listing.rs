@@ -48,7 +48,9 @@ impl ListParams {
         }
     }
 
-    /// The last non-empty value of `name`.
+    /// The last non-blank value of `name`. A blank value (empty, or only white space as
+    /// [`char::is_whitespace`] knows it) is ignored, as if absent; any other value is taken
+    /// exactly as sent (no trimming), so `?page_size= 5` is refused like `?page_size=x`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()
@@ -98,7 +100,6 @@ impl<T> ListResult<T> {
 
 /// Parses a query-string value into a value of `field`'s type.
 fn parse_value(field: Field, raw: &str) -> std::result::Result<Value, String> {
-    let raw = raw.trim();
     match field.field_type() {
         FieldType::Text => {
             if field == Field::DeviceStatus && raw.parse::<DeviceStatus>().is_err() {
@@ -174,7 +175,7 @@ pub(crate) fn build_query(collection: Collection, params: &ListParams) -> Result
     if collection == Collection::Audit {
         for (key, op) in [("since", true), ("until", false)] {
             if let Some(raw) = params.get(key) {
-                match parse_timestamp(raw.trim()) {
+                match parse_timestamp(raw) {
                     Some(t) => query.filters.push(crate::query::Filter {
                         field: Field::AuditTimestamp,
                         op: if op {
@@ -227,7 +228,7 @@ pub(crate) fn build_query(collection: Collection, params: &ListParams) -> Result
 fn paging(params: &ListParams) -> Result<(PageRequest, u64)> {
     let page_size = match params.get("page_size") {
         None => DEFAULT_PAGE_SIZE,
-        Some(raw) => match raw.trim().parse::<u64>() {
+        Some(raw) => match raw.parse::<u64>() {
             Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
             _ => {
                 return Err(Error::invalid(
@@ -237,7 +238,7 @@ fn paging(params: &ListParams) -> Result<(PageRequest, u64)> {
             }
         },
     };
-    let page = match params.get("page").map(str::trim) {
+    let page = match params.get("page") {
         None => PageRequest::Number(1),
         Some("last") => PageRequest::Last,
         Some(raw) => match raw.parse::<u64>() {

@@ -610,6 +610,7 @@ pub(crate) async fn batch_delete(
         (status = 201, description = "How many objects were made", body = rehome_core::services::mock::MockCounts),
         (status = 400, description = "Invalid counts"),
         (status = 403, description = "Superusers only"),
+        (status = 409, description = "The seed was used on this store before: its objects exist already (the same seed on an empty store gives the same data)"),
     ))]
 pub(crate) async fn mock_data(
     State(st): State<AppState>,
