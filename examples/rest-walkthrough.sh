@@ -26,41 +26,15 @@ for tool in curl jq python3; do
 done
 
 # ---------------------------------------------------------------- a server of our own
-if [[ -z "${REHOME_BIN:-}" ]]; then
-    cargo build --quiet -p rehome-http --bin rehome
-    REHOME_BIN="${CARGO_TARGET_DIR:-target}/debug/rehome"
-fi
-tmp="$(mktemp -d)"
-pid=""
-cleanup() {
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-    echo "walkthrough FAILED: $*" >&2
-    echo "--- server log (last lines)" >&2
-    tail -n 20 "$tmp/serve.log" >&2 || true
-    exit 1
-}
-
-export REHOME_STORE="sqlite://$tmp/rehome.db"
+SERVER_LABEL="walkthrough"
+source scripts/lib/server.sh
+server_binary
+REHOME_BIN="$BIN"
+server_scratch
 ADMIN_PASSWORD='Walkthrough-Operator-2024'
 REHOME_PASSWORD="$ADMIN_PASSWORD" "$REHOME_BIN" createsuperuser \
     --username admin --email admin@example.org >/dev/null || fail "createsuperuser"
-"$REHOME_BIN" serve --bind 127.0.0.1:0 --log-format json 2>"$tmp/serve.log" &
-pid=$!
-BASE=""
-for _ in $(seq 1 300); do
-    BASE="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$tmp/serve.log" | head -n 1 || true)"
-    [[ -n "$BASE" ]] && break
-    kill -0 "$pid" 2>/dev/null || fail "the server exited early"
-    sleep 0.1
-done
-[[ -n "$BASE" ]] || fail "the server did not say where it listens"
+server_start
 echo "server at $BASE"
 
 # ---------------------------------------------------------------- helpers

@@ -7,44 +7,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== quick start against a real server"
-cargo build --quiet -p rehome-http --bin rehome
-BIN="${CARGO_TARGET_DIR:-target}/debug/rehome"
+SERVER_LABEL="quick start" SERVER_LOG_LINES=200
+source scripts/lib/server.sh
+server_binary
+server_scratch
 
-tmp="$(mktemp -d)"
-pid=""
-cleanup() {
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-    echo "quick start FAILED: $*" >&2
-    echo "--- server log" >&2
-    cat "$tmp/serve.log" >&2 || true
-    exit 1
-}
-
-# The embedded default, a SQLite file (here in a temporary directory).
-export REHOME_STORE="sqlite://$tmp/rehome.db"
+# The embedded default, a SQLite file (here in a temporary directory): server_scratch sets
+# REHOME_STORE.
 PASSWORD='Change-Me-Now-2024'
 
 REHOME_PASSWORD="$PASSWORD" "$BIN" createsuperuser --username admin --email admin@example.org \
     || fail "createsuperuser"
 
-"$BIN" serve --bind 127.0.0.1:0 --log-format json 2>"$tmp/serve.log" &
-pid=$!
-
-BASE=""
-for _ in $(seq 1 300); do
-    BASE="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$tmp/serve.log" | head -n 1 || true)"
-    [[ -n "$BASE" ]] && break
-    kill -0 "$pid" 2>/dev/null || fail "the server exited early"
-    sleep 0.1
-done
-[[ -n "$BASE" ]] || fail "the server did not say where it listens"
+server_start
 
 curl -fsS "$BASE/healthz" >/dev/null || fail "healthz"
 

@@ -46,31 +46,10 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
     "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-if [ -n "${REHOME_BIN:-}" ]; then
-    BIN="$REHOME_BIN"
-else
-    cargo build --quiet -p rehome-http --bin rehome
-    BIN="$TARGET/debug/rehome"
-fi
-
-tmp="$(mktemp -d)"
-pid=""
-cleanup() {
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-    echo "schemathesis: $*" >&2
-    echo "--- server log (last lines)" >&2
-    tail -n 20 "$tmp/serve.log" >&2 || true
-    exit 1
-}
-
-export REHOME_STORE="sqlite://$tmp/rehome.db"
+SERVER_LABEL="schemathesis"
+source scripts/lib/server.sh
+server_binary
+server_scratch
 ADMIN_USER="st-admin"
 # Passes the password policy; never sent to a route that could change it (see hooks.py).
 export REHOME_PASSWORD="Quartz-Meridian-Lantern-47"
@@ -79,16 +58,7 @@ ADMIN_ID="$("$BIN" createsuperuser --username "$ADMIN_USER" --email st-admin@exa
     | sed -n 's/.*(id \([0-9]*\)).*/\1/p')"
 [[ -n "$ADMIN_ID" ]] || fail "createsuperuser said no id"
 
-"$BIN" serve --bind 127.0.0.1:0 --log-format json 2>"$tmp/serve.log" &
-pid=$!
-BASE=""
-for _ in $(seq 1 300); do
-    BASE="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$tmp/serve.log" | head -n 1 || true)"
-    [[ -n "$BASE" ]] && break
-    kill -0 "$pid" 2>/dev/null || fail "the server exited early"
-    sleep 0.1
-done
-[[ -n "$BASE" ]] || fail "the server did not say where it listens"
+server_start
 curl -fsS "$BASE/healthz" >/dev/null || fail "healthz"
 # The superuser signs in once here, so a broken login fails early and plainly.
 curl -fsS -X POST "$BASE/authen/login/" -H 'Content-Type: application/json' \
