@@ -7,13 +7,13 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::TimeZone;
 use common::{dump, fixture_url};
 use rehome_core::env::ManualClock;
 use rehome_core::{MemoryStore, Record, Rehome};
 use rehome_django::{Options, import};
+use rehome_sql::testing::{ScratchDatabase, server_url};
 use sqlx::Connection as _;
 
 /// The original's tables as Django's MySQL backend creates them: `char(32)` UUIDs,
@@ -69,34 +69,6 @@ const TABLES: &[&str] = &[
     "inventory_device",
     "inventory_device_shipping_infos",
 ];
-
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-async fn admin(url: &str, sql: &str) {
-    let mut c = sqlx::MySqlConnection::connect(url)
-        .await
-        .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-        .execute(&mut c)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let _ = c.close().await;
-}
 
 /// Copies every row of the fixture's tables into the MySQL database at `url`, each value as
 /// the text SQLite holds (MySQL converts it to the column's type).
@@ -169,21 +141,13 @@ fn core() -> Rehome {
 
 #[tokio::test]
 async fn the_same_data_in_mariadb_imports_identically() {
-    let Ok(admin_url) = std::env::var("REHOME_TEST_MYSQL_URL") else {
-        eprintln!("skipped: REHOME_TEST_MYSQL_URL is not set");
+    let Some(admin_url) = server_url("REHOME_TEST_MYSQL_URL") else {
         return;
     };
-    if admin_url.is_empty() {
-        eprintln!("skipped: REHOME_TEST_MYSQL_URL is not set");
-        return;
-    }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let unique = (u64::from(now.subsec_nanos()) << 20) ^ u64::from(std::process::id());
-    let name = format!("rehome_test_{}_{unique:016x}", now.as_secs());
-    admin(&admin_url, &format!("CREATE DATABASE {name}")).await;
-    let url = replace_database(&admin_url, &name);
+    let db = ScratchDatabase::create(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("a scratch database on {admin_url}: {e}"));
+    let url = db.url().to_owned();
 
     let outcome = async move {
         copy_fixture(&url).await;
@@ -219,9 +183,9 @@ async fn the_same_data_in_mariadb_imports_identically() {
         assert_eq!(b.counts.devices, 300);
         assert_eq!(b.counts.links, 48);
     };
-    // Drop the database whatever happened.
+    // The database is dropped whatever happened (with `db`, after the outcome).
     let result = tokio::spawn(outcome).await;
-    admin(&admin_url, &format!("DROP DATABASE IF EXISTS {name}")).await;
+    drop(db);
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }

@@ -25,8 +25,8 @@
 //!
 //! The databases come from `REHOME_TEST_POSTGRES_URL` and `REHOME_TEST_MYSQL_URL` (the test
 //! prints that it skipped when one is not set). Each run makes its own PostgreSQL schema or
-//! MySQL database, named like the SQL backend's tests' (`rehome_test_<unix secs>_<random>`, so
-//! their clean-up of stale ones covers a killed run of this test too), and drops it at the end.
+//! MySQL database, with `rehome_sql::testing` like the SQL backend's tests (so their clean-up of stale
+//! ones covers a killed run of this test too), and drops it at the end.
 //! The figures are written to standard error at the end of each test, past the test
 //! harness's capture, so `cargo test` (and `.ci/run`) show them.
 
@@ -34,11 +34,11 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::sync::{Barrier, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use common::{Answer, Client, PASSWORD, Server, create_superuser};
+use rehome_sql::testing::ScratchDatabase;
 use serde_json::{Value as Json, json};
-use sqlx::Connection as _;
 
 /// Concurrent requests per race (half to each server).
 const RACERS: usize = 200;
@@ -50,102 +50,6 @@ const FIRST_LOCK_SECS: u64 = 60;
 /// ...and 50 failures from one client address within 15 minutes refuse that address (both
 /// servers see the test's requests come from 127.0.0.1).
 const ADDRESS_FAILURES: usize = 50;
-
-// ------------------------------------------------------------------ one database per run
-
-/// A fresh PostgreSQL schema or MySQL database, dropped when this goes.
-struct TestDatabase {
-    /// The store URL both servers get.
-    store_url: String,
-    admin_url: String,
-    drop_sql: String,
-}
-
-impl TestDatabase {
-    /// A fresh schema (PostgreSQL) or database (MySQL) on the server `admin_url` names.
-    fn create(admin_url: &str) -> TestDatabase {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("a clock after 1970");
-        // Random enough to keep concurrent runs apart: the time to the nanosecond and the pid.
-        let name = format!(
-            "rehome_test_{}_{:08x}{:08x}",
-            nanos.as_secs(),
-            nanos.subsec_nanos(),
-            std::process::id()
-        );
-        let (create, drop_sql, store_url) = if admin_url.starts_with("postgres") {
-            let sep = if admin_url.contains('?') { '&' } else { '?' };
-            (
-                format!("CREATE SCHEMA {name}"),
-                format!("DROP SCHEMA IF EXISTS {name} CASCADE"),
-                format!("{admin_url}{sep}options[search_path]={name}"),
-            )
-        } else {
-            (
-                format!("CREATE DATABASE {name}"),
-                format!("DROP DATABASE IF EXISTS {name}"),
-                replace_database(admin_url, &name),
-            )
-        };
-        admin_execute(admin_url, &create)
-            .unwrap_or_else(|e| panic!("`{create}` on {admin_url}: {e}"));
-        TestDatabase {
-            store_url,
-            admin_url: admin_url.to_owned(),
-            drop_sql,
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Err(e) = admin_execute(&self.admin_url, &self.drop_sql) {
-            eprintln!(
-                "clean-up `{}` failed (the SQL tests drop stale ones later): {e}",
-                self.drop_sql
-            );
-        }
-    }
-}
-
-/// Runs one statement on its own connection to `url` (PostgreSQL or MySQL).
-fn admin_execute(url: &str, sql: &str) -> Result<(), sqlx::Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        if url.starts_with("postgres") {
-            let mut c = sqlx::PgConnection::connect(url).await?;
-            sqlx::raw_sql(sql).execute(&mut c).await?;
-            c.close().await
-        } else {
-            let mut c = sqlx::MySqlConnection::connect(url).await?;
-            sqlx::raw_sql(sql).execute(&mut c).await?;
-            c.close().await
-        }
-    })
-}
-
-/// The URL with its database path replaced by `name` (query string kept).
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
 
 // ------------------------------------------------------------------ two servers
 
@@ -929,9 +833,10 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 fn scale_out(label: &str, admin_url: &str) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let started = Instant::now();
-    let db = TestDatabase::create(admin_url);
-    create_superuser(&db.store_url, "admin");
-    let c = Cluster::start(&db.store_url);
+    let db = ScratchDatabase::create_blocking(admin_url)
+        .unwrap_or_else(|e| panic!("a scratch database on {admin_url}: {e}"));
+    create_superuser(db.url(), "admin");
+    let c = Cluster::start(db.url());
     let mut figures = Figures::new();
     figures.push(sessions(&c));
     let admin = c.clients[1].login("admin", PASSWORD);

@@ -18,6 +18,8 @@ mod schema;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::time::Duration;
 

@@ -5,15 +5,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use rand::RngExt;
 use rehome_core::ids::IdKind;
 use rehome_core::query::{Collection, ListQuery, Page};
 use rehome_core::store::{ChangeSet, Record, RecordKey, Reference, Store, StoreResult, UniqueKey};
 use rehome_core::testing::StoreFactory;
 use rehome_sql::SqlStore;
+use rehome_sql::testing::{ScratchDatabase, admin_execute, server_url};
 use sqlx::Connection as _;
 
 /// What a store's database needs when the last handle on it goes: dropping a server-side
@@ -23,41 +22,17 @@ pub enum Cleanup {
     None,
     /// A directory holding SQLite files.
     Dir(tempfile::TempDir),
-    /// A statement run on a fresh connection to `admin_url`.
-    Drop { admin_url: String, sql: String },
+    /// A scratch schema or database on a test server (dropped with it).
+    Scratch(ScratchDatabase),
 }
 
 /// The database behind one or more handles (a store and its reopened successors).
 pub struct Database {
     pub url: String,
-    cleanup: Mutex<Cleanup>,
+    /// Removes the file or drops the scratch database when the last handle goes.
+    _cleanup: Cleanup,
 }
 
-impl Drop for Database {
-    fn drop(&mut self) {
-        let cleanup = std::mem::replace(
-            self.cleanup.get_mut().unwrap_or_else(|e| e.into_inner()),
-            Cleanup::None,
-        );
-        if let Cleanup::Drop { admin_url, sql } = cleanup {
-            // Drop runs inside the test's runtime: do the async work on a thread of its own.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("a runtime for cleanup");
-                rt.block_on(async move {
-                    if let Err(e) = admin_execute(&admin_url, &sql).await {
-                        eprintln!("cleanup `{sql}` failed (a later run drops it): {e}");
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
-
-/// A store with the database it lives in.
 pub struct Tracked {
     pub store: SqlStore,
     pub db: Arc<Database>,
@@ -99,52 +74,6 @@ impl Store for Tracked {
     }
 }
 
-async fn admin_execute(admin_url: &str, sql: &str) -> Result<(), sqlx::Error> {
-    let _ = sql; // unused without a server dialect
-    if admin_url.starts_with("postgres") {
-        #[cfg(feature = "postgres")]
-        {
-            let mut c = sqlx::PgConnection::connect(admin_url).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut c)
-                .await?;
-            c.close().await?;
-        }
-    } else {
-        #[cfg(feature = "mysql")]
-        {
-            let mut c = sqlx::MySqlConnection::connect(admin_url).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut c)
-                .await?;
-            c.close().await?;
-        }
-    }
-    Ok(())
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// `rehome_test_<unix seconds>_<random>`: the time lets a later run drop what a killed run
-/// left behind.
-fn test_name() -> String {
-    let n: u64 = rand::rng().random();
-    format!("rehome_test_{}_{:016x}", now_secs(), n)
-}
-
-fn stale(name: &str) -> bool {
-    name.strip_prefix("rehome_test_")
-        .and_then(|rest| rest.split('_').next())
-        .and_then(|t| t.parse::<u64>().ok())
-        .is_some_and(|t| t + 3600 < now_secs())
-}
-
-/// Opens stores and reopens them on the same database.
 pub struct Factory {
     kind: Kind,
     open: Mutex<HashMap<usize, Weak<Database>>>,
@@ -168,24 +97,14 @@ impl Factory {
 
     /// `None` (after saying so) when `REHOME_TEST_POSTGRES_URL` is not set.
     pub fn postgres() -> Option<Factory> {
-        match std::env::var("REHOME_TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => Some(Factory::with(Kind::Postgres { admin_url: url })),
-            _ => {
-                eprintln!("skipped: REHOME_TEST_POSTGRES_URL is not set");
-                None
-            }
-        }
+        server_url("REHOME_TEST_POSTGRES_URL")
+            .map(|admin_url| Factory::with(Kind::Postgres { admin_url }))
     }
 
     /// `None` (after saying so) when `REHOME_TEST_MYSQL_URL` is not set.
     pub fn mysql() -> Option<Factory> {
-        match std::env::var("REHOME_TEST_MYSQL_URL") {
-            Ok(url) if !url.is_empty() => Some(Factory::with(Kind::MySql { admin_url: url })),
-            _ => {
-                eprintln!("skipped: REHOME_TEST_MYSQL_URL is not set");
-                None
-            }
-        }
+        server_url("REHOME_TEST_MYSQL_URL")
+            .map(|admin_url| Factory::with(Kind::MySql { admin_url }))
     }
 
     fn with(kind: Kind) -> Factory {
@@ -204,43 +123,16 @@ impl Factory {
                 (url, Cleanup::Dir(dir))
             }
             Kind::SqliteMemory => ("sqlite::memory:".to_owned(), Cleanup::None),
-            Kind::Postgres { admin_url } => {
-                drop_stale(admin_url).await;
-                let name = test_name();
-                admin_execute(admin_url, &format!("CREATE SCHEMA {name}"))
+            Kind::Postgres { admin_url } | Kind::MySql { admin_url } => {
+                let db = ScratchDatabase::create(admin_url)
                     .await
-                    .expect("creating a test schema");
-                let sep = if admin_url.contains('?') { '&' } else { '?' };
-                let url = format!("{admin_url}{sep}options[search_path]={name}");
-                let sql = format!("DROP SCHEMA IF EXISTS {name} CASCADE");
-                (
-                    url,
-                    Cleanup::Drop {
-                        admin_url: admin_url.clone(),
-                        sql,
-                    },
-                )
-            }
-            Kind::MySql { admin_url } => {
-                drop_stale(admin_url).await;
-                let name = test_name();
-                admin_execute(admin_url, &format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("creating a test database");
-                let url = replace_database(admin_url, &name);
-                let sql = format!("DROP DATABASE IF EXISTS {name}");
-                (
-                    url,
-                    Cleanup::Drop {
-                        admin_url: admin_url.clone(),
-                        sql,
-                    },
-                )
+                    .unwrap_or_else(|e| panic!("a scratch database on {admin_url}: {e}"));
+                (db.url().to_owned(), Cleanup::Scratch(db))
             }
         };
         Arc::new(Database {
             url,
-            cleanup: Mutex::new(cleanup),
+            _cleanup: cleanup,
         })
     }
 
@@ -256,77 +148,6 @@ impl Factory {
             .expect("factory lock")
             .insert(Arc::as_ptr(&store) as *const () as usize, weak);
         store
-    }
-}
-
-/// The URL with its database path replaced by `name`.
-pub fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-/// Drops test schemas or databases more than an hour old (left by killed runs), once per
-/// process and server.
-async fn drop_stale(admin_url: &str) {
-    static DONE: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    {
-        let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
-        if done.iter().any(|u| u == admin_url) {
-            return;
-        }
-        done.push(admin_url.to_owned());
-    }
-    let names: Vec<String> = if admin_url.starts_with("postgres") {
-        #[cfg(feature = "postgres")]
-        {
-            let Ok(mut c) = sqlx::PgConnection::connect(admin_url).await else {
-                return;
-            };
-            sqlx::query_scalar::<_, String>(
-                "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, 'rehome_test_')",
-            )
-            .fetch_all(&mut c)
-            .await
-            .unwrap_or_default()
-        }
-        #[cfg(not(feature = "postgres"))]
-        Vec::new()
-    } else {
-        #[cfg(feature = "mysql")]
-        {
-            let Ok(mut c) = sqlx::MySqlConnection::connect(admin_url).await else {
-                return;
-            };
-            sqlx::query_scalar::<_, String>(
-                "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata \
-                 WHERE LEFT(schema_name, 12) = 'rehome_test_'",
-            )
-            .fetch_all(&mut c)
-            .await
-            .unwrap_or_default()
-        }
-        #[cfg(not(feature = "mysql"))]
-        Vec::new()
-    };
-    for name in names.into_iter().filter(|n| stale(n)) {
-        let sql = if admin_url.starts_with("postgres") {
-            format!("DROP SCHEMA IF EXISTS {name} CASCADE")
-        } else {
-            format!("DROP DATABASE IF EXISTS {name}")
-        };
-        let _ = admin_execute(admin_url, &sql).await;
     }
 }
 
