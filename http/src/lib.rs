@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,9 @@ pub use error::{ApiError, ApiResult};
 /// Whether `POST /users/register/` is open (core's setting; the rule is core's).
 pub use rehome_core::services::accounts::Registration;
 
+/// An IANA time zone ([`Settings::time_zone`]).
+pub use chrono_tz::Tz;
+
 /// The server's settings (the `rehome serve` flags that the router needs).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -46,6 +50,18 @@ pub struct Settings {
     pub body_limit: usize,
     /// The body limit of `batch/` (bytes).
     pub batch_body_limit: usize,
+    /// The address people reach the server at (labels, links), instead of the `Host` header
+    /// of each request; `None`: not configured.
+    pub public_url: Option<PublicUrl>,
+    /// The organisation's time zone, for showing times (they are stored in UTC).
+    pub time_zone: Tz,
+    /// Whether session cookies carry `Secure` (see [`Settings::cookies_secure`]).
+    pub secure_cookies: SecureCookies,
+    /// Whether the server itself speaks TLS (`--tls-cert`/`--tls-key` or
+    /// `--tls-self-signed`).
+    pub tls: bool,
+    /// The address the server listens on; `None` when not known (a router under test).
+    pub listen: Option<SocketAddr>,
 }
 
 impl Default for Settings {
@@ -57,8 +73,161 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
             batch_body_limit: 10 * 1024 * 1024,
+            public_url: None,
+            time_zone: Tz::UTC,
+            secure_cookies: SecureCookies::Auto,
+            tls: false,
+            listen: None,
         }
     }
+}
+
+impl Settings {
+    /// Whether session cookies are `Secure` (sent by browsers over HTTPS only).
+    ///
+    /// [`SecureCookies::Auto`] is `Secure` unless the server speaks plain HTTP on a loopback
+    /// address and no `https` public URL says a proxy in front terminates TLS: TLS on, an
+    /// `https` public URL, a non-loopback address, or an unknown address are all `Secure`.
+    /// Browsers keep a `Secure` cookie set over plain HTTP only from `localhost`, so a plain
+    /// HTTP server on a network address needs `--secure-cookies never` for the console to
+    /// sign in (ADR 0016).
+    pub fn cookies_secure(&self) -> bool {
+        match self.secure_cookies {
+            SecureCookies::Always => true,
+            SecureCookies::Never => false,
+            SecureCookies::Auto => {
+                self.tls
+                    || self.public_url.as_ref().is_some_and(PublicUrl::is_https)
+                    || !self
+                        .listen
+                        .is_some_and(|a| a.ip().to_canonical().is_loopback())
+            }
+        }
+    }
+}
+
+/// `--secure-cookies`: whether session cookies carry `Secure`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecureCookies {
+    /// `Secure` unless plain HTTP on a loopback address ([`Settings::cookies_secure`]).
+    #[default]
+    Auto,
+    /// Always `Secure` (e.g. behind a TLS proxy on the same machine).
+    Always,
+    /// Never `Secure` (plain HTTP on a trusted network).
+    Never,
+}
+
+/// A setting's value that cannot be used, as a sentence naming it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError(String);
+
+impl std::fmt::Display for SettingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SettingError {}
+
+/// The server's public address (`--public-url`): an absolute `http` or `https` URL with a
+/// host, no user name or password, no query and no fragment; its path always ends in `/`
+/// (`https://example.org/rehome` is `https://example.org/rehome/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(url::Url);
+
+impl PublicUrl {
+    /// Parses and checks `text` (white space around it is ignored).
+    pub fn parse(text: &str) -> Result<PublicUrl, SettingError> {
+        let text = text.trim();
+        let bad = |why: &str| {
+            SettingError(format!(
+                "public URL {text:?} {why}; expected an absolute http or https URL such as \
+                 https://rehome.example.org/"
+            ))
+        };
+        let scheme_ok = ["http://", "https://"]
+            .iter()
+            .any(|s| text.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+        if !scheme_ok {
+            return Err(bad("does not start with http:// or https://"));
+        }
+        let mut url = url::Url::parse(text).map_err(|e| bad(&format!("is not a URL ({e})")))?;
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("has no host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("has a user name or password"));
+        }
+        if url.query().is_some() {
+            return Err(bad("has a query (?...)"));
+        }
+        if url.fragment().is_some() {
+            return Err(bad("has a fragment (#...)"));
+        }
+        let path = format!("{}/", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        Ok(PublicUrl(url))
+    }
+
+    /// The URL, ending in `/`.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The parsed URL.
+    pub fn url(&self) -> &url::Url {
+        &self.0
+    }
+
+    /// Whether the scheme is `https`.
+    pub fn is_https(&self) -> bool {
+        self.0.scheme() == "https"
+    }
+
+    /// The host: a name, or an IP address without brackets.
+    pub fn host(&self) -> String {
+        match self.0.host() {
+            Some(url::Host::Domain(d)) => d.to_owned(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            None => String::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PublicUrl {
+    type Err = SettingError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PublicUrl::parse(s)
+    }
+}
+
+/// Parses an IANA time zone name (`Europe/London`, `UTC`); the error says how to find the
+/// names, and suggests the name that differs only in case.
+pub fn parse_time_zone(name: &str) -> Result<Tz, SettingError> {
+    let name = name.trim();
+    if let Ok(tz) = name.parse::<Tz>() {
+        return Ok(tz);
+    }
+    let hint = chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|tz| tz.name().eq_ignore_ascii_case(name))
+        .map(|tz| format!(" (did you mean {}?)", tz.name()))
+        .unwrap_or_default();
+    Err(SettingError(format!(
+        "unknown time zone {name:?}{hint}: use an IANA time zone name such as UTC, \
+         Europe/London or America/New_York (`timedatectl list-timezones` lists them, so does \
+         the \"TZ identifier\" column of Wikipedia's \"List of tz database time zones\")"
+    )))
 }
 
 /// What every handler sees: core (cheap to clone: `Arc`s inside) and the settings.
