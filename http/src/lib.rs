@@ -147,9 +147,10 @@ impl PublicUrl {
                  https://rehome.example.org/"
             ))
         };
-        let scheme_ok = ["http://", "https://"]
-            .iter()
-            .any(|s| text.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+        let scheme_ok = ["http://", "https://"].iter().any(|s| {
+            text.get(..s.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(s))
+        });
         if !scheme_ok {
             return Err(bad("does not start with http:// or https://"));
         }

@@ -12,6 +12,7 @@ mod django;
 mod progress;
 mod serve;
 mod store;
+mod tls;
 
 /// The default store: an SQLite file in the working directory.
 pub const DEFAULT_STORE: &str = "sqlite://./rehome.db";
