@@ -263,7 +263,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
     }
 }
 
-/// Where the request was sent, for absolute links: scheme and host from the `Host` header
+/// Where the request was sent, for absolute links: scheme (`https` when the server speaks TLS)
+/// and host from the `Host` header
 /// (or `X-Forwarded-Proto` / `X-Forwarded-Host` with `--trust-proxy`), path and query as sent.
 #[derive(Debug, Clone)]
 pub struct RequestUrl {
@@ -315,7 +316,7 @@ impl FromRequestParts<AppState> for RequestUrl {
             .map(|s| s.to_ascii_lowercase())
             .filter(|s| s == "http" || s == "https")
             .or_else(|| parts.uri.scheme_str().map(str::to_owned))
-            .unwrap_or_else(|| "http".to_owned());
+            .unwrap_or_else(|| if state.settings.tls { "https" } else { "http" }.to_owned());
         let pairs = parts
             .uri
             .query()
