@@ -402,7 +402,9 @@ fn bad_tls_flags_and_files_are_refused_naming_the_problem_and_write_nothing() {
     let missing = format!("{d}/missing.pem");
     let other_key = format!("{d}/other-key.pem");
 
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, String)> = vec![
+    /// Flags, env vars, the start of the expected stderr.
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, String);
+    let cases: Vec<Case<'_>> = vec![
         (
             vec!["--tls-cert", &cert],
             vec![],
@@ -658,7 +660,8 @@ fn cookies_are_secure_except_on_plain_http_to_loopback() {
     let http = Some("http://127.0.0.1:8000/");
     // (mode, server speaks TLS, listening on, public URL, Secure?), worked out by hand from
     // the rule: auto is Secure unless plain HTTP on loopback with no https public URL.
-    let cases: [(SecureCookies, bool, Option<&str>, Option<&str>, bool); 22] = [
+    type Case<'a> = (SecureCookies, bool, Option<&'a str>, Option<&'a str>, bool);
+    let cases: [Case<'_>; 22] = [
         (Auto, false, Some("127.0.0.1:8000"), None, false),
         (Auto, false, Some("127.0.0.2:8000"), None, false),
         (Auto, false, Some("[::1]:8000"), None, false),
