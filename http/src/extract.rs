@@ -264,8 +264,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
 }
 
 /// Where the request was sent, for absolute links: scheme (`https` when the server speaks TLS)
-/// and host from the `Host` header
-/// (or `X-Forwarded-Proto` / `X-Forwarded-Host` with `--trust-proxy`), path and query as sent.
+/// and host from the `Host` header (or `X-Forwarded-Proto` / `X-Forwarded-Host` with
+/// `--trust-proxy`), path and query as sent.
 #[derive(Debug, Clone)]
 pub struct RequestUrl {
     /// `http` or `https`.

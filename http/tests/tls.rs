@@ -122,6 +122,19 @@ fn https(
     path: &str,
     body: Option<&str>,
 ) -> Result<(u16, String), String> {
+    https_as(config, address, name, None, method, path, body)
+}
+
+/// [`https`] with a bearer token.
+fn https_as(
+    config: &Arc<rustls::ClientConfig>,
+    address: SocketAddr,
+    name: &str,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<(u16, String), String> {
     let server_name = ServerName::try_from(name.to_owned()).map_err(|e| e.to_string())?;
     let connection =
         rustls::ClientConnection::new(config.clone(), server_name).map_err(|e| e.to_string())?;
@@ -130,8 +143,11 @@ fn https(
         .map_err(|e| e.to_string())?;
     let mut tls = rustls::StreamOwned::new(connection, tcp);
     let body = body.unwrap_or_default();
+    let authorization = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n{authorization}\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
@@ -234,7 +250,45 @@ fn self_signed_is_made_once_and_reused(store: &str, dir: &Path) {
     )
     .expect("an answer over HTTPS");
     assert_eq!(status, 200, "{login}");
-    assert!(login.contains("access_token"), "{login}");
+    let token = login
+        .split("\"access_token\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no access_token in {login}"))
+        .to_owned();
+
+    // Absolute links name the scheme the server speaks.
+    for serial in ["SN-TLS-1", "SN-TLS-2"] {
+        let device = format!(
+            r#"{{"type":"Laptop","make":"Dell","model":"Latitude 5490","serial_number":"{serial}"}}"#
+        );
+        let (status, created) = https_as(
+            &config,
+            server.address,
+            "localhost",
+            Some(&token),
+            "POST",
+            "/inventory/devices/",
+            Some(&device),
+        )
+        .expect("an answer");
+        assert_eq!(status, 201, "{created}");
+    }
+    let (status, page) = https_as(
+        &config,
+        server.address,
+        "localhost",
+        Some(&token),
+        "GET",
+        "/inventory/devices/?page_size=1",
+        None,
+    )
+    .expect("an answer");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("\"next\":\"https://localhost/inventory/devices/?page_size=1&page=2\""),
+        "{page}"
+    );
 
     // A client that trusts another certificate refuses this server.
     let (other, _) = certificate_for(&["localhost"]);

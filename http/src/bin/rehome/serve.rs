@@ -271,7 +271,15 @@ pub async fn run(args: ServeArgs, config: ConfigFile) -> Result<()> {
             loaded.fingerprint
         );
     }
-    if settings.cookies_secure() && !settings.tls && !address.ip().to_canonical().is_loopback() {
+    let behind_tls_proxy = settings
+        .public_url
+        .as_ref()
+        .is_some_and(PublicUrl::is_https);
+    if settings.secure_cookies == SecureCookies::Auto
+        && !settings.tls
+        && !behind_tls_proxy
+        && !address.ip().to_canonical().is_loopback()
+    {
         tracing::warn!(
             "sign-in cookies are Secure but this server speaks plain HTTP on {address}: \
              browsers will not send them back unless a TLS proxy is in front; use \
