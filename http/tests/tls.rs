@@ -368,6 +368,48 @@ fn a_given_certificate_and_key_are_served() {
     )
     .expect("an answer");
     assert_eq!(status, 200);
+    // Keep-alive as over plain HTTP: a second request on the same TLS connection.
+    let connection = rustls::ClientConnection::new(
+        config.clone(),
+        ServerName::try_from("localhost").expect("a name"),
+    )
+    .expect("a client connection");
+    let tcp = TcpStream::connect(server.address).expect("connects");
+    tcp.set_read_timeout(Some(Duration::from_secs(120)))
+        .expect("a read timeout");
+    let mut tls = rustls::StreamOwned::new(connection, tcp);
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .expect("first request written");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        tls.read_exact(&mut byte).expect("the first answer");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(!head.contains("connection: close"), "{head}");
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a content-length");
+    let mut first_body = vec![0u8; length];
+    tls.read_exact(&mut first_body).expect("the first body");
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .expect("second request written");
+    let mut second = Vec::new();
+    match tls.read_to_end(&mut second) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !second.is_empty() => {}
+        Err(e) => panic!("the second answer: {e}"),
+    }
+    assert!(
+        second.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&second)
+    );
+
     // Made for names only: the server's address is not one of them.
     assert!(
         https(
