@@ -715,6 +715,19 @@ impl Api {
         Ok(self.core.device_qr_svg(&caller.inner, &id).await?)
     }
 
+    pub(crate) async fn device_history(
+        &self,
+        caller: Arc<Caller>,
+        id: String,
+        params: HashMap<String, String>,
+    ) -> Result<AuditPage> {
+        let page = self
+            .core
+            .device_history(&caller.inner, &id, &list_params(params))
+            .await?;
+        Ok(AuditPage::from_core(page, types::AuditEvent::from))
+    }
+
     pub(crate) async fn get_device_expanded(
         &self,
         caller: Arc<Caller>,

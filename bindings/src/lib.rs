@@ -331,6 +331,12 @@ surface! {
     /// The device's QR label as SVG, encoding its id (needs `generateQRCodes` only).
     fn device_qr_svg(caller: Arc<Caller>, id: String) -> String;
 
+    /// The device's own audit entries, newest first (needs `readDevices`, not
+    /// `viewAuditLog`); the audit log's filters but `object_type` and `object_id`.
+    #[uniffi::method(default(params))]
+    fn device_history(caller: Arc<Caller>, id: String, params: HashMap<String, String>)
+        -> AuditPage;
+
     /// A device as JSON with the references `expand` names inlined (`donor`,
     /// `start_location`, `end_location`, `received_by`, `created_by`, `shipping_infos`).
     fn get_device_expanded(caller: Arc<Caller>, id: String, expand: Vec<String>) -> String;

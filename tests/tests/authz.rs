@@ -294,6 +294,12 @@ fn table() -> Vec<Row> {
             200,
             AnyOf(&["generateQRCodes"])
         ),
+        row!(
+            "GET",
+            "/inventory/devices/{device}/history/",
+            200,
+            DEVICE_READ
+        ),
         // Locations.
         row!("GET", "/inventory/locations/", 200, LOCATION_READ),
         row!(

@@ -602,6 +602,17 @@ const OPS: &[Op] = &[
             c(404, Admin, "/inventory/devices/{unknown_uuid}/qr.svg"),
         ],
     },
+    Op {
+        method: "GET",
+        path: "/inventory/devices/{id}/history/",
+        cases: &[
+            c(200, Admin, "/inventory/devices/{device}/history/"),
+            c(400, Admin, "/inventory/devices/{device}/history/?since=yesterday"),
+            c(401, Anon, "/inventory/devices/{device}/history/"),
+            c(403, Plain, "/inventory/devices/{device}/history/"),
+            c(404, Admin, "/inventory/devices/{unknown_uuid}/history/"),
+        ],
+    },
     // ---------------------------------------------------------------- locations
     Op {
         method: "GET",

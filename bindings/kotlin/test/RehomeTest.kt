@@ -228,6 +228,15 @@ fun main() {
 
     val audit = store.listAudit(session, mapOf("action" to "device.create", "actor" to ada.id.toString()))
     checkEq("the audit log has ada's device", audit.results.map { it.objectId }, listOf(device.deviceId))
+    val history = store.deviceHistory(tech, device.deviceId)
+    checkEq(
+        "the device's history, newest first, for a readDevices holder",
+        history.results.map { it.action },
+        listOf("device.update", "device.update", "device.create"),
+    )
+    checkThrows<RehomeException.NotFound>("an unknown device has no history") {
+        store.deviceHistory(tech, "00000000-0000-0000-0000-000000000000")
+    }
 
     // ------------------------------------------------------------ the suspend surface
     runBlocking {

@@ -332,6 +332,34 @@ pub(crate) async fn device_qr(
     Ok(response)
 }
 
+/// The device's own audit entries, newest first.
+///
+/// Takes the audit log's parameters; `object_type` and `object_id` are the device's own and
+/// others given are ignored.
+#[utoipa::path(get, path = "/inventory/devices/{id}/history/", tag = "inventory", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Device UUID, with or without dashes"), doc::ListQuery, doc::AuditRange),
+    responses(
+        (status = 200, description = "One page of the device's entries", body = doc::AuditPage),
+        (status = 400, description = "A malformed filter"),
+        (status = 403, description = "Needs readDevices"),
+        (status = 404, description = "No such device, or invalid page"),
+    ))]
+pub(crate) async fn device_history(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(id): PathParam,
+    Params(params): Params,
+    url: RequestUrl,
+) -> ApiResult {
+    let page = st.core.device_history(&caller, &id, &params).await?;
+    let results = page
+        .results
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap_or(Json::Null))
+        .collect();
+    Ok(axum::Json(list_body(&url, &page, results)).into_response())
+}
+
 // ------------------------------------------------------- locations, donors and shipments
 
 /// The six handlers of one of the simpler collections, each with its OpenAPI entry.

@@ -62,6 +62,7 @@ pub(crate) fn table(settings: &Settings) -> RouteTable {
             inventory::device_delete
         ))
         .routes(routes!(inventory::device_qr))
+        .routes(routes!(inventory::device_history))
         .routes(routes!(
             inventory::locations_list,
             inventory::locations_create
