@@ -715,6 +715,15 @@ impl Api {
         Ok(self.core.device_qr_svg(&caller.inner, &id).await?)
     }
 
+    pub(crate) async fn device_statuses(
+        &self,
+        caller: Arc<Caller>,
+        id: String,
+    ) -> Result<Vec<types::NextStatus>> {
+        let statuses = self.core.device_statuses(&caller.inner, &id).await?;
+        Ok(statuses.into_iter().map(Into::into).collect())
+    }
+
     pub(crate) async fn device_history(
         &self,
         caller: Arc<Caller>,

@@ -331,6 +331,10 @@ surface! {
     /// The device's QR label as SVG, encoding its id (needs `generateQRCodes` only).
     fn device_qr_svg(caller: Arc<Caller>, id: String) -> String;
 
+    /// Every status in lifecycle order with whether the caller may move the device there now
+    /// and, when not, why (needs `readDevices`).
+    fn device_statuses(caller: Arc<Caller>, id: String) -> Vec<NextStatus>;
+
     /// The device's own audit entries, newest first (needs `readDevices`, not
     /// `viewAuditLog`); the audit log's filters but `object_type` and `object_id`.
     #[uniffi::method(default(params))]

@@ -419,6 +419,27 @@ pub struct Role {
     pub version: u64,
 }
 
+/// A status a device could be given next, for one caller: allowed, or why not.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct NextStatus {
+    /// The status.
+    pub status: DeviceStatus,
+    /// Whether the caller may move the device to it now.
+    pub allowed: bool,
+    /// Why not, in a sentence for people; none when allowed.
+    pub reason: Option<String>,
+}
+
+impl From<rehome_core::NextStatus> for NextStatus {
+    fn from(n: rehome_core::NextStatus) -> Self {
+        NextStatus {
+            status: n.status.into(),
+            allowed: n.allowed,
+            reason: n.reason,
+        }
+    }
+}
+
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct AuditEvent {

@@ -283,6 +283,7 @@ const CLOSED: &[&str] = &[
     "OperationError",
     "BatchRejected",
     "InlinedUser",
+    "NextStatus",
 ];
 
 /// Completes the generated document: write bodies from core, flattened and closed response

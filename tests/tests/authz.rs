@@ -300,6 +300,12 @@ fn table() -> Vec<Row> {
             200,
             DEVICE_READ
         ),
+        row!(
+            "GET",
+            "/inventory/devices/{device}/statuses/",
+            200,
+            DEVICE_READ
+        ),
         // Locations.
         row!("GET", "/inventory/locations/", 200, LOCATION_READ),
         row!(

@@ -613,6 +613,16 @@ const OPS: &[Op] = &[
             c(404, Admin, "/inventory/devices/{unknown_uuid}/history/"),
         ],
     },
+    Op {
+        method: "GET",
+        path: "/inventory/devices/{id}/statuses/",
+        cases: &[
+            c(200, Admin, "/inventory/devices/{device}/statuses/"),
+            c(401, Anon, "/inventory/devices/{device}/statuses/"),
+            c(403, Plain, "/inventory/devices/{device}/statuses/"),
+            c(404, Admin, "/inventory/devices/{unknown_uuid}/statuses/"),
+        ],
+    },
     // ---------------------------------------------------------------- locations
     Op {
         method: "GET",

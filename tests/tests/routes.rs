@@ -1385,3 +1385,149 @@ async fn device_history_is_the_devices_own_entries_newest_first() {
         .await
         .expect(404);
 }
+
+#[tokio::test]
+async fn device_statuses_say_what_this_caller_may_do_and_why_not() {
+    const NO_EDIT: &str = "You may not change devices: that needs the editDevices permission.";
+    const NOT_WIPED: &str = "Not wiped yet: a device must be wiped before it can be";
+    let app = TestApp::new();
+    let (_, admin) = app.superuser("admin").await;
+    let (_, tech) = app.user_with("tech", &["readDevices", "editDevices"]).await;
+    let (_, reader) = app.user_with("reader", &["readDevices"]).await;
+    let (_, plain) = app.user_with("plain", &["scanDevices"]).await;
+    let new_device = |serial: &str, status: &str| json!({"type": "Laptop", "make": "Dell", "model": "E7", "serial_number": serial, "status": status});
+    let mut ids = std::collections::BTreeMap::new();
+    for (serial, status) in [
+        ("SN-R", "received"),
+        ("SN-S", "shipped"),
+        ("SN-X", "recycled"),
+    ] {
+        let d = app
+            .call(
+                "POST",
+                "/inventory/devices/",
+                &admin,
+                &new_device(serial, status),
+            )
+            .await
+            .expect(201)
+            .json();
+        ids.insert(status, d["device_id"].as_str().expect("id").to_owned());
+    }
+    let not_wiped = |to: &str| format!("{NOT_WIPED} {to}.");
+    let back = |from: &str, to: &str| {
+        format!("A device cannot go back from {from} to {to}: statuses only move forward.")
+    };
+    // (device status, caller, expected reason per status in lifecycle order; None = allowed).
+    let order = [
+        "received",
+        "wiped",
+        "refurbished",
+        "ready",
+        "shipped",
+        "delivered",
+        "recycled",
+    ];
+    let cases: Vec<(&str, &str, [Option<String>; 7])> = vec![
+        (
+            "received",
+            &tech,
+            [
+                None,
+                None,
+                Some(not_wiped("refurbished")),
+                Some(not_wiped("ready")),
+                Some(not_wiped("shipped")),
+                Some(not_wiped("delivered")),
+                None,
+            ],
+        ),
+        (
+            "shipped",
+            &tech,
+            [
+                Some(back("shipped", "received")),
+                Some(back("shipped", "wiped")),
+                Some(back("shipped", "refurbished")),
+                Some(back("shipped", "ready")),
+                None,
+                None,
+                None,
+            ],
+        ),
+        (
+            "recycled",
+            &tech,
+            [
+                Some("A device cannot leave recycled.".into()),
+                Some("A device cannot leave recycled.".into()),
+                Some("A device cannot leave recycled.".into()),
+                Some("A device cannot leave recycled.".into()),
+                Some("A device cannot leave recycled.".into()),
+                Some("A device cannot leave recycled.".into()),
+                None,
+            ],
+        ),
+        (
+            "shipped",
+            &reader,
+            [
+                Some(NO_EDIT.into()),
+                Some(NO_EDIT.into()),
+                Some(NO_EDIT.into()),
+                Some(NO_EDIT.into()),
+                None,
+                Some(NO_EDIT.into()),
+                Some(NO_EDIT.into()),
+            ],
+        ),
+        (
+            "recycled",
+            &admin,
+            [None, None, None, None, None, None, None],
+        ),
+    ];
+    for (status, caller, reasons) in cases {
+        let got = app
+            .get(
+                &format!("/inventory/devices/{}/statuses/", ids[status]),
+                caller,
+            )
+            .await
+            .expect(200)
+            .json();
+        let want: Vec<Json> = order
+            .iter()
+            .zip(reasons)
+            .map(|(s, r)| json!({"status": s, "allowed": r.is_none(), "reason": r}))
+            .collect();
+        assert_eq!(got, Json::Array(want), "{status} for {caller}");
+    }
+    let received = &ids["received"];
+    app.get(&format!("/inventory/devices/{received}/statuses/"), &plain)
+        .await
+        .expect(403);
+    app.get(
+        "/inventory/devices/00000000-0000-0000-0000-000000000000/statuses/",
+        &tech,
+    )
+    .await
+    .expect(404);
+    // What it says allowed, PATCH does; what it says blocked, PATCH refuses.
+    app.call(
+        "PATCH",
+        &format!("/inventory/devices/{received}/"),
+        &tech,
+        &json!({"status": "ready"}),
+    )
+    .await
+    .expect(400);
+    app.call(
+        "PATCH",
+        &format!("/inventory/devices/{received}/"),
+        &tech,
+        &json!({"status": "wiped"}),
+    )
+    .await
+    .expect(200);
+}

@@ -192,6 +192,13 @@ fun main() {
     checkThrows<RehomeException.Validation>("nothing gets past wiped without being wiped") {
         store.updateDevice(tech, device.deviceId, """{"status": "refurbished"}""")
     }
+    val next = store.deviceStatuses(tech, device.deviceId).associate { it.status to it.reason }
+    checkEq(
+        "refurbished is blocked until the device is wiped",
+        next[DeviceStatus.REFURBISHED],
+        "Not wiped yet: a device must be wiped before it can be refurbished.",
+    )
+    checkEq("wiped is allowed", next[DeviceStatus.WIPED], null)
     val wiped = store.updateDevice(tech, device.deviceId, """{"status": "wiped"}""")
     checkEq("wiping is version 2", wiped.version, 2uL)
     val stale = checkThrows<RehomeException.PreconditionFailed>("a stale if_match is refused") {

@@ -63,6 +63,7 @@ pub(crate) fn table(settings: &Settings) -> RouteTable {
         ))
         .routes(routes!(inventory::device_qr))
         .routes(routes!(inventory::device_history))
+        .routes(routes!(inventory::device_statuses))
         .routes(routes!(
             inventory::locations_list,
             inventory::locations_create
