@@ -290,6 +290,20 @@ impl Api {
             .await?)
     }
 
+    pub(crate) async fn reset_password(&self, caller: Arc<Caller>, user_id: i64) -> Result<String> {
+        Ok(self
+            .core
+            .reset_password(&caller.inner, UserId(user_id))
+            .await?)
+    }
+
+    pub(crate) async fn reset_two_step(&self, caller: Arc<Caller>, user_id: i64) -> Result<()> {
+        Ok(self
+            .core
+            .reset_two_step(&caller.inner, UserId(user_id))
+            .await?)
+    }
+
     pub(crate) async fn purge_expired(&self) -> Result<u64> {
         Ok(self.core.purge_expired().await? as u64)
     }

@@ -218,6 +218,15 @@ surface! {
     /// user's sessions end.
     fn set_password(caller: Arc<Caller>, user_id: i64, password: String) -> ();
 
+    /// A coordinator's reset of another user's password (needs `manageUsers` and every
+    /// permission that user holds; not oneself): answers the temporary password, shown once;
+    /// the user must choose a new one before doing anything else; its sessions end.
+    fn reset_password(caller: Arc<Caller>, user_id: i64) -> String;
+
+    /// A coordinator's reset of another user's two-step login (same rule): TOTP and recovery
+    /// codes are removed; its sessions end.
+    fn reset_two_step(caller: Arc<Caller>, user_id: i64) -> ();
+
     /// Deletes expired sessions, MFA challenges and stale throttles; answers how many
     /// records went.
     fn purge_expired() -> u64;

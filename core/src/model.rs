@@ -456,6 +456,11 @@ pub struct User {
     /// [`Credentials`], so user lists need no second read.
     #[serde(default)]
     pub mfa_enabled: bool,
+    /// Set by a user manager's password reset ([`crate::Rehome::reset_password`]): until the
+    /// user changes its password, it may only read itself, change the password and log out.
+    /// Records stored before the field existed read as `false`.
+    #[serde(default)]
+    pub must_change_password: bool,
     /// Last successful login.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_login: Option<Timestamp>,
@@ -694,6 +699,19 @@ mod tests {
             let got = from.move_blocked(to).map(|r| r.to_string());
             assert_eq!(got.as_deref(), Some(want), "{from} -> {to}");
         }
+    }
+
+    /// Users stored before `must_change_password` existed (every store keeps records as
+    /// JSON) read as not having to change it; no migration rewrites them.
+    #[test]
+    fn users_stored_before_must_change_password_read_as_false() {
+        let stored = r#"{"id": 3, "username": "ada", "email": "ada@example.org", "role": null,
+            "first_name": "", "last_name": "", "is_superuser": false, "is_active": true,
+            "permissions": [], "mfa_enabled": false, "last_login": null,
+            "date_joined": "2024-05-06T07:08:09Z", "updated_at": "2024-05-06T07:08:09Z",
+            "version": 1}"#;
+        let user: User = serde_json::from_str(stored).expect("an older user record");
+        assert!(!user.must_change_password);
     }
 
     #[test]

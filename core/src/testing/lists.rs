@@ -1409,6 +1409,7 @@ impl DataSpec {
                 is_active: s.flags.1,
                 permissions: Permissions::empty(),
                 mfa_enabled: s.flags.0 && !s.flags.1,
+                must_change_password: !s.flags.0 && s.flags.1,
                 last_login: None,
                 date_joined: c,
                 updated_at: u,
