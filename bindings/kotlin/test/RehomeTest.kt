@@ -245,6 +245,27 @@ fun main() {
         store.deviceHistory(tech, "00000000-0000-0000-0000-000000000000")
     }
 
+    // ------------------------------------------------------------ coordinator resets (ada's sessions end)
+    val coordinator = store.createUser(
+        system,
+        """{"username": "coord", "email": "coord@example.org", "password": "$PASSWORD", "permissions": ["manageUsers", "readDevices", "createDevices", "scanDevices", "viewAuditLog"]}""",
+    )
+    val coord = store.signIn("coord", PASSWORD)
+    checkThrows<RehomeException.Validation>("a coordinator does not reset itself") {
+        store.resetPassword(coord, coordinator.id)
+    }
+    store.resetTwoStep(coord, ada.id)
+    checkEq("ada's two-step login is off after the reset", store.getUser(coord, ada.id).mfaEnabled, false)
+    val temporary = store.resetPassword(coord, ada.id)
+    checkEq("the temporary password is 4 groups of 4", temporary.split("-").map { it.length }, listOf(4, 4, 4, 4))
+    checkEq("ada must change her password", store.getUser(coord, ada.id).mustChangePassword, true)
+    val pending = store.signIn("ada", temporary)
+    checkThrows<RehomeException.PermissionDenied>("nothing but the change until then") {
+        store.listDevices(pending)
+    }
+    store.changePassword(pending, temporary, PASSWORD)
+    checkEq("the change clears the flag", store.me(pending).mustChangePassword, false)
+
     // ------------------------------------------------------------ the suspend surface
     runBlocking {
         val async: Rehome = Rehome.open("sqlite::memory:", OpenOptions(fastPasswordHashing = true))
