@@ -290,6 +290,20 @@ impl Api {
             .await?)
     }
 
+    pub(crate) async fn reset_password(&self, caller: Arc<Caller>, user_id: i64) -> Result<String> {
+        Ok(self
+            .core
+            .reset_password(&caller.inner, UserId(user_id))
+            .await?)
+    }
+
+    pub(crate) async fn reset_two_step(&self, caller: Arc<Caller>, user_id: i64) -> Result<()> {
+        Ok(self
+            .core
+            .reset_two_step(&caller.inner, UserId(user_id))
+            .await?)
+    }
+
     pub(crate) async fn purge_expired(&self) -> Result<u64> {
         Ok(self.core.purge_expired().await? as u64)
     }
@@ -713,6 +727,28 @@ impl Api {
 
     pub(crate) async fn device_qr_svg(&self, caller: Arc<Caller>, id: String) -> Result<String> {
         Ok(self.core.device_qr_svg(&caller.inner, &id).await?)
+    }
+
+    pub(crate) async fn device_statuses(
+        &self,
+        caller: Arc<Caller>,
+        id: String,
+    ) -> Result<Vec<types::NextStatus>> {
+        let statuses = self.core.device_statuses(&caller.inner, &id).await?;
+        Ok(statuses.into_iter().map(Into::into).collect())
+    }
+
+    pub(crate) async fn device_history(
+        &self,
+        caller: Arc<Caller>,
+        id: String,
+        params: HashMap<String, String>,
+    ) -> Result<AuditPage> {
+        let page = self
+            .core
+            .device_history(&caller.inner, &id, &list_params(params))
+            .await?;
+        Ok(AuditPage::from_core(page, types::AuditEvent::from))
     }
 
     pub(crate) async fn get_device_expanded(

@@ -134,7 +134,9 @@ impl From<rehome_core::Error> for RehomeError {
         match e {
             E::Validation(f) => RehomeError::Validation { fields: fields(f) },
             E::NotFound(detail) => RehomeError::NotFound { detail },
-            E::PermissionDenied | E::RegistrationClosed => RehomeError::PermissionDenied,
+            E::PermissionDenied | E::RegistrationClosed | E::PasswordChangeRequired => {
+                RehomeError::PermissionDenied
+            }
             E::AuthenticationFailed { detail } => RehomeError::AuthenticationFailed { detail },
             E::InvalidToken => RehomeError::InvalidToken,
             E::Throttled { retry_after_secs } => RehomeError::Locked { retry_after_secs },

@@ -218,6 +218,15 @@ surface! {
     /// user's sessions end.
     fn set_password(caller: Arc<Caller>, user_id: i64, password: String) -> ();
 
+    /// A coordinator's reset of another user's password (needs `manageUsers` and every
+    /// permission that user holds; not oneself): answers the temporary password, shown once;
+    /// the user must choose a new one before doing anything else; its sessions end.
+    fn reset_password(caller: Arc<Caller>, user_id: i64) -> String;
+
+    /// A coordinator's reset of another user's two-step login (same rule): TOTP and recovery
+    /// codes are removed; its sessions end.
+    fn reset_two_step(caller: Arc<Caller>, user_id: i64) -> ();
+
     /// Deletes expired sessions, MFA challenges and stale throttles; answers how many
     /// records went.
     fn purge_expired() -> u64;
@@ -330,6 +339,16 @@ surface! {
 
     /// The device's QR label as SVG, encoding its id (needs `generateQRCodes` only).
     fn device_qr_svg(caller: Arc<Caller>, id: String) -> String;
+
+    /// Every status in lifecycle order with whether the caller may move the device there now
+    /// and, when not, why (needs `readDevices`).
+    fn device_statuses(caller: Arc<Caller>, id: String) -> Vec<NextStatus>;
+
+    /// The device's own audit entries, newest first (needs `readDevices`, not
+    /// `viewAuditLog`); the audit log's filters but `object_type` and `object_id`.
+    #[uniffi::method(default(params))]
+    fn device_history(caller: Arc<Caller>, id: String, params: HashMap<String, String>)
+        -> AuditPage;
 
     /// A device as JSON with the references `expand` names inlined (`donor`,
     /// `start_location`, `end_location`, `received_by`, `created_by`, `shipping_infos`).

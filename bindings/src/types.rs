@@ -390,6 +390,9 @@ pub struct User {
     pub effective_permissions: Vec<Permission>,
     /// Whether multi-factor login (TOTP) is on.
     pub mfa_enabled: bool,
+    /// Whether a user manager reset the password: until the user chooses a new one, it may
+    /// only read itself, change the password and log out.
+    pub must_change_password: bool,
     /// Last successful login.
     pub last_login: Option<SystemTime>,
     /// When the account was created.
@@ -417,6 +420,27 @@ pub struct Role {
     pub updated_at: SystemTime,
     /// Optimistic-concurrency version.
     pub version: u64,
+}
+
+/// A status a device could be given next, for one caller: allowed, or why not.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct NextStatus {
+    /// The status.
+    pub status: DeviceStatus,
+    /// Whether the caller may move the device to it now.
+    pub allowed: bool,
+    /// Why not, in a sentence for people; none when allowed.
+    pub reason: Option<String>,
+}
+
+impl From<rehome_core::NextStatus> for NextStatus {
+    fn from(n: rehome_core::NextStatus) -> Self {
+        NextStatus {
+            status: n.status.into(),
+            allowed: n.allowed,
+            reason: n.reason,
+        }
+    }
 }
 
 /// One entry of the audit log.
@@ -829,6 +853,7 @@ pub(crate) fn user(u: rehome_core::User, view: &Json) -> User {
         permissions: permission_list(u.permissions),
         effective_permissions,
         mfa_enabled: u.mfa_enabled,
+        must_change_password: u.must_change_password,
         last_login: u.last_login.map(time),
         date_joined: time(u.date_joined),
         updated_at: time(u.updated_at),

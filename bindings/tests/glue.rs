@@ -45,6 +45,7 @@ fn core_errors_map_to_their_variants() {
         ),
         (Error::PermissionDenied, RehomeError::PermissionDenied),
         (Error::RegistrationClosed, RehomeError::PermissionDenied),
+        (Error::PasswordChangeRequired, RehomeError::PermissionDenied),
         (Error::InvalidToken, RehomeError::InvalidToken),
         (
             Error::Throttled {

@@ -69,6 +69,9 @@ pub struct OperationError {
     pub conflict: bool,
 }
 
+/// What [`Error::PasswordChangeRequired`] tells people.
+pub const PASSWORD_CHANGE_REQUIRED: &str = "You must choose a new password before going on.";
+
 /// The result type of core's services.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -87,6 +90,11 @@ pub enum Error {
     /// Self-registration is closed by the server's setting, for everyone (HTTP 403 saying so).
     #[error("registration is closed")]
     RegistrationClosed,
+    /// The caller's password was reset by a user manager: until it chooses a new one it may
+    /// only read itself, change the password and log out (HTTP 403 with
+    /// [`PASSWORD_CHANGE_REQUIRED`]).
+    #[error("a new password must be chosen first")]
+    PasswordChangeRequired,
     /// Wrong credentials: password, code, or MFA token (HTTP 401). `detail` is safe to show:
     /// it never tells an unknown username from a wrong password.
     #[error("authentication failed: {detail}")]

@@ -22,7 +22,10 @@ pub mod testing;
 pub use error::{Error, FieldErrors, Result};
 pub use ids::{AuditId, DeviceId, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId};
 pub use memory::MemoryStore;
-pub use model::{AuditEvent, Device, DeviceStatus, Donor, Location, Money, Role, Shipment, User};
+pub use model::{
+    AuditEvent, Device, DeviceStatus, Donor, Location, Money, MoveBlocked, NextStatus, Role,
+    Shipment, User,
+};
 pub use permission::{Permission, Permissions};
 pub use services::{Caller, Rehome};
 pub use store::{Change, ChangeSet, Conflict, Record, RecordKey, Store, StoreError, UniqueKey};

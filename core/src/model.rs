@@ -77,17 +77,28 @@ impl DeviceStatus {
 
     /// The lifecycle rule for everyone but a superuser: moves go forward and may skip steps,
     /// but nothing gets past `wiped` without having been wiped; `recycled` is reachable from any
-    /// status before `delivered`. Staying put is always allowed.
+    /// status before `delivered`. Staying put is always allowed. Why a move is refused is
+    /// [`move_blocked`](Self::move_blocked), which this follows.
     pub fn can_move_to(self, to: DeviceStatus) -> bool {
+        self.move_blocked(to).is_none()
+    }
+
+    /// Why the lifecycle refuses the move from here to `to`, or `None` when it allows it: the
+    /// one source of [`can_move_to`](Self::can_move_to) and of the reasons shown to people.
+    pub fn move_blocked(self, to: DeviceStatus) -> Option<MoveBlocked> {
         if self == to {
-            return true;
+            return None;
         }
         match (self.rank(), to.rank()) {
+            // Out of delivered or recycled: never.
+            (None, _) | (Some(5), _) => Some(MoveBlocked::Final { from: self }),
             // Into recycled: from anything before delivered.
-            (Some(from), None) => from < 5,
-            // Out of recycled: never.
-            (None, _) => false,
-            (Some(from), Some(to)) => to > from && (from >= 1 || to <= 1),
+            (Some(_), None) => None,
+            (Some(from), Some(rank)) if rank < from => {
+                Some(MoveBlocked::Backwards { from: self, to })
+            }
+            (Some(0), Some(rank)) if rank > 1 => Some(MoveBlocked::NotWiped { to }),
+            (Some(_), Some(_)) => None,
         }
     }
 
@@ -98,6 +109,59 @@ impl DeviceStatus {
             .filter(|s| *s != self && self.can_move_to(*s))
             .collect()
     }
+}
+
+/// Why the lifecycle refuses a status move ([`DeviceStatus::move_blocked`]); its `Display` is
+/// the sentence a technician reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveBlocked {
+    /// `delivered` and `recycled` are final.
+    Final {
+        /// The final status.
+        from: DeviceStatus,
+    },
+    /// Nothing gets past `wiped` without having been wiped.
+    NotWiped {
+        /// Where the move wanted to go.
+        to: DeviceStatus,
+    },
+    /// Moves go forward only.
+    Backwards {
+        /// The current status.
+        from: DeviceStatus,
+        /// The earlier status.
+        to: DeviceStatus,
+    },
+}
+
+impl fmt::Display for MoveBlocked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MoveBlocked::Final { from } => write!(f, "A device cannot leave {from}."),
+            MoveBlocked::NotWiped { to } => write!(
+                f,
+                "Not wiped yet: a device must be wiped before it can be {to}."
+            ),
+            MoveBlocked::Backwards { from, to } => write!(
+                f,
+                "A device cannot go back from {from} to {to}: statuses only move forward."
+            ),
+        }
+    }
+}
+
+/// One status a device could be given next, for one caller
+/// ([`crate::Rehome::device_statuses`]).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextStatus {
+    /// The status.
+    pub status: DeviceStatus,
+    /// Whether this caller may move the device to it now (the current status is always
+    /// allowed: staying put).
+    pub allowed: bool,
+    /// Why not, in a sentence for people; `null` when allowed.
+    pub reason: Option<String>,
 }
 
 impl fmt::Display for DeviceStatus {
@@ -392,6 +456,11 @@ pub struct User {
     /// [`Credentials`], so user lists need no second read.
     #[serde(default)]
     pub mfa_enabled: bool,
+    /// Set by a user manager's password reset ([`crate::Rehome::reset_password`]): until the
+    /// user changes its password, it may only read itself, change the password and log out.
+    /// Records stored before the field existed read as `false`.
+    #[serde(default)]
+    pub must_change_password: bool,
     /// Last successful login.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_login: Option<Timestamp>,
@@ -572,16 +641,18 @@ mod tests {
 
     /// The lifecycle table written out by hand from the contract: rows are "from", columns
     /// "to" in the order received, wiped, refurbished, ready, shipped, delivered, recycled.
+    /// `=` staying put and `+` a move the rule allows; the others are the reason it is blocked:
+    /// `F` final status, `W` not wiped yet, `B` going back.
     #[test]
     fn status_transition_table() {
-        let table: [(DeviceStatus, [u8; 7]); 7] = [
-            (Received, [1, 1, 0, 0, 0, 0, 1]),
-            (Wiped, [0, 1, 1, 1, 1, 1, 1]),
-            (Refurbished, [0, 0, 1, 1, 1, 1, 1]),
-            (Ready, [0, 0, 0, 1, 1, 1, 1]),
-            (Shipped, [0, 0, 0, 0, 1, 1, 1]),
-            (Delivered, [0, 0, 0, 0, 0, 1, 0]),
-            (Recycled, [0, 0, 0, 0, 0, 0, 1]),
+        let table: [(DeviceStatus, [char; 7]); 7] = [
+            (Received, ['=', '+', 'W', 'W', 'W', 'W', '+']),
+            (Wiped, ['B', '=', '+', '+', '+', '+', '+']),
+            (Refurbished, ['B', 'B', '=', '+', '+', '+', '+']),
+            (Ready, ['B', 'B', 'B', '=', '+', '+', '+']),
+            (Shipped, ['B', 'B', 'B', 'B', '=', '+', '+']),
+            (Delivered, ['F', 'F', 'F', 'F', 'F', '=', 'F']),
+            (Recycled, ['F', 'F', 'F', 'F', 'F', 'F', '=']),
         ];
         let order = [
             Received,
@@ -593,10 +664,54 @@ mod tests {
             Recycled,
         ];
         for (from, row) in table {
-            for (to, allowed) in order.iter().zip(row) {
-                assert_eq!(from.can_move_to(*to), allowed == 1, "{from} -> {to}");
+            for (to, cell) in order.iter().zip(row) {
+                let to = *to;
+                let want = match cell {
+                    '=' | '+' => None,
+                    'F' => Some(MoveBlocked::Final { from }),
+                    'W' => Some(MoveBlocked::NotWiped { to }),
+                    _ => Some(MoveBlocked::Backwards { from, to }),
+                };
+                assert_eq!(from.move_blocked(to), want, "{from} -> {to}");
+                assert_eq!(from.can_move_to(to), want.is_none(), "{from} -> {to}");
             }
         }
+    }
+
+    /// The sentences, one per kind of reason.
+    #[test]
+    fn move_blocked_reasons_read_as_sentences() {
+        let cases = [
+            (Recycled, Ready, "A device cannot leave recycled."),
+            (Delivered, Recycled, "A device cannot leave delivered."),
+            (
+                Received,
+                Ready,
+                "Not wiped yet: a device must be wiped before it can be ready.",
+            ),
+            (
+                Shipped,
+                Wiped,
+                "A device cannot go back from shipped to wiped: statuses only move forward.",
+            ),
+        ];
+        for (from, to, want) in cases {
+            let got = from.move_blocked(to).map(|r| r.to_string());
+            assert_eq!(got.as_deref(), Some(want), "{from} -> {to}");
+        }
+    }
+
+    /// Users stored before `must_change_password` existed (every store keeps records as
+    /// JSON) read as not having to change it; no migration rewrites them.
+    #[test]
+    fn users_stored_before_must_change_password_read_as_false() {
+        let stored = r#"{"id": 3, "username": "ada", "email": "ada@example.org", "role": null,
+            "first_name": "", "last_name": "", "is_superuser": false, "is_active": true,
+            "permissions": [], "mfa_enabled": false, "last_login": null,
+            "date_joined": "2024-05-06T07:08:09Z", "updated_at": "2024-05-06T07:08:09Z",
+            "version": 1}"#;
+        let user: User = serde_json::from_str(stored).expect("an older user record");
+        assert!(!user.must_change_password);
     }
 
     #[test]

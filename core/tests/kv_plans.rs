@@ -52,6 +52,9 @@ async fn fixture() -> Fixture {
         let mut a = audit(i + 1);
         a.action = ["device.create", "device.update", "auth.login"][(i % 3) as usize].into();
         a.actor = Some(UserId(i % 300 + 1));
+        // Ten entries per object id, a third of them about another kind of object.
+        a.object_type = if i % 3 == 2 { "user" } else { "device" }.into();
+        a.object_id = format!("{}", i % 200);
         events.push(Record::Audit(a));
     }
     for batch in [roles, users, devices, events] {
@@ -249,5 +252,12 @@ async fn plans_read_what_they_should() {
     expect("audit eq action, -id", page(audit), 30).await;
     let audit = ListQuery::all(Collection::Audit).order_by(vec![Order::desc(Field::AuditId)]);
     expect("audit -id", page(audit), 30).await;
+    // A device's history (`Rehome::device_history`): the object id's ten entries, not the log.
+    let history = ListQuery::all(Collection::Audit)
+        .filter(Field::AuditObjectType, Op::Eq(text("device")))
+        .filter(Field::AuditObjectId, Op::Eq(text("17")))
+        .order_by(vec![Order::desc(Field::AuditId)])
+        .with_count();
+    expect("device history, -id, count", page(history), 30).await;
     println!("{}", report.join("\n"));
 }

@@ -97,6 +97,10 @@ fn core_response(e: Error) -> Response {
         Error::NotFound(text) => detail(StatusCode::NOT_FOUND, text),
         Error::PermissionDenied => detail(StatusCode::FORBIDDEN, PERMISSION_DENIED),
         Error::RegistrationClosed => detail(StatusCode::FORBIDDEN, REGISTRATION_CLOSED),
+        Error::PasswordChangeRequired => detail(
+            StatusCode::FORBIDDEN,
+            rehome_core::error::PASSWORD_CHANGE_REQUIRED,
+        ),
         Error::AuthenticationFailed { detail: text } => {
             with_bearer_challenge(detail(StatusCode::UNAUTHORIZED, text), None)
         }

@@ -283,6 +283,8 @@ const CLOSED: &[&str] = &[
     "OperationError",
     "BatchRejected",
     "InlinedUser",
+    "NextStatus",
+    "TemporaryPassword",
 ];
 
 /// Completes the generated document: write bodies from core, flattened and closed response
@@ -1074,6 +1076,13 @@ pub mod doc {
     page!(LocationPage, Location);
     page!(DonorPage, Donor);
     page!(ShipmentPage, Shipment);
+
+    /// A password reset's answer.
+    #[derive(Serialize, Deserialize, ToSchema)]
+    pub struct TemporaryPassword {
+        /// The temporary password (16 characters in 4 groups of 4), shown only here.
+        pub temporary_password: String,
+    }
 
     /// An applied batch.
     #[derive(ToSchema)]

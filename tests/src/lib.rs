@@ -4,9 +4,9 @@
 //!
 //! Every response that passes through [`TestApp::send`] is checked for secrets: a password hash
 //! (`$argon2`, or an imported Django `pbkdf2_sha256$`), a TOTP secret after the response that
-//! showed it, recovery codes after the response that issued them, and the stored digest of any
-//! token the tests were given. A leak fails the test that caused it, so the check covers the
-//! whole test run.
+//! showed it, recovery codes and a reset's temporary password after the response that issued
+//! them, and the stored digest of any token the tests were given. A leak fails the test that
+//! caused it, so the check covers the whole test run.
 
 use std::sync::{Arc, Mutex};
 
@@ -231,6 +231,9 @@ impl TestApp {
         let mut new = Vec::new();
         if let Some(secret) = json.get("secret").and_then(Json::as_str) {
             new.push(secret.to_owned());
+        }
+        if let Some(temporary) = json.get("temporary_password").and_then(Json::as_str) {
+            new.push(temporary.to_owned());
         }
         if let Some(codes) = json.get("recovery_codes").and_then(Json::as_array) {
             new.extend(codes.iter().filter_map(Json::as_str).map(str::to_owned));

@@ -194,6 +194,10 @@ fn table() -> Vec<Row> {
             204,
             Authenticated
         ),
+        // The target holds only manageUsers, so every manageUsers holder may reset it; its
+        // two-step login is off (409 once allowed).
+        row!("POST", "/users/users/{target}/reset-password/", 200, USERS),
+        row!("POST", "/users/users/{target}/reset-two-step/", 409, USERS),
         row!("GET", "/users/user-permissions/target/", 200, USERS),
         row!(
             "PATCH",
@@ -293,6 +297,18 @@ fn table() -> Vec<Row> {
             "/inventory/devices/{device}/qr.svg",
             200,
             AnyOf(&["generateQRCodes"])
+        ),
+        row!(
+            "GET",
+            "/inventory/devices/{device}/history/",
+            200,
+            DEVICE_READ
+        ),
+        row!(
+            "GET",
+            "/inventory/devices/{device}/statuses/",
+            200,
+            DEVICE_READ
         ),
         // Locations.
         row!("GET", "/inventory/locations/", 200, LOCATION_READ),

@@ -295,6 +295,29 @@ const OPS: &[Op] = &[
         ],
     },
     Op {
+        method: "POST",
+        path: "/users/users/{id}/reset-password/",
+        cases: &[
+            c(200, Admin, "/users/users/{user}/reset-password/"),
+            c(400, Admin, "/users/users/{me}/reset-password/"),
+            c(401, Anon, "/users/users/{user}/reset-password/"),
+            c(403, Plain, "/users/users/{user}/reset-password/"),
+            c(404, Admin, "/users/users/999999/reset-password/"),
+        ],
+    },
+    Op {
+        method: "POST",
+        path: "/users/users/{id}/reset-two-step/",
+        cases: &[
+            c(204, Admin, "/users/users/{mfa_user}/reset-two-step/"),
+            c(400, Admin, "/users/users/{me}/reset-two-step/"),
+            c(401, Anon, "/users/users/{user}/reset-two-step/"),
+            c(403, Plain, "/users/users/{user}/reset-two-step/"),
+            c(404, Admin, "/users/users/999999/reset-two-step/"),
+            c(409, Admin, "/users/users/{user}/reset-two-step/"),
+        ],
+    },
+    Op {
         method: "PUT",
         path: "/users/users/{id}/",
         cases: &[
@@ -602,6 +625,27 @@ const OPS: &[Op] = &[
             c(404, Admin, "/inventory/devices/{unknown_uuid}/qr.svg"),
         ],
     },
+    Op {
+        method: "GET",
+        path: "/inventory/devices/{id}/history/",
+        cases: &[
+            c(200, Admin, "/inventory/devices/{device}/history/"),
+            c(400, Admin, "/inventory/devices/{device}/history/?since=yesterday"),
+            c(401, Anon, "/inventory/devices/{device}/history/"),
+            c(403, Plain, "/inventory/devices/{device}/history/"),
+            c(404, Admin, "/inventory/devices/{unknown_uuid}/history/"),
+        ],
+    },
+    Op {
+        method: "GET",
+        path: "/inventory/devices/{id}/statuses/",
+        cases: &[
+            c(200, Admin, "/inventory/devices/{device}/statuses/"),
+            c(401, Anon, "/inventory/devices/{device}/statuses/"),
+            c(403, Plain, "/inventory/devices/{device}/statuses/"),
+            c(404, Admin, "/inventory/devices/{unknown_uuid}/statuses/"),
+        ],
+    },
     // ---------------------------------------------------------------- locations
     Op {
         method: "GET",
@@ -833,6 +877,8 @@ struct World {
     app: TestApp,
     fx: Fixtures,
     admin_id: i64,
+    /// The user with MFA on.
+    mfa_id: i64,
     tokens: BTreeMap<&'static str, String>,
     totp_secret: String,
 }
@@ -873,11 +919,12 @@ impl World {
         app.create_user("holder", json!({"role": "auditor"})).await;
         let (admin_id, admin) = app.superuser("admin").await;
         let (_, plain) = app.user_with("plain", &[]).await;
-        let (_, mfa) = app.user_with("mfa", &[]).await;
+        let (mfa_id, mfa) = app.user_with("mfa", &[]).await;
         let mut world = World {
             app,
             fx,
             admin_id,
+            mfa_id,
             tokens: BTreeMap::from([("admin", admin), ("plain", plain), ("mfa", mfa)]),
             totp_secret: String::new(),
         };
@@ -957,6 +1004,7 @@ impl World {
             .replace("{shipment}", &self.fx.shipment.to_string())
             .replace("{user}", &self.fx.target.to_string())
             .replace("{me}", &self.admin_id.to_string())
+            .replace("{mfa_user}", &self.mfa_id.to_string())
             .replace("{unknown_uuid}", UNKNOWN_UUID)
             .replace("{password}", PASSWORD);
         for (k, v) in vars {

@@ -1278,3 +1278,432 @@ async fn health_and_openapi() {
         .json();
     assert_eq!(spec["openapi"], "3.1.0");
 }
+
+#[tokio::test]
+async fn device_history_is_the_devices_own_entries_newest_first() {
+    let app = TestApp::new();
+    let (_, admin) = app.superuser("admin").await;
+    let (_, reader) = app.user_with("reader", &["readDevices"]).await;
+    let (_, auditor) = app.user_with("auditor", &["viewAuditLog"]).await;
+    let mut ids = Vec::new();
+    for serial in ["SN-H1", "SN-H2"] {
+        let d = app
+            .call(
+                "POST",
+                "/inventory/devices/",
+                &admin,
+                &json!({"type": "Laptop", "make": "Dell", "model": "E7", "serial_number": serial}),
+            )
+            .await
+            .expect(201)
+            .json();
+        ids.push(d["device_id"].as_str().expect("id").to_owned());
+    }
+    let (one, two) = (&ids[0], &ids[1]);
+    for (id, body) in [
+        (one, json!({"status": "wiped"})),
+        (two, json!({"notes": "other device"})),
+        (one, json!({"notes": "Dent on lid"})),
+    ] {
+        app.call("PATCH", &format!("/inventory/devices/{id}/"), &admin, &body)
+            .await
+            .expect(200);
+    }
+    let history = |q: &str| format!("/inventory/devices/{one}/history/{q}");
+    let page = app.get(&history(""), &reader).await.expect(200).json();
+    let actions: Vec<(&str, &Json)> = page["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap_or(""), &e["changes"]))
+        .collect();
+    assert_eq!(page["count"], 3);
+    assert_eq!(actions[0].0, "device.update");
+    assert_eq!(actions[0].1["notes"], json!(["", "Dent on lid"]));
+    assert_eq!(actions[1].1["status"], json!(["received", "wiped"]));
+    assert_eq!(actions[2].0, "device.create");
+    for e in page["results"].as_array().expect("results") {
+        assert_eq!(e["object_type"], "device");
+        assert_eq!(e["object_id"], one.as_str());
+        assert_eq!(e["actor_username"], "admin");
+    }
+    // Paginated like every list; another object id or kind given is ignored.
+    let paged = app
+        .get(&history("?page_size=1&page=2"), &reader)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(paged["total_pages"], 3);
+    assert_eq!(
+        paged["results"][0]["changes"]["status"],
+        json!(["received", "wiped"])
+    );
+    let fixed = app
+        .get(
+            &history(&format!("?object_id={two}&object_type=user")),
+            &reader,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(fixed["count"], 3);
+    let bare = one.replace('-', "");
+    let by_bare = app
+        .get(
+            &format!("/inventory/devices/{bare}/history/?action=device.create"),
+            &reader,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(by_bare["count"], 1);
+    app.get(&history("?page=9"), &reader).await.expect(404);
+    app.get(&history("?since=yesterday"), &reader)
+        .await
+        .expect(400);
+
+    // readDevices, not viewAuditLog; unknown and deleted devices are 404.
+    app.get(&history(""), &auditor).await.expect(403);
+    app.get(
+        "/inventory/devices/00000000-0000-0000-0000-000000000000/history/",
+        &reader,
+    )
+    .await
+    .expect(404);
+    app.get("/inventory/devices/not-a-uuid/history/", &reader)
+        .await
+        .expect(404);
+    app.call(
+        "DELETE",
+        &format!("/inventory/devices/{two}/"),
+        &admin,
+        &json!({}),
+    )
+    .await
+    .expect(204);
+    app.get(&format!("/inventory/devices/{two}/history/"), &reader)
+        .await
+        .expect(404);
+}
+
+#[tokio::test]
+async fn device_statuses_say_what_this_caller_may_do_and_why_not() {
+    const NO_EDIT: &str = "You may not change devices: that needs the editDevices permission.";
+    const NOT_WIPED: &str = "Not wiped yet: a device must be wiped before it can be";
+    let app = TestApp::new();
+    let (_, admin) = app.superuser("admin").await;
+    let (_, tech) = app.user_with("tech", &["readDevices", "editDevices"]).await;
+    let (_, reader) = app.user_with("reader", &["readDevices"]).await;
+    let (_, plain) = app.user_with("plain", &["scanDevices"]).await;
+    let new_device = |serial: &str, status: &str| json!({"type": "Laptop", "make": "Dell", "model": "E7", "serial_number": serial, "status": status});
+    let mut ids = std::collections::BTreeMap::new();
+    for (serial, status) in [
+        ("SN-R", "received"),
+        ("SN-S", "shipped"),
+        ("SN-X", "recycled"),
+    ] {
+        let d = app
+            .call(
+                "POST",
+                "/inventory/devices/",
+                &admin,
+                &new_device(serial, status),
+            )
+            .await
+            .expect(201)
+            .json();
+        ids.insert(status, d["device_id"].as_str().expect("id").to_owned());
+    }
+    let not_wiped = |to: &str| format!("{NOT_WIPED} {to}.");
+    let back = |from: &str, to: &str| {
+        format!("A device cannot go back from {from} to {to}: statuses only move forward.")
+    };
+    // (device status, caller, expected reason per status in lifecycle order; None = allowed).
+    let order = [
+        "received",
+        "wiped",
+        "refurbished",
+        "ready",
+        "shipped",
+        "delivered",
+        "recycled",
+    ];
+    let cases: Vec<(&str, &str, [Option<String>; 7])> = vec![
+        (
+            "received",
+            &tech,
+            [
+                None,
+                None,
+                Some(not_wiped("refurbished")),
+                Some(not_wiped("ready")),
+                Some(not_wiped("shipped")),
+                Some(not_wiped("delivered")),
+                None,
+            ],
+        ),
+        (
+            "shipped",
+            &tech,
+            [
+                Some(back("shipped", "received")),
+                Some(back("shipped", "wiped")),
+                Some(back("shipped", "refurbished")),
+                Some(back("shipped", "ready")),
+                None,
+                None,
+                None,
+            ],
+        ),
+        (
+            "recycled",
+            &tech,
+            [
+                Some("A device cannot leave recycled.".into()),
+                Some("A device cannot leave recycled.".into()),
+                Some("A device cannot leave recycled.".into()),
+                Some("A device cannot leave recycled.".into()),
+                Some("A device cannot leave recycled.".into()),
+                Some("A device cannot leave recycled.".into()),
+                None,
+            ],
+        ),
+        (
+            "shipped",
+            &reader,
+            [
+                Some(NO_EDIT.into()),
+                Some(NO_EDIT.into()),
+                Some(NO_EDIT.into()),
+                Some(NO_EDIT.into()),
+                None,
+                Some(NO_EDIT.into()),
+                Some(NO_EDIT.into()),
+            ],
+        ),
+        (
+            "recycled",
+            &admin,
+            [None, None, None, None, None, None, None],
+        ),
+    ];
+    for (status, caller, reasons) in cases {
+        let got = app
+            .get(
+                &format!("/inventory/devices/{}/statuses/", ids[status]),
+                caller,
+            )
+            .await
+            .expect(200)
+            .json();
+        let want: Vec<Json> = order
+            .iter()
+            .zip(reasons)
+            .map(|(s, r)| json!({"status": s, "allowed": r.is_none(), "reason": r}))
+            .collect();
+        assert_eq!(got, Json::Array(want), "{status} for {caller}");
+    }
+    let received = &ids["received"];
+    app.get(&format!("/inventory/devices/{received}/statuses/"), &plain)
+        .await
+        .expect(403);
+    app.get(
+        "/inventory/devices/00000000-0000-0000-0000-000000000000/statuses/",
+        &tech,
+    )
+    .await
+    .expect(404);
+    // What it says allowed, PATCH does; what it says blocked, PATCH refuses.
+    app.call(
+        "PATCH",
+        &format!("/inventory/devices/{received}/"),
+        &tech,
+        &json!({"status": "ready"}),
+    )
+    .await
+    .expect(400);
+    app.call(
+        "PATCH",
+        &format!("/inventory/devices/{received}/"),
+        &tech,
+        &json!({"status": "wiped"}),
+    )
+    .await
+    .expect(200);
+}
+
+// ------------------------------------------------------------------- coordinator resets
+
+/// The token of a login with `password` (no MFA).
+async fn login_with(app: &TestApp, username: &str, password: &str) -> String {
+    app.send(Req::new("POST", "/authen/login/").json(&json!({
+        "username": username, "password": password
+    })))
+    .await
+    .expect(200)
+    .json()["tokens"]["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn resets_follow_who_holds_what() {
+    // Caller x target -> status, written by hand from ADR 0011: the coordinator holds
+    // manageUsers and readDevices, so it resets `lesser` (readDevices) but not `greater`
+    // (readDevices, viewAuditLog) nor the superuser; a superuser resets anyone else; nobody
+    // resets itself here (400); two-step resets of users without it are 409 once allowed.
+    let cases: [(&str, &str, u16, u16); 8] = [
+        ("coordinator", "lesser", 200, 409),
+        ("coordinator", "greater", 403, 403),
+        ("coordinator", "root", 403, 403),
+        ("coordinator", "coordinator", 400, 400),
+        ("root", "lesser", 200, 409),
+        ("root", "greater", 200, 409),
+        ("root", "coordinator", 200, 409),
+        ("lesser", "greater", 403, 403),
+    ];
+    for (who, target, password, two_step) in cases {
+        let app = TestApp::new();
+        let mut ids = std::collections::BTreeMap::new();
+        let mut tokens = std::collections::BTreeMap::new();
+        for (name, perms) in [
+            ("coordinator", &["manageUsers", "readDevices"][..]),
+            ("lesser", &["readDevices"][..]),
+            ("greater", &["readDevices", "viewAuditLog"][..]),
+        ] {
+            let (id, token) = app.user_with(name, perms).await;
+            ids.insert(name, id);
+            tokens.insert(name, token);
+        }
+        let (root_id, root) = app.superuser("root").await;
+        ids.insert("root", root_id);
+        tokens.insert("root", root);
+        let id = ids[target];
+        let r = app
+            .call(
+                "POST",
+                &format!("/users/users/{id}/reset-password/"),
+                &tokens[who],
+                &json!({}),
+            )
+            .await;
+        assert_eq!(
+            r.status.as_u16(),
+            password,
+            "{who} resets {target}'s password: {}",
+            r.text()
+        );
+        let r = app
+            .call(
+                "POST",
+                &format!("/users/users/{id}/reset-two-step/"),
+                &tokens[who],
+                &json!({}),
+            )
+            .await;
+        assert_eq!(
+            r.status.as_u16(),
+            two_step,
+            "{who} resets {target}'s two-step: {}",
+            r.text()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_reset_password_must_be_changed_before_going_on() {
+    const MUST: &str = "You must choose a new password before going on.";
+    let app = TestApp::new();
+    let (_, coordinator) = app
+        .user_with("coordinator", &["manageUsers", "readDevices"])
+        .await;
+    let (id, old) = app.user_with("clerk", &["readDevices"]).await;
+    let reset = app
+        .call(
+            "POST",
+            &format!("/users/users/{id}/reset-password/"),
+            &coordinator,
+            &json!({}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(keys(&reset), ["temporary_password"]);
+    let temporary = reset["temporary_password"]
+        .as_str()
+        .expect("text")
+        .to_owned();
+    assert_eq!(temporary.len(), 19, "{temporary}");
+    // The old session ended; the user record says what is pending.
+    app.get("/authen/me/", &old).await.expect(401);
+    let user = app
+        .get(&format!("/users/users/{id}/"), &coordinator)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(user["must_change_password"], true);
+
+    let token = login_with(&app, "clerk", &temporary).await;
+    let me = app.get("/authen/me/", &token).await.expect(200).json();
+    assert_eq!(me["must_change_password"], true);
+    for (method, path, body) in [
+        ("GET", "/inventory/devices/", json!(null)),
+        (
+            "GET",
+            "/inventory/devices/lookup/?serial_number=SN-1",
+            json!(null),
+        ),
+        ("POST", "/authen/mfa/totp/setup/", json!({})),
+        ("GET", "/users/users/", json!(null)),
+    ] {
+        let r = app.call(method, path, &token, &body).await.expect(403);
+        assert_eq!(r.json(), json!({"detail": MUST}), "{method} {path}");
+    }
+    let keep = app
+        .call(
+            "PATCH",
+            "/users/password/",
+            &token,
+            &json!({"old_password": temporary, "new_password": temporary}),
+        )
+        .await
+        .expect(400)
+        .json();
+    assert!(keep.get("new_password").is_some(), "{keep}");
+    app.call(
+        "PATCH",
+        "/users/password/",
+        &token,
+        &json!({"old_password": temporary, "new_password": "Another-Lantern-77"}),
+    )
+    .await
+    .expect(204);
+    assert_eq!(
+        app.get("/authen/me/", &token).await.expect(200).json()["must_change_password"],
+        false
+    );
+    app.get("/inventory/devices/", &token).await.expect(200);
+    // Logging out stays open to a user who must change its password.
+    let other = {
+        let r = app
+            .call(
+                "POST",
+                &format!("/users/users/{id}/reset-password/"),
+                &coordinator,
+                &json!({}),
+            )
+            .await
+            .expect(200)
+            .json();
+        login_with(
+            &app,
+            "clerk",
+            r["temporary_password"].as_str().expect("text"),
+        )
+        .await
+    };
+    app.call("POST", "/authen/logout/", &other, &json!({}))
+        .await
+        .expect(204);
+}

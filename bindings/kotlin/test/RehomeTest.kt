@@ -192,6 +192,13 @@ fun main() {
     checkThrows<RehomeException.Validation>("nothing gets past wiped without being wiped") {
         store.updateDevice(tech, device.deviceId, """{"status": "refurbished"}""")
     }
+    val next = store.deviceStatuses(tech, device.deviceId).associate { it.status to it.reason }
+    checkEq(
+        "refurbished is blocked until the device is wiped",
+        next[DeviceStatus.REFURBISHED],
+        "Not wiped yet: a device must be wiped before it can be refurbished.",
+    )
+    checkEq("wiped is allowed", next[DeviceStatus.WIPED], null)
     val wiped = store.updateDevice(tech, device.deviceId, """{"status": "wiped"}""")
     checkEq("wiping is version 2", wiped.version, 2uL)
     val stale = checkThrows<RehomeException.PreconditionFailed>("a stale if_match is refused") {
@@ -228,6 +235,36 @@ fun main() {
 
     val audit = store.listAudit(session, mapOf("action" to "device.create", "actor" to ada.id.toString()))
     checkEq("the audit log has ada's device", audit.results.map { it.objectId }, listOf(device.deviceId))
+    val history = store.deviceHistory(tech, device.deviceId)
+    checkEq(
+        "the device's history, newest first, for a readDevices holder",
+        history.results.map { it.action },
+        listOf("device.update", "device.update", "device.create"),
+    )
+    checkThrows<RehomeException.NotFound>("an unknown device has no history") {
+        store.deviceHistory(tech, "00000000-0000-0000-0000-000000000000")
+    }
+
+    // ------------------------------------------------------------ coordinator resets (ada's sessions end)
+    val coordinator = store.createUser(
+        system,
+        """{"username": "coord", "email": "coord@example.org", "password": "$PASSWORD", "permissions": ["manageUsers", "readDevices", "createDevices", "scanDevices", "viewAuditLog"]}""",
+    )
+    val coord = store.signIn("coord", PASSWORD)
+    checkThrows<RehomeException.Validation>("a coordinator does not reset itself") {
+        store.resetPassword(coord, coordinator.id)
+    }
+    store.resetTwoStep(coord, ada.id)
+    checkEq("ada's two-step login is off after the reset", store.getUser(coord, ada.id).mfaEnabled, false)
+    val temporary = store.resetPassword(coord, ada.id)
+    checkEq("the temporary password is 4 groups of 4", temporary.split("-").map { it.length }, listOf(4, 4, 4, 4))
+    checkEq("ada must change her password", store.getUser(coord, ada.id).mustChangePassword, true)
+    val pending = store.signIn("ada", temporary)
+    checkThrows<RehomeException.PermissionDenied>("nothing but the change until then") {
+        store.listDevices(pending)
+    }
+    store.changePassword(pending, temporary, PASSWORD)
+    checkEq("the change clears the flag", store.me(pending).mustChangePassword, false)
 
     // ------------------------------------------------------------ the suspend surface
     runBlocking {

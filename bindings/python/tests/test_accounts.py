@@ -149,3 +149,37 @@ def test_roles(store, system):
     store.delete_role(system, "auditor")
     with pytest.raises(rehome.RehomeError.NotFound):
         store.get_role(system, "auditor")
+
+
+def test_coordinator_resets(store, system):
+    make_user(store, system, "coord", permissions=["manageUsers", "readDevices"])
+    clerk = make_user(store, system, "clerk", permissions=["readDevices"])
+    boss = make_user(store, system, "boss", permissions=["readDevices", "viewAuditLog"])
+    coord = login(store, "coord")
+    assert not clerk.must_change_password
+
+    temporary = store.reset_password(coord, clerk.id)
+    assert len(temporary) == 19 and temporary.count("-") == 3
+    assert store.get_user(coord, clerk.id).must_change_password
+    with pytest.raises(rehome.RehomeError.PermissionDenied):
+        store.reset_password(coord, boss.id)
+    with pytest.raises(rehome.RehomeError.Validation) as e:
+        store.reset_password(coord, store.me(coord).id)
+    assert list(e.value.fields) == ["id"]
+
+    # Until the password changes, only me, the change and logout work.
+    clerk_session = login(store, "clerk", temporary)
+    assert store.me(clerk_session).must_change_password
+    with pytest.raises(rehome.RehomeError.PermissionDenied):
+        store.list_devices(clerk_session)
+    store.change_password(clerk_session, temporary, "a passphrase of my own")
+    assert not store.me(clerk_session).must_change_password
+    # A caller is a snapshot: the session's token gives the caller as it is now.
+    clerk_session = store.authenticate(clerk_session.access_token())
+    assert store.list_devices(clerk_session).count == 0
+
+    # Two-step login: 409 when it is off, refused for a user holding more.
+    with pytest.raises(rehome.RehomeError.Conflict):
+        store.reset_two_step(coord, clerk.id)
+    with pytest.raises(rehome.RehomeError.PermissionDenied):
+        store.reset_two_step(coord, boss.id)

@@ -105,3 +105,21 @@ def test_audit_log(store, system):
     assert page.results[0].id > page.results[1].id
     with pytest.raises(rehome.RehomeError.PermissionDenied):
         store.list_audit(rehome.Caller.anonymous())
+
+
+def test_device_history(store, system):
+    make_user(store, system, "reader", permissions=["readDevices"])
+    make_user(store, system, "auditor2", permissions=["viewAuditLog"])
+    reader = login(store, "reader")
+    dev = store.create_device(system, body(type="Laptop", make="Dell", model="M", serial_number="H1"))
+    other = store.create_device(system, body(type="Laptop", make="Dell", model="M", serial_number="H2"))
+    store.update_device(system, dev.device_id, body(notes="first"))
+    store.update_device(system, other.device_id, body(notes="other"))
+    page = store.device_history(reader, dev.device_id)
+    assert [e.action for e in page.results] == ["device.update", "device.create"]
+    assert {e.object_id for e in page.results} == {dev.device_id}
+    assert store.device_history(reader, dev.device_id, {"page_size": "1"}).total_pages == 2
+    with pytest.raises(rehome.RehomeError.PermissionDenied):
+        store.device_history(login(store, "auditor2"), dev.device_id)
+    with pytest.raises(rehome.RehomeError.NotFound):
+        store.device_history(reader, "00000000-0000-0000-0000-000000000000")

@@ -184,3 +184,19 @@ def test_malformed_json_body(store, system):
     with pytest.raises(rehome.RehomeError.Validation) as e:
         store.create_donor(system, body(name="Ada", email="ada@example.org", shoe_size=9))
     assert "shoe_size" in e.value.fields
+
+
+def test_device_statuses_say_why_not(store, system):
+    make_user(store, system, "bench", permissions=["readDevices", "editDevices"])
+    bench = login(store, "bench")
+    dev = store.create_device(system, laptop("SN-ST"))
+    got = {n.status: (n.allowed, n.reason) for n in store.device_statuses(bench, dev.device_id)}
+    assert got[S.RECEIVED] == (True, None)
+    assert got[S.WIPED] == (True, None)
+    assert got[S.READY] == (False, "Not wiped yet: a device must be wiped before it can be ready.")
+    assert [n.status for n in store.device_statuses(system, dev.device_id)] == [
+        S.RECEIVED, S.WIPED, S.REFURBISHED, S.READY, S.SHIPPED, S.DELIVERED, S.RECYCLED,
+    ]
+    assert all(n.allowed for n in store.device_statuses(system, dev.device_id))
+    with pytest.raises(rehome.RehomeError.NotFound):
+        store.device_statuses(bench, "00000000-0000-0000-0000-000000000000")

@@ -42,6 +42,22 @@ pub fn encode_recovery_code(bytes: &[u8; 10]) -> String {
     )
 }
 
+/// A temporary password from 16 random bytes: 16 characters (80 bits) of an alphabet without
+/// look-alikes (no `0`/`O`, `1`/`I`), in 4 groups of 4 (`ABCD-EFGH-JKLM-NPQR`), easy to read
+/// out and type in person.
+pub fn encode_temporary_password(bytes: &[u8; 16]) -> String {
+    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+        .collect();
+    chars
+        .chunks(4)
+        .map(|g| g.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// The canonical form a recovery code is hashed in: lowercase, no spaces or dashes.
 pub fn normalize_recovery_code(code: &str) -> String {
     code.chars()
@@ -53,6 +69,20 @@ pub fn normalize_recovery_code(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Worked out by hand from the alphabet `23456789ABCDEFGHJKLMNPQRSTUVWXYZ` (index = byte
+    /// mod 32).
+    #[test]
+    fn temporary_passwords() {
+        let counting: [u8; 16] = std::array::from_fn(|i| i as u8);
+        assert_eq!(encode_temporary_password(&counting), "2345-6789-ABCD-EFGH");
+        let high: [u8; 16] = std::array::from_fn(|i| 16 + i as u8);
+        assert_eq!(encode_temporary_password(&high), "JKLM-NPQR-STUV-WXYZ");
+        let wrapped = [
+            32, 63, 255, 224, 8, 40, 0, 31, 16, 17, 18, 19, 20, 21, 22, 23,
+        ];
+        assert_eq!(encode_temporary_password(&wrapped), "2ZZ2-AA2Z-JKLM-NPQR");
+    }
 
     #[test]
     fn digests() {

@@ -167,6 +167,7 @@ impl Rehome {
         if registration == Registration::Closed {
             return Err(Error::RegistrationClosed);
         }
+        caller.require_password_current()?;
         if caller.has(Permission::ManageUsers) {
             return self.insert_user(caller, body, true).await;
         }

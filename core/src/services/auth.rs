@@ -18,7 +18,8 @@ use super::tx::Tx;
 use super::{Caller, Rehome};
 use crate::auth::password::check_policy;
 use crate::auth::token::{
-    TOKEN_BYTES, encode_recovery_code, encode_token, normalize_recovery_code,
+    TOKEN_BYTES, encode_recovery_code, encode_temporary_password, encode_token,
+    normalize_recovery_code,
 };
 use crate::auth::totp::{SECRET_BYTES, TotpKey, qr_svg};
 use crate::error::{Error, FieldErrors, Result};
@@ -870,6 +871,7 @@ impl Rehome {
     /// permission that user holds, without the old one. Policy applies; the user's sessions
     /// are revoked.
     pub async fn set_password(&self, caller: &Caller, id: UserId, password: &str) -> Result<()> {
+        caller.require_password_current()?;
         if caller.user_id() != Some(id) {
             caller.require(crate::permission::Permission::ManageUsers)?;
         }
@@ -898,6 +900,129 @@ impl Rehome {
                 "user",
                 id.to_string(),
                 json!({}),
+            )
+            .await?;
+            match tx.commit().await {
+                Ok(()) => return Ok(()),
+                Err(e) if is_conflict(&e) || matches!(e, StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::conflict("The account kept changing; retry."))
+    }
+
+    /// The user a coordinator resets (see [`Rehome::reset_password`]): needs `manageUsers`,
+    /// another user than the caller, and every permission that user holds (ADR 0011).
+    async fn reset_target(&self, caller: &Caller, id: UserId, own: &str) -> Result<User> {
+        caller.require(crate::permission::Permission::ManageUsers)?;
+        if caller.user_id() == Some(id) {
+            return Err(Error::invalid("id", own));
+        }
+        let user = self
+            .user_by_id(id)
+            .await?
+            .ok_or_else(|| Error::NotFound("Not found.".into()))?;
+        self.check_holds_all_of(caller, &user).await?;
+        Ok(user)
+    }
+
+    /// A coordinator's reset of another user's password, done in person (organisations have
+    /// no mail server): a temporary password made by core ([`encode_temporary_password`]: 16
+    /// characters, 80 bits, from the injected randomness) replaces the password and is
+    /// answered once; the user must choose a new one before doing anything else
+    /// ([`User::must_change_password`]); all its sessions end; audited as
+    /// `auth.password_reset`. Needs `manageUsers` and every permission the user holds (ADR
+    /// 0011; only a superuser resets a superuser); not for oneself (400: change it instead).
+    /// The temporary password skips the policy: it is random, and used once.
+    pub async fn reset_password(&self, caller: &Caller, id: UserId) -> Result<String> {
+        self.reset_target(
+            caller,
+            id,
+            "You cannot reset your own password; change it instead.",
+        )
+        .await?;
+        let temporary = encode_temporary_password(&self.random_bytes());
+        let hash = self
+            .hasher()
+            .hash(&temporary, self.random_bytes())
+            .await
+            .map_err(|e| Error::internal("password hashing", e))?;
+        for _ in 0..RETRIES {
+            // Read again on each try: another writer may have changed the user meanwhile.
+            let user = self
+                .user_by_id(id)
+                .await?
+                .ok_or_else(|| Error::NotFound("Not found.".into()))?;
+            let now = self.now();
+            let mut tx = Tx::new(&**self.store());
+            self.put_password_hash(&mut tx, id, hash.clone()).await?;
+            if !user.must_change_password {
+                update_user(&mut tx, &user, now, |u| u.must_change_password = true);
+            }
+            let sessions = self.revoke_sessions(&mut tx, id, None).await?;
+            tx.audit(
+                caller,
+                now,
+                "auth.password_reset",
+                "user",
+                id.to_string(),
+                json!({
+                    "must_change_password": [user.must_change_password, true],
+                    "sessions": sessions,
+                }),
+            )
+            .await?;
+            match tx.commit().await {
+                Ok(()) => return Ok(temporary),
+                Err(e) if is_conflict(&e) || matches!(e, StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::conflict("The account kept changing; retry."))
+    }
+
+    /// A coordinator's reset of another user's two-step login (a lost phone): TOTP and the
+    /// recovery codes are removed, so the user signs in with its password alone and may turn
+    /// two-step login on again; all its sessions end; audited as `auth.mfa_reset`. The same
+    /// permission rule as [`Rehome::reset_password`]; 409 when two-step login is not on.
+    pub async fn reset_two_step(&self, caller: &Caller, id: UserId) -> Result<()> {
+        self.reset_target(
+            caller,
+            id,
+            "You cannot reset your own two-step login; turn it off instead.",
+        )
+        .await?;
+        for _ in 0..RETRIES {
+            let user = self
+                .user_by_id(id)
+                .await?
+                .ok_or_else(|| Error::NotFound("Not found.".into()))?;
+            let creds = self.credentials(id).await?;
+            let secret_set = creds.as_ref().is_some_and(|c| c.totp_secret.is_some());
+            if !user.mfa_enabled && !secret_set {
+                return Err(Error::conflict("Two-step login is not on for this user."));
+            }
+            let now = self.now();
+            let mut tx = Tx::new(&**self.store());
+            if let Some(c) = &creds {
+                update_credentials(&mut tx, c, now, |c| {
+                    c.totp_enabled = false;
+                    c.totp_secret = None;
+                    c.totp_last_step = None;
+                    c.recovery_codes.clear();
+                });
+            }
+            if user.mfa_enabled {
+                update_user(&mut tx, &user, now, |u| u.mfa_enabled = false);
+            }
+            let sessions = self.revoke_sessions(&mut tx, id, None).await?;
+            tx.audit(
+                caller,
+                now,
+                "auth.mfa_reset",
+                "user",
+                id.to_string(),
+                json!({"mfa_enabled": [user.mfa_enabled, false], "sessions": sessions}),
             )
             .await?;
             match tx.commit().await {
@@ -1055,6 +1180,12 @@ impl Rehome {
         };
         let policy = check_policy(new_password, &user.username, "new_password");
         policy.into_result()?;
+        if user.must_change_password && old_password == Some(new_password) {
+            return Err(Error::invalid(
+                "new_password",
+                "Choose a new password of your own, not the temporary one.",
+            ));
+        }
         let (user, code_tx) = self
             .reauthenticate(caller, old_password, code.as_ref(), "old_password")
             .await?;
@@ -1067,13 +1198,20 @@ impl Rehome {
         self.put_password_hash(&mut tx, user.id, hash).await?;
         self.revoke_sessions(&mut tx, user.id, caller.session())
             .await?;
+        let mut changes = json!({});
+        if user.must_change_password {
+            update_user(&mut tx, &user, self.now(), |u| {
+                u.must_change_password = false
+            });
+            changes = json!({"must_change_password": [true, false]});
+        }
         tx.audit(
             caller,
             self.now(),
             "auth.password_changed",
             "user",
             user.id.to_string(),
-            json!({}),
+            changes,
         )
         .await?;
         Ok(tx.commit().await?)
@@ -1084,6 +1222,7 @@ impl Rehome {
     /// Starts TOTP setup: a new secret (replacing an unconfirmed one), shown once. 409 when
     /// MFA is already on.
     pub async fn totp_setup(&self, caller: &Caller) -> Result<TotpSetup> {
+        caller.require_password_current()?;
         let user = caller.as_user().ok_or(Error::InvalidToken)?;
         let secret: [u8; SECRET_BYTES] = self.random_bytes();
         let key = TotpKey::new(&secret, &self.auth_config().issuer, &user.username)
@@ -1133,6 +1272,7 @@ impl Rehome {
     /// Confirms TOTP setup with a current code: MFA is on from now, and the 10 recovery codes
     /// are returned (shown once).
     pub async fn totp_confirm(&self, caller: &Caller, code: &str) -> Result<Vec<String>> {
+        caller.require_password_current()?;
         let user = caller.as_user().ok_or(Error::InvalidToken)?;
         self.check_throttles(&user.username, caller.ip()).await?;
         let user = self.user_by_id(user.id).await?.ok_or(Error::InvalidToken)?;
@@ -1185,6 +1325,7 @@ impl Rehome {
         password: Option<&str>,
         code: Option<MfaCode>,
     ) -> Result<()> {
+        caller.require_password_current()?;
         let (user, code_tx) = self
             .reauthenticate(caller, password, code.as_ref(), "password")
             .await?;
@@ -1223,6 +1364,7 @@ impl Rehome {
         password: Option<&str>,
         code: Option<&str>,
     ) -> Result<Vec<String>> {
+        caller.require_password_current()?;
         let code = code.map(|c| MfaCode::Totp(c.to_owned()));
         let (user, code_tx) = self
             .reauthenticate(caller, password, code.as_ref(), "password")

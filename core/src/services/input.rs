@@ -161,6 +161,7 @@ pub(crate) const USER: &[Spec] = &[
     f("password", Kind::Password, false, false),
     ro("effective_permissions"),
     ro("mfa_enabled"),
+    ro("must_change_password"),
     ro("last_login"),
     ro("date_joined"),
     ro("updated_at"),

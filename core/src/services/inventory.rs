@@ -13,7 +13,7 @@ pub use super::write::{record_json, unique_errors};
 use super::{Caller, Rehome};
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{DeviceId, DonorId, IdKind, LocationId, ShipmentId, UserId};
-use crate::model::{Device, DeviceStatus, Donor, Location, Shipment, Timestamp};
+use crate::model::{Device, DeviceStatus, Donor, Location, NextStatus, Shipment, Timestamp};
 use crate::permission::Permission;
 use crate::query::Collection;
 use crate::store::{
@@ -237,6 +237,42 @@ impl Rehome {
                 .map_err(|e| Error::internal("QR code", e)),
             _ => Err(not_found()),
         }
+    }
+
+    /// Every status, in lifecycle order, with whether `caller` may move the device there now
+    /// and, when not, why (needs `readDevices`; [`Error::NotFound`] for an unknown device).
+    ///
+    /// The rule is the PATCH route's: the current status is always allowed (staying put); a
+    /// caller without `editDevices` may move the device nowhere; a superuser (or the operator)
+    /// may move it anywhere, the lifecycle aside (such a move is audited with
+    /// `status_override`); everyone else follows [`DeviceStatus::move_blocked`].
+    pub async fn device_statuses(&self, caller: &Caller, id: &str) -> Result<Vec<NextStatus>> {
+        caller.require_any(Model::Device.read_permissions())?;
+        let key = Model::Device.parse_key(id).ok_or_else(not_found)?;
+        let from = match self.store().get(key).await? {
+            Some(Record::Device(d)) => d.status,
+            _ => return Err(not_found()),
+        };
+        let may_edit = caller.has(Model::Device.write_permission(WriteKind::Update));
+        Ok(DeviceStatus::ALL
+            .into_iter()
+            .map(|to| {
+                let reason = if to == from || caller.is_superuser() {
+                    None
+                } else if !may_edit {
+                    Some(
+                        "You may not change devices: that needs the editDevices permission.".into(),
+                    )
+                } else {
+                    from.move_blocked(to).map(|r| r.to_string())
+                };
+                NextStatus {
+                    status: to,
+                    allowed: reason.is_none(),
+                    reason,
+                }
+            })
+            .collect())
     }
 
     pub(crate) async fn tx_create(

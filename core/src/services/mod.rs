@@ -45,6 +45,7 @@ pub(crate) fn blank_user(id: UserId, now: Timestamp) -> User {
         is_active: true,
         permissions: Permissions::empty(),
         mfa_enabled: false,
+        must_change_password: false,
         last_login: None,
         date_joined: now,
         updated_at: now,
@@ -164,16 +165,36 @@ impl Caller {
         match &self.kind {
             CallerKind::System => true,
             CallerKind::Anonymous => false,
-            CallerKind::User { user, .. } => user.is_active && user.is_superuser,
+            CallerKind::User { user, .. } => {
+                user.is_active && user.is_superuser && !user.must_change_password
+            }
         }
     }
 
-    /// The caller's effective permissions.
+    /// The caller's effective permissions (none while it must change its password).
     pub fn permissions(&self) -> Permissions {
         match &self.kind {
             CallerKind::System => Permissions::all(),
             CallerKind::Anonymous => Permissions::empty(),
+            CallerKind::User { .. } if self.must_change_password() => Permissions::empty(),
             CallerKind::User { permissions, .. } => *permissions,
+        }
+    }
+
+    /// Whether the caller is a user whose password a user manager reset
+    /// ([`Rehome::reset_password`]) and who has not chosen a new one yet. Such a caller may
+    /// only read itself, change its password and log out: it holds no permission, is no
+    /// superuser, and every other service answers [`Error::PasswordChangeRequired`].
+    pub fn must_change_password(&self) -> bool {
+        self.as_user().is_some_and(|u| u.must_change_password)
+    }
+
+    /// `Ok` unless the caller [must change its password](Self::must_change_password) first.
+    pub fn require_password_current(&self) -> Result<()> {
+        if self.must_change_password() {
+            Err(Error::PasswordChangeRequired)
+        } else {
+            Ok(())
         }
     }
 
@@ -187,8 +208,10 @@ impl Caller {
         !matches!(self.kind, CallerKind::Anonymous)
     }
 
-    /// `Ok` when the caller has `p`, else [`Error::PermissionDenied`].
+    /// `Ok` when the caller has `p`, else [`Error::PermissionDenied`]
+    /// ([`Error::PasswordChangeRequired`] first, for a caller that must change its password).
     pub fn require(&self, p: Permission) -> Result<()> {
+        self.require_password_current()?;
         if self.has(p) {
             Ok(())
         } else {
@@ -198,6 +221,7 @@ impl Caller {
 
     /// `Ok` when the caller has any of `ps`.
     pub fn require_any(&self, ps: &[Permission]) -> Result<()> {
+        self.require_password_current()?;
         if ps.iter().any(|p| self.has(*p)) {
             Ok(())
         } else {
@@ -207,6 +231,7 @@ impl Caller {
 
     /// `Ok` for superuser powers.
     pub fn require_superuser(&self) -> Result<()> {
+        self.require_password_current()?;
         if self.is_superuser() {
             Ok(())
         } else {

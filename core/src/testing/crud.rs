@@ -407,6 +407,7 @@ pub async fn check_crud_users(factory: &dyn StoreFactory) {
         .collect();
     original.last_login = Some(now_plus(-1));
     original.mfa_enabled = true;
+    original.must_change_password = true;
     let mut updated = original.clone();
     updated.username = "Alice".to_owned();
     updated.email = "alice@example.org".to_owned();
@@ -415,6 +416,7 @@ pub async fn check_crud_users(factory: &dyn StoreFactory) {
     updated.permissions = Permissions::all();
     updated.last_login = None;
     updated.mfa_enabled = false;
+    updated.must_change_password = false;
     updated.updated_at = now_plus(8);
     updated.version = 2;
     let username = UniqueField::UserUsername;

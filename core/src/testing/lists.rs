@@ -102,6 +102,23 @@ fn table_user(
 const SIGMA_UPPER: &str = "\u{3a3}\u{38a}\u{3a3}\u{3a5}\u{3a6}\u{39f}\u{3a3}"; // ΣΊΣΥΦΟΣ
 const SIGMA_LOWER: &str = "\u{3c3}\u{3af}\u{3c3}\u{3c5}\u{3c6}\u{3bf}\u{3c2}"; // σίσυφος
 
+fn table_audit(label: &'static str, id: i64, object_type: &str, object_id: &str) -> Row {
+    Row {
+        label,
+        record: Record::Audit(AuditEvent {
+            id: AuditId(id),
+            timestamp: ts(id * 1_000_000),
+            actor: None,
+            actor_username: None,
+            action: format!("{object_type}.update"),
+            object_type: object_type.to_owned(),
+            object_id: object_id.to_owned(),
+            ip: None,
+            changes: serde_json::json!({}),
+        }),
+    }
+}
+
 // One row per record, so the table reads as the table the expected orders were worked from.
 #[rustfmt::skip]
 fn table_rows() -> Vec<Row> {
@@ -134,6 +151,14 @@ fn table_rows() -> Vec<Row> {
         table_user("U3", 9, "Émile",  Some("Admin"), true,  ""),
         table_user("U4", 1, "zoë",    None,          true,  "Ärger"),
         table_user("U5", 4, "_under", Some("admin"), false, "Zed"),
+        // A device's history: the same object id under another kind, and another device.
+        //          label id  object_type object_id
+        table_audit("E1", 3,  "device",   "00000000-0000-0000-0000-000000000007"),
+        table_audit("E2", 10, "location", "00000000-0000-0000-0000-000000000007"),
+        table_audit("E3", 12, "device",   "00000000-0000-0000-0000-000000000007"),
+        table_audit("E4", 5,  "device",   "00000000-0000-0000-0000-000000000002"),
+        table_audit("E5", 20, "device",   "00000000-0000-0000-0000-000000000007"),
+        table_audit("E6", 1,  "user",     "7"),
     ]
 }
 
@@ -145,6 +170,16 @@ fn table_queries() -> Vec<(ListQuery, Vec<&'static str>, Option<u64>)> {
     let shipments = || ListQuery::all(Collection::Shipments);
     let users = || ListQuery::all(Collection::Users);
     let text = |s: &str| Value::Text(s.to_owned());
+    let history = |id: &str| {
+        ListQuery::all(Collection::Audit)
+            .filter(F::AuditObjectType, Op::Eq(text("device")))
+            .filter(F::AuditObjectId, Op::Eq(text(id)))
+            .order_by(vec![Order {
+                field: F::AuditId,
+                direction: crate::query::Direction::Desc,
+            }])
+            .with_count()
+    };
     let contains = |s: &str| Op::IContains(s.to_owned());
     let d = |y, m, dd| Value::Date(date(y, m, dd));
     let search = |q: ListQuery, t: &str, fields: Vec<Field>| ListQuery {
@@ -155,6 +190,28 @@ fn table_queries() -> Vec<(ListQuery, Vec<&'static str>, Option<u64>)> {
         ..q
     };
     vec![
+        // A device's history (what `Rehome::device_history` asks): one kind and id, newest
+        // first, in pages.
+        (
+            history("00000000-0000-0000-0000-000000000007"),
+            vec!["E5", "E3", "E1"],
+            Some(3),
+        ),
+        (
+            history("00000000-0000-0000-0000-000000000007").page(1, 1),
+            vec!["E3"],
+            Some(3),
+        ),
+        (
+            history("00000000-0000-0000-0000-000000000002"),
+            vec!["E4"],
+            Some(1),
+        ),
+        (
+            history("00000000-0000-0000-0000-000000000009"),
+            vec![],
+            Some(0),
+        ),
         // Ordering: ties by id ascending, null first ascending and last descending.
         (
             devices(),
@@ -1352,6 +1409,7 @@ impl DataSpec {
                 is_active: s.flags.1,
                 permissions: Permissions::empty(),
                 mfa_enabled: s.flags.0 && !s.flags.1,
+                must_change_password: !s.flags.0 && s.flags.1,
                 last_login: None,
                 date_joined: c,
                 updated_at: u,

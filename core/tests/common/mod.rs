@@ -96,6 +96,7 @@ pub fn shipment(id: i64) -> Shipment {
 pub fn user(id: i64, username: &str, email: &str) -> User {
     User {
         mfa_enabled: false,
+        must_change_password: false,
         id: UserId(id),
         username: username.into(),
         email: email.into(),

@@ -332,6 +332,55 @@ pub(crate) async fn device_qr(
     Ok(response)
 }
 
+/// The device's own audit entries, newest first.
+///
+/// Takes the audit log's parameters; `object_type` and `object_id` are the device's own and
+/// others given are ignored.
+#[utoipa::path(get, path = "/inventory/devices/{id}/history/", tag = "inventory", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Device UUID, with or without dashes"), doc::ListQuery, doc::AuditRange),
+    responses(
+        (status = 200, description = "One page of the device's entries", body = doc::AuditPage),
+        (status = 400, description = "A malformed filter"),
+        (status = 403, description = "Needs readDevices"),
+        (status = 404, description = "No such device, or invalid page"),
+    ))]
+pub(crate) async fn device_history(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(id): PathParam,
+    Params(params): Params,
+    url: RequestUrl,
+) -> ApiResult {
+    let page = st.core.device_history(&caller, &id, &params).await?;
+    let results = page
+        .results
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap_or(Json::Null))
+        .collect();
+    Ok(axum::Json(list_body(&url, &page, results)).into_response())
+}
+
+/// Every status, in lifecycle order, with whether the caller may move the device there now
+/// and, when not, why.
+///
+/// The current status is always allowed; without editDevices nothing else is; a superuser may
+/// move anywhere; everyone else follows the lifecycle.
+#[utoipa::path(get, path = "/inventory/devices/{id}/statuses/", tag = "inventory", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Device UUID, with or without dashes")),
+    responses(
+        (status = 200, description = "Each status, allowed or why not", body = Vec<rehome_core::NextStatus>),
+        (status = 403, description = "Needs readDevices"),
+        (status = 404, description = "No such device"),
+    ))]
+pub(crate) async fn device_statuses(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(id): PathParam,
+) -> ApiResult {
+    let statuses = st.core.device_statuses(&caller, &id).await?;
+    Ok(axum::Json(statuses).into_response())
+}
+
 // ------------------------------------------------------- locations, donors and shipments
 
 /// The six handlers of one of the simpler collections, each with its OpenAPI entry.

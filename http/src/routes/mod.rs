@@ -34,6 +34,8 @@ pub(crate) fn table(settings: &Settings) -> RouteTable {
         // Users.
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get, users::put, users::patch, users::delete))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(users::reset_two_step))
         .routes(routes!(users::register))
         .routes(routes!(users::password_put, users::password_patch))
         .routes(routes!(
@@ -62,6 +64,8 @@ pub(crate) fn table(settings: &Settings) -> RouteTable {
             inventory::device_delete
         ))
         .routes(routes!(inventory::device_qr))
+        .routes(routes!(inventory::device_history))
+        .routes(routes!(inventory::device_statuses))
         .routes(routes!(
             inventory::locations_list,
             inventory::locations_create

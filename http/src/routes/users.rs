@@ -187,6 +187,50 @@ pub(crate) async fn delete(
     Ok(no_content())
 }
 
+/// Resets another user's password, in person: answers a temporary password, once.
+///
+/// The user must choose a new password before doing anything else (`must_change_password`);
+/// its sessions end. Rules no schema states: the caller holds every permission the user holds
+/// (403; only a superuser resets a superuser); not for oneself (400: change it instead).
+#[utoipa::path(post, path = "/users/users/{id}/reset-password/", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The temporary password, shown once", body = doc::TemporaryPassword),
+        (status = 400, description = "Resetting oneself"),
+        (status = 403, description = "Needs manageUsers and every permission of the user"),
+        (status = 404, description = "No such user"),
+    ))]
+pub(crate) async fn reset_password(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(id): PathParam,
+) -> ApiResult {
+    let temporary = st.core.reset_password(&caller, user_id(&id)?).await?;
+    Ok(axum::Json(json!({ "temporary_password": temporary })).into_response())
+}
+
+/// Turns off another user's two-step login (TOTP and recovery codes), in person.
+///
+/// The user signs in with its password alone and may turn two-step login on again; its
+/// sessions end. The same rules as the password reset; 409 when two-step login is not on.
+#[utoipa::path(post, path = "/users/users/{id}/reset-two-step/", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Two-step login is off"),
+        (status = 400, description = "Resetting oneself"),
+        (status = 403, description = "Needs manageUsers and every permission of the user"),
+        (status = 404, description = "No such user"),
+        (status = 409, description = "Two-step login is not on"),
+    ))]
+pub(crate) async fn reset_two_step(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    PathParam(id): PathParam,
+) -> ApiResult {
+    st.core.reset_two_step(&caller, user_id(&id)?).await?;
+    Ok(no_content())
+}
+
 /// Registers a new user (public unless the server runs with `--registration closed`).
 ///
 /// Without `manageUsers`, `is_superuser`, `role`, `permissions` and `is_active` are refused
