@@ -46,6 +46,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// The body limit of `batch/` (bytes).
     pub batch_body_limit: usize,
+    /// The web console's settings (it is served at `/`, beside the API).
+    pub console: rehome_console::ConsoleSettings,
 }
 
 impl Default for Settings {
@@ -57,6 +59,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
             batch_body_limit: 10 * 1024 * 1024,
+            console: rehome_console::ConsoleSettings::default(),
         }
     }
 }
@@ -245,9 +248,10 @@ pub fn implemented_routes() -> Vec<(String, Vec<RouteMethod>)> {
 
 /// The whole REST API over `state`: every route of the contract, with and without the trailing
 /// slash, JSON errors for everything (404, 405, 408, 413, 415, 500), CORS, request ids and one
-/// log line per request.
+/// log line per request; and the web console (`rehome_console::router`) on its own paths.
 pub fn app(state: AppState) -> Router {
     let settings = state.settings.clone();
+    let console = rehome_console::router(state.core.clone(), settings.console.clone());
     let router = routes::table(&settings)
         .into_router(settings.request_timeout)
         .fallback(not_found)
@@ -256,7 +260,8 @@ pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let mut router = router
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn(json_errors));
+        .layer(middleware::from_fn(json_errors))
+        .merge(console);
     if let Some(cors) = cors_layer(&settings.cors_origins) {
         router = router.layer(cors);
     }
