@@ -7,7 +7,8 @@ use axum::body::to_bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use maud::{Markup, html};
-use rehome_core::FieldErrors;
+use rehome_core::services::MfaCode;
+use rehome_core::{Error, FieldErrors};
 
 use crate::error::ConsoleError;
 use crate::session::FORM_LIMIT;
@@ -103,7 +104,8 @@ pub enum Input {
 /// One labelled input with its errors beside it: `<label>`, `<input>` (with
 /// `aria-invalid` and `aria-describedby` when it has errors) and the messages. `value` is
 /// what the user typed (ignored for passwords); `autocomplete` is the HTML token
-/// (`username`, `current-password`, `new-password`, `one-time-code`).
+/// (`username`, `current-password`, `new-password`, `one-time-code`). Its id is
+/// `f-<name>`; a page with several forms naming the same field uses [`field_in`].
 pub fn field(
     label: &str,
     name: &str,
@@ -112,7 +114,21 @@ pub fn field(
     errors: &FieldErrors,
     autocomplete: &str,
 ) -> Markup {
-    let id = format!("f-{name}");
+    field_in("f", label, name, input, value, errors, autocomplete)
+}
+
+/// [`field`] with the id `<form>-<name>`, for pages where several forms have a field of the
+/// same name.
+pub fn field_in(
+    form: &str,
+    label: &str,
+    name: &str,
+    input: Input,
+    value: &str,
+    errors: &FieldErrors,
+    autocomplete: &str,
+) -> Markup {
+    let id = format!("{form}-{name}");
     let error_id = format!("{id}-error");
     let messages = errors.get(name);
     let invalid = !messages.is_empty();
@@ -153,5 +169,40 @@ pub fn form_errors(errors: &FieldErrors, shown: &[&str]) -> Markup {
                 @for m in other { p { (m) } }
             }
         }
+    }
+}
+
+/// A code typed into a "Code" field as core takes it: six digits are a TOTP code, anything
+/// else a recovery code.
+pub fn mfa_code(text: &str) -> MfaCode {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.len() == 6 && compact.chars().all(|c| c.is_ascii_digit()) {
+        MfaCode::Totp(compact)
+    } else {
+        MfaCode::Recovery(text.trim().to_owned())
+    }
+}
+
+/// The field name of errors that belong to no field (core's and the REST API's).
+pub const NON_FIELD: &str = "non_field_errors";
+
+/// A refusal from core that a form shows in place (field errors, a conflict, throttling, a
+/// wrong password or code), as field errors; anything else (`Err`) is a failure page.
+pub fn refusal(e: Error) -> Result<FieldErrors, Error> {
+    match e {
+        Error::Validation(fields) => Ok(fields),
+        Error::Conflict { detail, fields } => {
+            if fields.is_empty() {
+                Ok(FieldErrors::one(NON_FIELD, detail))
+            } else {
+                Ok(fields)
+            }
+        }
+        Error::Throttled { retry_after_secs } => Ok(FieldErrors::one(
+            NON_FIELD,
+            crate::error::throttled_text(retry_after_secs),
+        )),
+        Error::AuthenticationFailed { detail } => Ok(FieldErrors::one(NON_FIELD, detail)),
+        e => Err(e),
     }
 }

@@ -7,14 +7,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::html;
 use rehome_core::env::{OsRandomness, Randomness};
-use rehome_core::services::{LoginOutcome, MfaCode, SessionGrant};
+use rehome_core::services::{LoginOutcome, SessionGrant};
 use rehome_core::{Error, FieldErrors};
 use serde_json::Value as Json;
 
 use super::Route;
 use crate::ConsoleState;
 use crate::error::{ConsoleError, ConsoleResult, throttled_text};
-use crate::forms::{Form, Input, field, form_errors};
+use crate::forms::{Form, Input, NON_FIELD, field, form_errors, mfa_code};
 use crate::layout::{bare_page, csrf_field};
 use crate::session::{
     ClientIp, MFA_COOKIE, SESSION_COOKIE, SIGN_IN_COOKIE, Session, cookie, csrf_token, set_cookie,
@@ -128,11 +128,11 @@ fn refusal(e: Error) -> Result<(StatusCode, FieldErrors), ConsoleError> {
     match e {
         Error::AuthenticationFailed { detail } => Ok((
             StatusCode::UNAUTHORIZED,
-            FieldErrors::one("non_field_errors", detail),
+            FieldErrors::one(NON_FIELD, detail),
         )),
         Error::Throttled { retry_after_secs } => Ok((
             StatusCode::TOO_MANY_REQUESTS,
-            FieldErrors::one("non_field_errors", throttled_text(retry_after_secs)),
+            FieldErrors::one(NON_FIELD, throttled_text(retry_after_secs)),
         )),
         Error::Validation(fields) => Ok((StatusCode::BAD_REQUEST, fields)),
         e => Err(e.into()),
@@ -238,16 +238,6 @@ async fn code_page(headers: HeaderMap, Query(query): Query<Json>) -> Response {
     bare_page("Two-step login", body).into_response()
 }
 
-/// A code as core takes it: six digits are a TOTP code, anything else a recovery code.
-fn parse_code(text: &str) -> MfaCode {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.len() == 6 && compact.chars().all(|c| c.is_ascii_digit()) {
-        MfaCode::Totp(compact)
-    } else {
-        MfaCode::Recovery(text.trim().to_owned())
-    }
-}
-
 /// `POST /sign-in/code`: the code step.
 async fn code(
     State(st): State<ConsoleState>,
@@ -267,14 +257,14 @@ async fn code(
     };
     match st
         .core
-        .verify_mfa(&token, parse_code(text), ip.as_deref())
+        .verify_mfa(&token, mfa_code(text), ip.as_deref())
         .await
     {
         Ok(grant) => Ok(signed_in(&st, &grant, &next)),
         Err(e) => {
             let (status, mut errors) = refusal(e)?;
             // A wrong code is the code field's fault; keep core's sentence.
-            if let Some(m) = errors.0.remove("non_field_errors") {
+            if let Some(m) = errors.0.remove(NON_FIELD) {
                 for m in m {
                     errors.add("code", m);
                 }
