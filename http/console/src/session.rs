@@ -161,9 +161,11 @@ impl FromRequestParts<ConsoleState> for ClientIp {
 
 /// Whether a POST comes from this site: `Sec-Fetch-Site` (when the browser sends it) must be
 /// `same-origin` (or `none`, typed by the user), and `Origin` (when sent) must be the
-/// console's own (`public_url` when set, else the `Host` the request was sent to).
+/// console's own (`public_url` when set, else the `Host` the request was sent to), or `null`
+/// beside a `Sec-Fetch-Site` that passed.
 fn same_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
+    let fetch_site = headers.get("sec-fetch-site");
+    if let Some(site) = fetch_site {
         let site = site.to_str().unwrap_or_default();
         if site != "same-origin" && site != "none" {
             return false;
@@ -175,6 +177,11 @@ fn same_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
+    // `Referrer-Policy: no-referrer` makes browsers send `Origin: null` on their own form
+    // posts; those browsers also send `Sec-Fetch-Site`, which then decides.
+    if origin == "null" {
+        return fetch_site.is_some();
+    }
     match public_url {
         Some(url) => origin.eq_ignore_ascii_case(url.trim_end_matches('/')),
         None => {
