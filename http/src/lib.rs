@@ -83,6 +83,19 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// What the web console takes of these settings.
+    pub fn console_settings(&self) -> rehome_console::ConsoleSettings {
+        rehome_console::ConsoleSettings {
+            secure_cookies: self.cookies_secure(),
+            time_zone: self.time_zone,
+            public_url: self
+                .public_url
+                .as_ref()
+                .map(|u| u.as_str().trim_end_matches('/').to_owned()),
+            trust_proxy: self.trust_proxy,
+        }
+    }
+
     /// Whether session cookies are `Secure` (sent by browsers over HTTPS only).
     ///
     /// [`SecureCookies::Auto`] is `Secure` unless the server speaks plain HTTP on a loopback
@@ -415,9 +428,10 @@ pub fn implemented_routes() -> Vec<(String, Vec<RouteMethod>)> {
 
 /// The whole REST API over `state`: every route of the contract, with and without the trailing
 /// slash, JSON errors for everything (404, 405, 408, 413, 415, 500), CORS, request ids and one
-/// log line per request.
+/// log line per request; and the web console (`rehome_console::router`) on its own paths.
 pub fn app(state: AppState) -> Router {
     let settings = state.settings.clone();
+    let console = rehome_console::router(state.core.clone(), settings.console_settings());
     let router = routes::table(&settings)
         .into_router(settings.request_timeout)
         .fallback(not_found)
@@ -426,7 +440,8 @@ pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let mut router = router
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn(json_errors));
+        .layer(middleware::from_fn(json_errors))
+        .merge(console);
     if let Some(cors) = cors_layer(&settings.cors_origins) {
         router = router.layer(cors);
     }

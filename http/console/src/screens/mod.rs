@@ -1,0 +1,35 @@
+//! The console's screens, one module each; [`table`] is the whole console.
+
+use axum::routing::{MethodRouter, get};
+
+use crate::ConsoleState;
+
+pub mod account;
+pub mod home;
+pub mod sign_in;
+
+/// One path of the console and its handlers.
+pub struct Route {
+    /// The axum path pattern (`/account`, `/static/{name}`).
+    pub path: &'static str,
+    /// Its handlers.
+    pub methods: MethodRouter<ConsoleState>,
+}
+
+impl Route {
+    /// A route.
+    pub fn new(path: &'static str, methods: MethodRouter<ConsoleState>) -> Route {
+        Route { path, methods }
+    }
+}
+
+/// Every route of the console: each screen's, then the assets. A new screen adds its
+/// `routes()` here.
+pub fn table() -> Vec<Route> {
+    let mut routes = Vec::new();
+    routes.extend(sign_in::routes());
+    routes.extend(home::routes());
+    routes.extend(account::routes());
+    routes.push(Route::new("/static/{name}", get(crate::assets::serve)));
+    routes
+}

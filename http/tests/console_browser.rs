@@ -1,0 +1,390 @@
+//! The console in a real browser (ADR 0015): Debian's chromium, headless, driven through
+//! chromedriver by fantoccini, against a real `rehome serve` on a scratch store.
+//!
+//! Skipped (with a printed line) unless `REHOME_TEST_BROWSER=1`; with it set, a missing
+//! chromedriver or chromium is a failure. `scripts/test-all.sh` sets it.
+//!
+//! Every screen is saved at 360 px and 1280 px wide under `target/console-screenshots/`
+//! ([`Browser::screenshots`]).
+
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use totp_rs::{Algorithm, Builder, Secret};
+
+use common::{PASSWORD, Server, create_superuser, sqlite_url};
+
+/// Whether browser tests run here; prints why not when they do not.
+pub fn browser_tests_enabled(test: &str) -> bool {
+    if std::env::var("REHOME_TEST_BROWSER").as_deref() == Ok("1") {
+        return true;
+    }
+    println!("skipping {test}: set REHOME_TEST_BROWSER=1 to run the browser tests");
+    false
+}
+
+/// A free loopback port.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// chromedriver on a free loopback port, killed on drop.
+pub struct Driver {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Driver {
+    /// Starts `chromedriver` (`REHOME_CHROMEDRIVER` names another) and waits until it listens.
+    pub fn start() -> Driver {
+        let program =
+            std::env::var("REHOME_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
+        let port = free_port();
+        let child = Command::new(&program)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("{program} did not start ({e}): install chromium and chromium-driver")
+            });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver never listened");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A headless chromium session over one server, with helpers that find fields by their
+/// label (as assistive technology does) and save screenshots.
+pub struct Browser {
+    /// The WebDriver session.
+    pub client: Client,
+    /// The server's base URL.
+    pub base: String,
+    _driver: Driver,
+}
+
+impl Browser {
+    /// A new headless chromium (`REHOME_CHROMIUM` names the binary; default Debian's).
+    pub async fn open(base: &str) -> Browser {
+        let driver = Driver::start();
+        let binary =
+            std::env::var("REHOME_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": binary,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,900",
+                         "--hide-scrollbars"],
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .expect("a WebDriver session");
+        Browser {
+            client,
+            base: base.to_owned(),
+            _driver: driver,
+        }
+    }
+
+    /// Opens `path` on the server.
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .expect("navigation");
+    }
+
+    /// The input labelled `label` inside the form posting to `action` (or anywhere when
+    /// `None`).
+    pub async fn field(&self, action: Option<&str>, label: &str) -> Element {
+        let scope = action.map_or_else(String::new, |a| format!("//form[@action='{a}']"));
+        let xpath = format!("{scope}//label[normalize-space()='{label}']");
+        let label_el = self
+            .client
+            .find(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no label {label:?} ({xpath}): {e}"));
+        let id = label_el
+            .attr("for")
+            .await
+            .expect("attribute")
+            .unwrap_or_else(|| panic!("label {label:?} names no input"));
+        self.client
+            .find(Locator::Id(&id))
+            .await
+            .unwrap_or_else(|e| panic!("label {label:?} names no element #{id}: {e}"))
+    }
+
+    /// Types `text` into the field labelled `label`.
+    pub async fn fill(&self, action: Option<&str>, label: &str, text: &str) {
+        let f = self.field(action, label).await;
+        f.clear().await.expect("clear");
+        f.send_keys(text).await.expect("typing");
+    }
+
+    /// Clicks the button whose text is `text` (inside the form posting to `action`) and
+    /// waits until the next page has replaced this one.
+    pub async fn press(&self, action: Option<&str>, text: &str) {
+        let scope = action.map_or_else(String::new, |a| format!("//form[@action='{a}']"));
+        let xpath = format!("{scope}//button[normalize-space()='{text}']");
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("a document");
+        self.client
+            .find(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no button {text:?}: {e}"))
+            .click()
+            .await
+            .expect("click");
+        // The old document's element goes stale once the answer is shown (not a timing
+        // expectation: the deadline only stops a hung test).
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while old.tag_name().await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "pressing {text:?} never led anywhere"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.client
+            .wait()
+            .for_element(Locator::Css("body"))
+            .await
+            .expect("the next page");
+    }
+
+    /// The text of the first element matching `css`.
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("nothing matches {css}: {e}"))
+            .text()
+            .await
+            .expect("text")
+    }
+
+    /// The whole page's text.
+    pub async fn page_text(&self) -> String {
+        self.text("body").await
+    }
+
+    /// The path of the current page.
+    pub async fn path(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .to_owned()
+    }
+
+    /// Saves the current page as `target/console-screenshots/<name>-360.png` and
+    /// `<name>-1280.png` (the whole page height), and returns to 1280 px.
+    pub async fn screenshots(&self, name: &str) {
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("screenshot directory");
+        for width in [360u32, 1280] {
+            self.client
+                .set_window_size(width, 800)
+                .await
+                .expect("window size");
+            let height: u32 = self
+                .client
+                .execute(
+                    "return Math.ceil(document.documentElement.scrollHeight);",
+                    vec![],
+                )
+                .await
+                .ok()
+                .and_then(|v| v.as_u64())
+                .and_then(|h| u32::try_from(h).ok())
+                .unwrap_or(800)
+                .clamp(400, 4000);
+            self.client
+                .set_window_size(width, height)
+                .await
+                .expect("window size");
+            let png = self.client.screenshot().await.expect("screenshot");
+            std::fs::write(dir.join(format!("{name}-{width}.png")), png).expect("png written");
+        }
+        self.client
+            .set_window_size(1280, 900)
+            .await
+            .expect("window size");
+    }
+}
+
+/// `target/console-screenshots/` of this workspace.
+pub fn screenshot_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+        .join("console-screenshots")
+}
+
+/// The 6-digit code of `secret` (base32) for the 30-second step holding `unix_secs`,
+/// computed here with totp-rs from RFC 6238's parameters, not by the server's code.
+fn totp_code(secret: &str, unix_secs: u64) -> String {
+    let bytes = Secret::try_from_base32(secret)
+        .expect("a base32 secret")
+        .as_ref()
+        .to_vec();
+    Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_secret(bytes)
+        .with_account_name("admin".to_owned())
+        .build()
+        .expect("a TOTP key")
+        .generate(unix_secs)
+        .to_string()
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_turn_on_two_step_login_sign_out_and_back_in_with_a_code() {
+    if !browser_tests_enabled("the console browser scenario") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let store = sqlite_url(dir.path());
+    create_superuser(&store, "admin");
+    let server = Server::start(&store, &[]);
+    let b = Browser::open(&server.base).await;
+
+    // Not signed in: the console sends us to the sign-in page.
+    b.goto("/").await;
+    assert_eq!(b.path().await, "/sign-in");
+    b.screenshots("sign-in").await;
+
+    // A wrong password: the REST API's sentence, the username kept.
+    b.fill(None, "Username", "admin").await;
+    b.fill(None, "Password", "not-the-password").await;
+    b.press(Some("/sign-in"), "Sign in").await;
+    let page = b.page_text().await;
+    assert!(page.contains("Invalid username or password."), "{page}");
+    let kept = b
+        .field(None, "Username")
+        .await
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(kept.as_deref(), Some("admin"));
+    b.screenshots("sign-in-error").await;
+
+    b.fill(None, "Password", PASSWORD).await;
+    b.press(Some("/sign-in"), "Sign in").await;
+    assert_eq!(b.path().await, "/");
+    assert!(b.text("header").await.contains("Signed in as admin"));
+    assert_eq!(b.text("h1").await, "Home");
+    assert!(b.page_text().await.contains("Devices by status"));
+    assert!(b.page_text().await.contains("Recent activity"));
+    b.screenshots("home").await;
+
+    // Turn on two-step login, reading the key from the setup page.
+    b.goto("/account").await;
+    b.screenshots("account").await;
+    b.press(Some("/account/two-step/setup"), "Turn on two-step login")
+        .await;
+    let secret = b.text("#totp-secret").await;
+    assert!(b.client.find(Locator::Css(".qr svg")).await.is_ok());
+    b.screenshots("two-step-setup").await;
+    b.fill(
+        Some("/account/two-step/confirm"),
+        "Code",
+        &totp_code(&secret, now_secs()),
+    )
+    .await;
+    b.press(Some("/account/two-step/confirm"), "Turn on").await;
+    let codes = b.text("#recovery-codes").await;
+    assert_eq!(codes.lines().filter(|l| !l.trim().is_empty()).count(), 10);
+    b.screenshots("recovery-codes").await;
+    b.goto("/account").await;
+    assert!(b.page_text().await.contains("Two-step login is on"));
+    assert!(
+        !b.page_text().await.contains(&secret),
+        "the key is shown once"
+    );
+    b.screenshots("account-two-step-on").await;
+
+    // Sign out; the session is gone.
+    b.press(Some("/sign-out"), "Sign out").await;
+    assert_eq!(b.path().await, "/sign-in");
+    b.goto("/account").await;
+    assert_eq!(b.path().await, "/sign-in");
+
+    // Back in: password, then a code. A wrong one first.
+    b.fill(None, "Username", "admin").await;
+    b.fill(None, "Password", PASSWORD).await;
+    b.press(Some("/sign-in"), "Sign in").await;
+    assert_eq!(b.path().await, "/sign-in/code");
+    b.screenshots("sign-in-code").await;
+    let now = now_secs();
+    let valid: Vec<String> = (0..4)
+        .map(|i| totp_code(&secret, now + i * 30 - 30))
+        .collect();
+    let wrong = ["000000", "111111", "222222", "333333", "444444"]
+        .into_iter()
+        .find(|c| !valid.iter().any(|v| v == c))
+        .expect("a wrong code");
+    b.fill(None, "Code", wrong).await;
+    b.press(Some("/sign-in/code"), "Sign in").await;
+    assert_eq!(b.path().await, "/sign-in/code");
+    assert!(b.page_text().await.contains("Invalid code."));
+    b.screenshots("sign-in-code-error").await;
+    // The code of the next step: the server allows one step of skew, and the step the
+    // setup's code used is spent.
+    b.fill(None, "Code", &totp_code(&secret, now_secs() + 30))
+        .await;
+    b.press(Some("/sign-in/code"), "Sign in").await;
+    // Back where the sign-in began.
+    assert_eq!(b.path().await, "/account");
+    assert!(b.text("header").await.contains("Signed in as admin"));
+
+    // A page that does not exist.
+    b.goto("/account/nothing-here").await;
+    b.screenshots("not-found").await;
+    b.client.close().await.expect("session closed");
+}
