@@ -15,8 +15,11 @@ use crate::session::{CSRF_FIELD, Session};
 
 /// The navigation: path, label, and the permission that shows it (`None`: everyone signed
 /// in). Screens add their row here.
-pub const NAV: &[(&str, &str, Option<Permission>)] =
-    &[("/", "Home", None), ("/account", "Account", None)];
+pub const NAV: &[(&str, &str, Option<Permission>)] = &[
+    ("/", "Home", None),
+    ("/devices", "Devices", Some(Permission::ReadDevices)),
+    ("/account", "Account", None),
+];
 
 /// The Content-Security-Policy of every console response: nothing inline, nothing from
 /// elsewhere.

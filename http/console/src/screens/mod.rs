@@ -5,7 +5,9 @@ use axum::routing::{MethodRouter, get};
 use crate::ConsoleState;
 
 pub mod account;
+pub mod devices;
 pub mod home;
+pub mod labels;
 pub mod sign_in;
 
 /// One path of the console and its handlers.
@@ -30,6 +32,8 @@ pub fn table() -> Vec<Route> {
     routes.extend(sign_in::routes());
     routes.extend(home::routes());
     routes.extend(account::routes());
+    routes.extend(devices::routes());
+    routes.extend(labels::routes());
     routes.push(Route::new("/static/{name}", get(crate::assets::serve)));
     routes
 }

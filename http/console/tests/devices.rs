@@ -1,0 +1,452 @@
+//! The device and label screens through the console's router (no socket): the list's
+//! filters with REST's semantics, a bad filter's error in place, status moves offering only
+//! the allowed next statuses, a stale edit keeping the user's input, batches all or nothing,
+//! labels, and a user without editDevices seeing no edit control and refused on a forged POST.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use rehome_console::ConsoleSettings;
+use rehome_core::auth::password::{Hasher, PasswordParams};
+use rehome_core::services::Model;
+use rehome_core::{Caller, MemoryStore, Record, Rehome};
+use serde_json::json;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "Warehouse-Floor-42";
+
+const TECH: &[&str] = &[
+    "readDevices",
+    "editDevices",
+    "bulkUploadDevices",
+    "viewAuditLog",
+];
+
+async fn console() -> (Rehome, Router) {
+    let hasher = Hasher::new(PasswordParams::INSECURE_FOR_TESTS, Some(1)).expect("hasher");
+    let core = Rehome::new(Arc::new(MemoryStore::new())).with_hasher(Arc::new(hasher));
+    for (name, perms) in [
+        ("tech", TECH),
+        ("tech2", TECH),
+        ("viewer", &["readDevices"][..]),
+    ] {
+        core.create_user(
+            &Caller::system(),
+            &json!({"username": name, "email": format!("{name}@example.org"),
+                    "password": PASSWORD, "permissions": perms}),
+        )
+        .await
+        .expect("user");
+    }
+    let settings = ConsoleSettings {
+        public_url: Some("https://rehome.example.org".into()),
+        ..ConsoleSettings::default()
+    };
+    let router = rehome_console::router(core.clone(), settings);
+    (core, router)
+}
+
+async fn device(core: &Rehome, serial: &str, make: &str, status: &str) -> String {
+    let r = core
+        .create(
+            &Caller::system(),
+            Model::Device,
+            &json!({"serial_number": serial, "make": make, "model": "T480", "type": "Laptop",
+                    "status": status}),
+        )
+        .await
+        .expect("device");
+    match r {
+        Record::Device(d) => d.device_id.to_string(),
+        _ => panic!("not a device"),
+    }
+}
+
+async fn send(router: &Router, req: Request<Body>) -> Response<Body> {
+    router.clone().oneshot(req).await.expect("infallible")
+}
+
+async fn text(r: Response<Body>) -> String {
+    let bytes = r.into_body().collect().await.expect("body").to_bytes();
+    String::from_utf8(bytes.to_vec()).expect("utf-8")
+}
+
+fn get(path: &str, cookie: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("request")
+}
+
+fn post(path: &str, cookie: &str, form: &[(&str, &str)]) -> Request<Body> {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .expect("request")
+}
+
+fn csrf_of(page: &str) -> String {
+    let at = page.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
+    page[at..at + 64].to_owned()
+}
+
+/// Signs `name` in through the forms; answers the session cookie and its CSRF token.
+async fn sign_in(router: &Router, name: &str) -> (String, String) {
+    let r = send(
+        router,
+        Request::get("/sign-in").body(Body::empty()).expect("req"),
+    )
+    .await;
+    let pre = r
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("rehome_sign_in="))
+        .and_then(|v| v.split(';').next())
+        .expect("sign-in cookie")
+        .to_owned();
+    let csrf = csrf_of(&text(r).await);
+    let r = send(
+        router,
+        post(
+            "/sign-in",
+            &pre,
+            &[("csrf", &csrf), ("username", name), ("password", PASSWORD)],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let session = r
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("rehome_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    let page = text(send(router, get("/devices", &session)).await).await;
+    (session, csrf_of(&page))
+}
+
+/// The `<option>` values of the select with `id`.
+fn options(page: &str, id: &str) -> Vec<String> {
+    let at = page.find(&format!(r#"<select id="{id}""#)).expect("select");
+    let end = page[at..].find("</select>").expect("end") + at;
+    page[at..end]
+        .split("<option value=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_list_filters_like_rest_and_shows_a_bad_filter_in_place() {
+    let (core, router) = console().await;
+    let wiped = device(&core, "SN-W1", "Dell", "wiped").await;
+    device(&core, "SN-R1", "Lenovo", "received").await;
+    device(&core, "SN-R2", "Dell", "received").await;
+    let (cookie, _) = sign_in(&router, "tech").await;
+
+    let page = text(send(&router, get("/devices?status=wiped", &cookie)).await).await;
+    assert!(page.contains(&format!(r#"href="/devices/{wiped}""#)));
+    assert!(page.contains("SN-W1"));
+    assert!(!page.contains("SN-R1") && !page.contains("SN-R2"));
+    assert!(page.contains("1 devices · page 1 of 1"));
+
+    let page = text(send(&router, get("/devices?make=Dell&search=R2", &cookie)).await).await;
+    assert!(page.contains("SN-R2") && !page.contains("SN-W1") && !page.contains("SN-R1"));
+
+    let r = send(&router, get("/devices?status=lost&page_size=x", &cookie)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = text(r).await;
+    assert!(page.contains("Select a valid choice. lost is not one of the available choices."));
+    assert!(!page.contains("<table"));
+
+    // Pages: two a page, three devices.
+    let page = text(send(&router, get("/devices?page_size=2", &cookie)).await).await;
+    assert!(page.contains("3 devices · page 1 of 2"));
+    assert!(page.contains(r#"href="/devices?page_size=2&amp;page=2" rel="next""#));
+}
+
+#[tokio::test]
+async fn a_device_moves_only_to_its_allowed_next_statuses() {
+    let (core, router) = console().await;
+    let id = device(&core, "SN-1", "Dell", "received").await;
+    let (cookie, csrf) = sign_in(&router, "tech").await;
+
+    let page = text(send(&router, get(&format!("/devices/{id}"), &cookie)).await).await;
+    // From received, only wiped and recycled (nothing gets past wiped unwiped).
+    assert_eq!(options(&page, "f-next-status"), ["wiped", "recycled"]);
+    let r = send(
+        &router,
+        post(
+            &format!("/devices/{id}/status"),
+            &cookie,
+            &[("csrf", &csrf), ("status", "wiped"), ("version", "1")],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = text(send(&router, get(&format!("/devices/{id}"), &cookie)).await).await;
+    assert_eq!(
+        options(&page, "f-next-status"),
+        ["refurbished", "ready", "shipped", "delivered", "recycled"]
+    );
+    let r = send(
+        &router,
+        post(
+            &format!("/devices/{id}/status"),
+            &cookie,
+            &[("csrf", &csrf), ("status", "ready"), ("version", "2")],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = text(send(&router, get(&format!("/devices/{id}"), &cookie)).await).await;
+    assert!(page.contains(r#"<span class="status">ready</span>"#));
+    // The history tells it.
+    assert!(page.contains("device.update"));
+    assert!(page.contains("status: received → wiped"));
+    assert!(page.contains("status: wiped → ready"));
+
+    // A forged move backwards is core's refusal, shown beside the status.
+    let r = send(
+        &router,
+        post(
+            &format!("/devices/{id}/status"),
+            &cookie,
+            &[("csrf", &csrf), ("status", "received"), ("version", "3")],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = text(r).await;
+    assert!(page.contains(r#"<p class="error" id="f-status-error">"#));
+}
+
+#[tokio::test]
+async fn a_stale_edit_keeps_the_input_and_shows_what_changed() {
+    let (core, router) = console().await;
+    let id = device(&core, "SN-1", "Dell", "received").await;
+    let (first, csrf1) = sign_in(&router, "tech").await;
+    let (second, csrf2) = sign_in(&router, "tech2").await;
+    let path = format!("/devices/{id}");
+
+    // Both load the form at version 1; the first saves a new model.
+    let loaded = [
+        ("loaded_type", "Laptop"),
+        ("loaded_make", "Dell"),
+        ("loaded_model", "T480"),
+        ("loaded_serial_number", "SN-1"),
+        ("version", "1"),
+    ];
+    let mut form1 = vec![
+        ("csrf", csrf1.as_str()),
+        ("type", "Laptop"),
+        ("make", "Dell"),
+        ("model", "T490"),
+        ("serial_number", "SN-1"),
+    ];
+    form1.extend(loaded);
+    let r = send(&router, post(&path, &first, &form1)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(text(r).await.contains("Saved."));
+
+    // The second, still at version 1, changes the make: a conflict, its input kept.
+    let mut form2 = vec![
+        ("csrf", csrf2.as_str()),
+        ("type", "Laptop"),
+        ("make", "HP"),
+        ("model", "T480"),
+        ("serial_number", "SN-1"),
+    ];
+    form2.extend(loaded);
+    let r = send(&router, post(&path, &second, &form2)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = text(r).await;
+    assert!(page.contains("Someone else saved this device"));
+    assert!(page.contains(r#"id="f-make" name="make" type="text" value="HP""#));
+    assert!(page.contains("They changed it from <q>T480</q> to <q>T490</q>."));
+    assert!(page.contains(r#"name="version" value="2""#));
+    assert!(page.contains("Save mine over theirs"));
+    match core
+        .get(&Caller::system(), Model::Device, &id)
+        .await
+        .expect("device")
+    {
+        Record::Device(d) => assert_eq!((d.make.as_str(), d.model.as_str()), ("Dell", "T490")),
+        _ => panic!("not a device"),
+    }
+
+    // Save mine over theirs: the form as the conflict page drew it, at version 2.
+    let over = [
+        ("csrf", csrf2.as_str()),
+        ("type", "Laptop"),
+        ("make", "HP"),
+        ("model", "T480"),
+        ("serial_number", "SN-1"),
+        ("loaded_type", "Laptop"),
+        ("loaded_make", "Dell"),
+        ("loaded_model", "T490"),
+        ("loaded_serial_number", "SN-1"),
+        ("version", "2"),
+    ];
+    let r = send(&router, post(&path, &second, &over)).await;
+    assert!(text(r).await.contains("Saved."));
+    match core
+        .get(&Caller::system(), Model::Device, &id)
+        .await
+        .expect("device")
+    {
+        Record::Device(d) => {
+            assert_eq!(
+                (d.make.as_str(), d.model.as_str(), d.version),
+                ("HP", "T480", 3)
+            )
+        }
+        _ => panic!("not a device"),
+    }
+}
+
+#[tokio::test]
+async fn a_user_without_edit_devices_sees_no_control_and_a_forged_post_is_refused() {
+    let (core, router) = console().await;
+    let id = device(&core, "SN-1", "Dell", "received").await;
+    let (cookie, csrf) = sign_in(&router, "viewer").await;
+    let list = text(send(&router, get("/devices", &cookie)).await).await;
+    assert!(list.contains("SN-1"));
+    assert!(!list.contains("Move status") && !list.contains("Edit together"));
+    let page = text(send(&router, get(&format!("/devices/{id}"), &cookie)).await).await;
+    assert!(!page.contains("Move status") && !page.contains(r#"id="f-make""#));
+
+    for (path, form) in [
+        (
+            format!("/devices/{id}/status"),
+            vec![
+                ("csrf", csrf.as_str()),
+                ("status", "wiped"),
+                ("version", "1"),
+            ],
+        ),
+        (
+            format!("/devices/{id}"),
+            vec![("csrf", csrf.as_str()), ("make", "HP"), ("version", "1")],
+        ),
+        (
+            "/devices/batch".to_owned(),
+            vec![
+                ("csrf", csrf.as_str()),
+                ("ids", id.as_str()),
+                ("action", "status"),
+                ("status", "wiped"),
+            ],
+        ),
+    ] {
+        let r = send(&router, post(&path, &cookie, &form)).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    match core
+        .get(&Caller::system(), Model::Device, &id)
+        .await
+        .expect("device")
+    {
+        Record::Device(d) => assert_eq!((d.make.as_str(), d.version), ("Dell", 1)),
+        _ => panic!("not a device"),
+    }
+}
+
+#[tokio::test]
+async fn a_selection_moves_all_or_nothing_with_errors_per_device() {
+    let (core, router) = console().await;
+    let a = device(&core, "SN-A", "Dell", "received").await;
+    let b = device(&core, "SN-B", "Dell", "wiped").await;
+    let (cookie, csrf) = sign_in(&router, "tech").await;
+
+    // To ready: a (received) may not skip wiping, so neither moves.
+    let r = send(
+        &router,
+        post(
+            "/devices/batch",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("ids", &a),
+                ("ids", &b),
+                ("action", "status"),
+                ("status", "ready"),
+            ],
+        ),
+    )
+    .await;
+    let page = text(r).await;
+    assert!(page.contains("Nothing was changed"));
+    assert!(page.contains(&format!(r#"<a href="/devices/{a}">{a}</a>: status"#)));
+    assert!(!page.contains(&format!(r#"<a href="/devices/{b}">"#)));
+    for id in [&a, &b] {
+        match core.get(&Caller::system(), Model::Device, id).await {
+            Ok(Record::Device(d)) => assert_eq!(d.version, 1),
+            _ => panic!("device"),
+        }
+    }
+
+    // Edit together: the blank fields are left alone.
+    let r = send(
+        &router,
+        post(
+            "/devices/batch",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("ids", &a),
+                ("ids", &b),
+                ("action", "edit"),
+                ("set_make", "Lenovo"),
+                ("set_model", ""),
+            ],
+        ),
+    )
+    .await;
+    assert!(text(r).await.contains("2 device(s) updated."));
+    for id in [&a, &b] {
+        match core.get(&Caller::system(), Model::Device, id).await {
+            Ok(Record::Device(d)) => {
+                assert_eq!((d.make.as_str(), d.model.as_str()), ("Lenovo", "T480"))
+            }
+            _ => panic!("device"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn labels_carry_the_qr_serial_make_and_model() {
+    let (core, router) = console().await;
+    let a = device(&core, "SN-A", "Dell", "received").await;
+    let b = device(&core, "SN-B", "HP", "received").await;
+    let (cookie, _) = sign_in(&router, "viewer").await;
+    let r = send(
+        &router,
+        get(&format!("/labels?ids={a}&ids={b}&layout=a4"), &cookie),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = text(r).await;
+    assert_eq!(page.matches("<svg").count(), 2);
+    assert!(page.contains(r#"class="labels labels-a4""#));
+    assert!(page.contains("SN-A") && page.contains("Dell T480"));
+    assert!(page.contains("SN-B") && page.contains("HP T480"));
+    assert!(!page.contains("style="));
+
+    let r = send(&router, get("/labels?ids=nothing-here", &cookie)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = send(&router, get("/labels", &cookie)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
