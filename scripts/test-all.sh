@@ -103,6 +103,13 @@ cargo test -p rehome-tests --all-features --test hostile -- --nocapture hostile_
 # otherwise); two servers over one PostgreSQL and over one MariaDB.
 cargo test -p rehome-http --all-features --test crash --test disk --test scaleout -- --nocapture
 
+echo "== the web console in a real browser (Debian's chromium and chromedriver, headless)"
+# Screenshots of every screen at 360 and 1280 px go to target/console-screenshots/.
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+    apt_install chromium chromium-driver
+fi
+REHOME_TEST_BROWSER=1 cargo test -p rehome-http --all-features --test console_browser -- --nocapture
+
 echo "== schemathesis"
 # The OpenAPI document against a real server (every check, fixed seed, a few minutes).
 bash scripts/schemathesis.sh
