@@ -41,7 +41,7 @@ pub struct ServeArgs {
     #[arg(long, env = "REHOME_REQUEST_TIMEOUT")]
     pub request_timeout: Option<u64>,
     /// The address people reach the server at, for labels and links (instead of each
-    /// request's Host header): an http or https URL, e.g. https://rehome.example.org/
+    /// request's Host header): an http or https URL, e.g. `https://rehome.example.org/`
     #[arg(long, env = "REHOME_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// The organisation's time zone for showing times, an IANA name such as Europe/London
