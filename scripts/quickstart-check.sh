@@ -23,6 +23,10 @@ server_start
 
 curl -fsS "$BASE/healthz" >/dev/null || fail "healthz"
 
+# The console: / leads a browser that is not signed in to the sign-in page.
+page=$(curl -fsSL "$BASE/") || fail "the console's / did not answer"
+grep -q 'Username' <<<"$page" || fail "the console's / did not lead to a sign-in form"
+
 TOKEN=$(curl -s -X POST "$BASE/authen/login/" -H 'Content-Type: application/json' \
   -d "{\"username\":\"admin\",\"password\":\"$PASSWORD\"}" \
   | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
