@@ -576,18 +576,26 @@ async fn device_page_with(
     let zone = state.settings.time_zone;
     let current = device_json(device);
     let can_edit = session.has(Permission::EditDevices);
-    // History: the device's audit entries (core's audit service, viewAuditLog only).
-    let history = if session.has(Permission::ViewAuditLog) {
-        let params = ListParams::new([
-            ("object_type", "device"),
-            ("object_id", id.as_str()),
-            ("page_size", "100"),
-        ]);
-        Some(state.core.list_audit(&session.caller, &params).await?)
-    } else {
-        None
+    // History: the device's own audit entries (core's device history, readDevices).
+    let params = ListParams::new([("page_size", "100")]);
+    let history = match state
+        .core
+        .device_history(&session.caller, &id, &params)
+        .await
+    {
+        Ok(h) => Some(h),
+        Err(Error::PermissionDenied) => None,
+        Err(e) => return Err(e.into()),
     };
-    let next = device.status.allowed_next();
+    // The statuses this caller may move the device to now (core's rule), staying put aside.
+    let next: Vec<DeviceStatus> = state
+        .core
+        .device_statuses(&session.caller, &id)
+        .await?
+        .into_iter()
+        .filter(|n| n.allowed && n.status != device.status)
+        .map(|n| n.status)
+        .collect();
     let title = if device.serial_number.is_empty() {
         format!("Device {id}")
     } else {
@@ -677,7 +685,7 @@ async fn device_page_with(
         section.card aria-labelledby="h-history" {
             h2 #h-history { "History" }
             @match &history {
-                None => p.muted { "The history is shown to holders of viewAuditLog." },
+                None => p.muted { "The history is shown to holders of readDevices." },
                 Some(h) if h.results.is_empty() => p.muted { "No entries." },
                 Some(h) => ol.history {
                     @for e in &h.results {
