@@ -108,7 +108,7 @@ echo "== the web console in a real browser (Debian's chromium and chromedriver, 
 if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
     apt_install chromium chromium-driver
 fi
-REHOME_TEST_BROWSER=1 cargo test -p rehome-http --all-features --test console_browser -- --nocapture
+REHOME_TEST_BROWSER=1 cargo test -p rehome-http --all-features --test console_browser -- --nocapture --test-threads=2
 
 echo "== schemathesis"
 # The OpenAPI document against a real server (every check, fixed seed, a few minutes).

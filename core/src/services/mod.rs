@@ -23,6 +23,7 @@ pub mod input;
 pub mod inventory;
 pub mod listing;
 pub mod mock;
+pub mod scan;
 pub mod summary;
 mod tx;
 mod write;
@@ -31,6 +32,7 @@ pub use auth::{AuthConfig, LoginOutcome, MfaCode, SessionGrant, TotpSetup};
 pub use input::Mode;
 pub use inventory::Model;
 pub use listing::{ListParams, ListResult, PageRequest};
+pub use scan::{ScanMatch, Scanned};
 pub use summary::{InventorySummary, StatusCount, WeekCount};
 
 /// An active user with `id`, no role, grants or names yet, joined at `now` (version one),

@@ -1,13 +1,6 @@
-//! The console in a real browser (ADR 0015): Debian's chromium, headless, driven through
-//! chromedriver by fantoccini, against a real `rehome serve` on a scratch store.
-//!
-//! Skipped (with a printed line) unless `REHOME_TEST_BROWSER=1`; with it set, a missing
-//! chromedriver or chromium is a failure. `scripts/test-all.sh` sets it.
-//!
-//! Every screen is saved at 360 px and 1280 px wide under `target/console-screenshots/`
-//! ([`Browser::screenshots`]).
-
-mod common;
+//! The browser harness every scenario shares: chromedriver, a headless chromium session with
+//! helpers that find fields by their label, screenshots, and TOTP codes computed here.
+#![allow(dead_code)]
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -19,8 +12,6 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use totp_rs::{Algorithm, Builder, Secret};
 
-use common::{PASSWORD, Server, create_superuser, sqlite_url};
-
 /// Whether browser tests run here; prints why not when they do not.
 pub fn browser_tests_enabled(test: &str) -> bool {
     if std::env::var("REHOME_TEST_BROWSER").as_deref() == Ok("1") {
@@ -31,7 +22,7 @@ pub fn browser_tests_enabled(test: &str) -> bool {
 }
 
 /// A free loopback port.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -259,7 +250,7 @@ pub fn screenshot_dir() -> PathBuf {
 
 /// The 6-digit code of `secret` (base32) for the 30-second step holding `unix_secs`,
 /// computed here with totp-rs from RFC 6238's parameters, not by the server's code.
-fn totp_code(secret: &str, unix_secs: u64) -> String {
+pub fn totp_code(secret: &str, unix_secs: u64) -> String {
     let bytes = Secret::try_from_base32(secret)
         .expect("a base32 secret")
         .as_ref()
@@ -276,115 +267,9 @@ fn totp_code(secret: &str, unix_secs: u64) -> String {
         .to_string()
 }
 
-fn now_secs() -> u64 {
+pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_turn_on_two_step_login_sign_out_and_back_in_with_a_code() {
-    if !browser_tests_enabled("the console browser scenario") {
-        return;
-    }
-    let dir = tempfile::tempdir().expect("a scratch directory");
-    let store = sqlite_url(dir.path());
-    create_superuser(&store, "admin");
-    let server = Server::start(&store, &[]);
-    let b = Browser::open(&server.base).await;
-
-    // Not signed in: the console sends us to the sign-in page.
-    b.goto("/").await;
-    assert_eq!(b.path().await, "/sign-in");
-    b.screenshots("sign-in").await;
-
-    // A wrong password: the REST API's sentence, the username kept.
-    b.fill(None, "Username", "admin").await;
-    b.fill(None, "Password", "not-the-password").await;
-    b.press(Some("/sign-in"), "Sign in").await;
-    let page = b.page_text().await;
-    assert!(page.contains("Invalid username or password."), "{page}");
-    let kept = b
-        .field(None, "Username")
-        .await
-        .prop("value")
-        .await
-        .expect("value");
-    assert_eq!(kept.as_deref(), Some("admin"));
-    b.screenshots("sign-in-error").await;
-
-    b.fill(None, "Password", PASSWORD).await;
-    b.press(Some("/sign-in"), "Sign in").await;
-    assert_eq!(b.path().await, "/");
-    assert!(b.text("header").await.contains("Signed in as admin"));
-    assert_eq!(b.text("h1").await, "Home");
-    assert!(b.page_text().await.contains("Devices by status"));
-    assert!(b.page_text().await.contains("Recent activity"));
-    b.screenshots("home").await;
-
-    // Turn on two-step login, reading the key from the setup page.
-    b.goto("/account").await;
-    b.screenshots("account").await;
-    b.press(Some("/account/two-step/setup"), "Turn on two-step login")
-        .await;
-    let secret = b.text("#totp-secret").await;
-    assert!(b.client.find(Locator::Css(".qr svg")).await.is_ok());
-    b.screenshots("two-step-setup").await;
-    b.fill(
-        Some("/account/two-step/confirm"),
-        "Code",
-        &totp_code(&secret, now_secs()),
-    )
-    .await;
-    b.press(Some("/account/two-step/confirm"), "Turn on").await;
-    let codes = b.text("#recovery-codes").await;
-    assert_eq!(codes.lines().filter(|l| !l.trim().is_empty()).count(), 10);
-    b.screenshots("recovery-codes").await;
-    b.goto("/account").await;
-    assert!(b.page_text().await.contains("Two-step login is on"));
-    assert!(
-        !b.page_text().await.contains(&secret),
-        "the key is shown once"
-    );
-    b.screenshots("account-two-step-on").await;
-
-    // Sign out; the session is gone.
-    b.press(Some("/sign-out"), "Sign out").await;
-    assert_eq!(b.path().await, "/sign-in");
-    b.goto("/account").await;
-    assert_eq!(b.path().await, "/sign-in");
-
-    // Back in: password, then a code. A wrong one first.
-    b.fill(None, "Username", "admin").await;
-    b.fill(None, "Password", PASSWORD).await;
-    b.press(Some("/sign-in"), "Sign in").await;
-    assert_eq!(b.path().await, "/sign-in/code");
-    b.screenshots("sign-in-code").await;
-    let now = now_secs();
-    let valid: Vec<String> = (0..4)
-        .map(|i| totp_code(&secret, now + i * 30 - 30))
-        .collect();
-    let wrong = ["000000", "111111", "222222", "333333", "444444"]
-        .into_iter()
-        .find(|c| !valid.iter().any(|v| v == c))
-        .expect("a wrong code");
-    b.fill(None, "Code", wrong).await;
-    b.press(Some("/sign-in/code"), "Sign in").await;
-    assert_eq!(b.path().await, "/sign-in/code");
-    assert!(b.page_text().await.contains("Invalid code."));
-    b.screenshots("sign-in-code-error").await;
-    // The code of the next step: the server allows one step of skew, and the step the
-    // setup's code used is spent.
-    b.fill(None, "Code", &totp_code(&secret, now_secs() + 30))
-        .await;
-    b.press(Some("/sign-in/code"), "Sign in").await;
-    // Back where the sign-in began.
-    assert_eq!(b.path().await, "/account");
-    assert!(b.text("header").await.contains("Signed in as admin"));
-
-    // A page that does not exist.
-    b.goto("/account/nothing-here").await;
-    b.screenshots("not-found").await;
-    b.client.close().await.expect("session closed");
 }
