@@ -729,6 +729,27 @@ impl Api {
         Ok(self.core.device_qr_svg(&caller.inner, &id).await?)
     }
 
+    pub(crate) async fn scan(&self, caller: Arc<Caller>, code: String) -> Result<types::Scanned> {
+        Ok(self.core.scan(&caller.inner, &code).await?.into())
+    }
+
+    pub(crate) async fn inventory_summary(
+        &self,
+        caller: Arc<Caller>,
+        date: Option<String>,
+    ) -> Result<types::InventorySummary> {
+        let date = match date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| RehomeError::invalid("date", "Enter a date as YYYY-MM-DD."))?,
+            None => self.core.now().date_naive(),
+        };
+        Ok(self
+            .core
+            .inventory_summary(&caller.inner, date)
+            .await?
+            .into())
+    }
+
     pub(crate) async fn device_statuses(
         &self,
         caller: Arc<Caller>,

@@ -340,6 +340,16 @@ surface! {
     /// The device's QR label as SVG, encoding its id (needs `generateQRCodes` only).
     fn device_qr_svg(caller: Arc<Caller>, id: String) -> String;
 
+    /// What a scanned or typed code names: a device by its label (id or an address ending in
+    /// `/devices/{id}`), MAC address or serial number, or an unknown code to take in (needs
+    /// `scanDevices` or `readDevices`).
+    fn scan(caller: Arc<Caller>, code: String) -> Scanned;
+
+    /// Devices by status, and taken in and shipped in each of the eight weeks ending with the
+    /// week of `date` (`YYYY-MM-DD`; default today in UTC). Needs `readDevices`.
+    #[uniffi::method(default(date = None))]
+    fn inventory_summary(caller: Arc<Caller>, date: Option<String>) -> InventorySummary;
+
     /// Every status in lifecycle order with whether the caller may move the device there now
     /// and, when not, why (needs `readDevices`).
     fn device_statuses(caller: Arc<Caller>, id: String) -> Vec<NextStatus>;

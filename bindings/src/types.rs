@@ -443,6 +443,112 @@ impl From<rehome_core::NextStatus> for NextStatus {
     }
 }
 
+/// How a scanned code matched a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ScanMatch {
+    /// The device's label (its id, bare or in an address).
+    Label,
+    /// Its MAC address.
+    MacId,
+    /// Its serial number.
+    SerialNumber,
+}
+
+/// What a scanned or typed code names.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum Scanned {
+    /// A device.
+    Device {
+        /// How the code matched.
+        matched: ScanMatch,
+        /// The device.
+        device: Device,
+    },
+    /// No device has this serial number or MAC address: a device to take in.
+    Unknown {
+        /// The code as a serial number (trimmed), for intake; none when too long for one.
+        serial_number: Option<String>,
+        /// The code as a MAC address (normalised), when it has that shape.
+        mac_id: Option<String>,
+    },
+}
+
+impl From<rehome_core::services::Scanned> for Scanned {
+    fn from(s: rehome_core::services::Scanned) -> Self {
+        use rehome_core::services::ScanMatch as M;
+        match s {
+            rehome_core::services::Scanned::Device { matched, device } => Scanned::Device {
+                matched: match matched {
+                    M::Label => ScanMatch::Label,
+                    M::MacId => ScanMatch::MacId,
+                    M::SerialNumber => ScanMatch::SerialNumber,
+                },
+                device: (*device).into(),
+            },
+            rehome_core::services::Scanned::Unknown {
+                serial_number,
+                mac_id,
+            } => Scanned::Unknown {
+                serial_number,
+                mac_id,
+            },
+        }
+    }
+}
+
+/// How many devices have one status.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct StatusCount {
+    /// The status.
+    pub status: DeviceStatus,
+    /// Devices with it.
+    pub count: u64,
+}
+
+/// One week's movements.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct WeekCount {
+    /// Its Monday (`YYYY-MM-DD`).
+    pub week_start: String,
+    /// Devices whose `date_received` is in the week.
+    pub taken_in: u64,
+    /// Devices on shipments whose `date_shipped` is in the week.
+    pub shipped: u64,
+}
+
+/// Devices by status and per week.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct InventorySummary {
+    /// Every status in lifecycle order with its count (zeros included).
+    pub by_status: Vec<StatusCount>,
+    /// Eight weeks, Monday to Sunday, oldest first.
+    pub weeks: Vec<WeekCount>,
+}
+
+impl From<rehome_core::services::InventorySummary> for InventorySummary {
+    fn from(s: rehome_core::services::InventorySummary) -> Self {
+        InventorySummary {
+            by_status: s
+                .by_status
+                .into_iter()
+                .map(|c| StatusCount {
+                    status: c.status.into(),
+                    count: c.count,
+                })
+                .collect(),
+            weeks: s
+                .weeks
+                .into_iter()
+                .map(|w| WeekCount {
+                    week_start: date(w.week_start),
+                    taken_in: w.taken_in,
+                    shipped: w.shipped,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct AuditEvent {

@@ -1160,6 +1160,29 @@ pub mod doc {
         pub mac_id: Option<String>,
     }
 
+    /// A scanned or typed code.
+    #[derive(Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct ScanQuery {
+        /// What the scanner typed or the camera decoded: a device label (id or address), a
+        /// MAC address or a serial number; at most 512 characters, not blank.
+        #[param(
+            min_length = 1,
+            max_length = 512,
+            pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )]
+        pub code: String,
+    }
+
+    /// The week the summary ends with.
+    #[derive(Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct SummaryQuery {
+        /// A day of the last week counted (YYYY-MM-DD); default today in the organisation's
+        /// time zone.
+        pub date: Option<chrono::NaiveDate>,
+    }
+
     /// The model of a compatibility batch.
     #[derive(Deserialize, IntoParams)]
     #[into_params(parameter_in = Query)]

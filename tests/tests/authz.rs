@@ -269,6 +269,13 @@ fn table() -> Vec<Row> {
             200,
             AnyOf(&["scanDevices", "readDevices"])
         ),
+        row!(
+            "GET",
+            "/inventory/devices/scan/?code=SN-1",
+            200,
+            AnyOf(&["scanDevices", "readDevices"])
+        ),
+        row!("GET", "/inventory/summary/", 200, DEVICE_READ),
         row!("GET", "/inventory/devices/{device}/", 200, DEVICE_READ),
         row!(
             "PUT",

@@ -564,6 +564,30 @@ const OPS: &[Op] = &[
     },
     Op {
         method: "GET",
+        path: "/inventory/devices/scan/",
+        cases: &[
+            c(200, Admin, "/inventory/devices/scan/?code=SN-1"),
+            c(200, Admin, "/inventory/devices/scan/?code=NOPE"),
+            c(200, Admin, "/inventory/devices/scan/?code={device}"),
+            c(400, Admin, "/inventory/devices/scan/?code=%20"),
+            c(401, Anon, "/inventory/devices/scan/?code=SN-1"),
+            c(403, Plain, "/inventory/devices/scan/?code=SN-1"),
+            c(404, Admin, "/inventory/devices/scan/?code={unknown_uuid}"),
+        ],
+    },
+    Op {
+        method: "GET",
+        path: "/inventory/summary/",
+        cases: &[
+            c(200, Admin, "/inventory/summary/"),
+            c(200, Admin, "/inventory/summary/?date=2026-03-02"),
+            c(400, Admin, "/inventory/summary/?date=last-week"),
+            c(401, Anon, "/inventory/summary/"),
+            c(403, Plain, "/inventory/summary/"),
+        ],
+    },
+    Op {
+        method: "GET",
         path: "/inventory/devices/{id}/",
         cases: &[
             c(200, Admin, "/inventory/devices/{device}/"),

@@ -1707,3 +1707,202 @@ async fn a_reset_password_must_be_changed_before_going_on() {
         .await
         .expect(204);
 }
+
+#[tokio::test]
+async fn scan_names_a_device_by_label_mac_or_serial_and_hands_unknown_codes_to_intake() {
+    let app = TestApp::new();
+    let (_, admin) = app.superuser("admin").await;
+    let (_, scanner) = app.user_with("scanner", &["scanDevices"]).await;
+    let (_, plain) = app.user_with("plain", &["manageDonors"]).await;
+    let device = app
+        .call(
+            "POST",
+            "/inventory/devices/",
+            &admin,
+            &json!({"type": "Laptop", "make": "Dell", "model": "5490",
+                    "serial_number": "CN-0X1234", "mac_id": "00:1A:2B:3C:4D:5E"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let id = device["device_id"].as_str().expect("id").to_owned();
+    let scan = |code: &str| format!("/inventory/devices/scan/?code={}", urlencode(code));
+    // (code, how it matched); every one names the device.
+    let matches = [
+        (id.clone(), "label"),
+        (format!("https://rehome.example.org/devices/{id}/"), "label"),
+        ("00-1a-2b-3c-4d-5e".to_owned(), "mac_id"),
+        ("  CN-0X1234\n".to_owned(), "serial_number"),
+    ];
+    for (code, how) in matches {
+        let got = app.get(&scan(&code), &scanner).await.expect(200).json();
+        assert_eq!(got["kind"], "device", "{code}");
+        assert_eq!(got["matched"], how, "{code}");
+        assert_eq!(got["device"]["device_id"], id.as_str(), "{code}");
+        assert_eq!(got["device"]["serial_number"], "CN-0X1234", "{code}");
+    }
+    assert_eq!(
+        app.get(&scan(" NEW-42 "), &scanner)
+            .await
+            .expect(200)
+            .json(),
+        json!({"kind": "unknown", "serial_number": "NEW-42", "mac_id": null})
+    );
+    assert_eq!(
+        app.get(&scan("AA:BB:CC:00:11:22"), &scanner)
+            .await
+            .expect(200)
+            .json(),
+        json!({"kind": "unknown", "serial_number": "AA:BB:CC:00:11:22",
+               "mac_id": "aa:bb:cc:00:11:22"})
+    );
+    // A label of a device that does not exist, blank and missing codes, a long one.
+    app.get(
+        &scan("https://rehome.example.org/devices/00000000-0000-0000-0000-000000000000"),
+        &scanner,
+    )
+    .await
+    .expect(404);
+    for path in [
+        scan("   "),
+        "/inventory/devices/scan/".to_owned(),
+        scan(&"x".repeat(513)),
+    ] {
+        let body = app.get(&path, &scanner).await.expect(400).json();
+        assert!(body["code"][0].is_string(), "{path}: {body}");
+    }
+    app.get(&scan("CN-0X1234"), &plain).await.expect(403);
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn summary_counts_devices_by_status_and_per_week() {
+    // The manual clock starts on Monday 2026-03-02.
+    let app = TestApp::new();
+    let (_, admin) = app.superuser("admin").await;
+    let (_, reader) = app.user_with("reader", &["readDevices"]).await;
+    let (_, plain) = app.user_with("plain", &["scanDevices"]).await;
+    let shipment = |date: &str| json!({"date_shipped": date});
+    let s1 = app
+        .call(
+            "POST",
+            "/inventory/shipments/",
+            &admin,
+            &shipment("2026-02-23"),
+        )
+        .await
+        .expect(201)
+        .json()["shipping_id"]
+        .clone();
+    let s2 = app
+        .call(
+            "POST",
+            "/inventory/shipments/",
+            &admin,
+            &shipment("2026-03-09"),
+        )
+        .await
+        .expect(201)
+        .json()["shipping_id"]
+        .clone();
+    // (serial, received, status, shipments)
+    let devices = [
+        ("SN-1", "2026-03-02", "received", json!([])),
+        ("SN-2", "2026-03-08", "wiped", json!([])),
+        ("SN-3", "2026-02-22", "shipped", json!([s1])),
+        ("SN-4", "2026-01-11", "recycled", json!([])),
+        ("SN-5", "2026-01-12", "received", json!([s2])),
+    ];
+    for (serial, received, status, shipments) in devices {
+        app.call(
+            "POST",
+            "/inventory/devices/",
+            &admin,
+            &json!({"type": "Laptop", "make": "HP", "model": "840", "serial_number": serial,
+                    "date_received": received, "status": status,
+                    "shipping_infos": shipments}),
+        )
+        .await
+        .expect(201);
+    }
+    let counts = |c: [u64; 7]| {
+        let statuses = [
+            "received",
+            "wiped",
+            "refurbished",
+            "ready",
+            "shipped",
+            "delivered",
+            "recycled",
+        ];
+        Json::Array(
+            statuses
+                .iter()
+                .zip(c)
+                .map(|(s, n)| json!({"status": s, "count": n}))
+                .collect(),
+        )
+    };
+    let weeks = |rows: &[(&str, u64, u64)]| {
+        Json::Array(
+            rows.iter()
+                .map(|(w, t, s)| json!({"week_start": w, "taken_in": t, "shipped": s}))
+                .collect(),
+        )
+    };
+    let now = app
+        .get("/inventory/summary/", &reader)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(now["by_status"], counts([2, 1, 0, 0, 1, 0, 1]));
+    assert_eq!(
+        now["weeks"],
+        weeks(&[
+            ("2026-01-12", 1, 0),
+            ("2026-01-19", 0, 0),
+            ("2026-01-26", 0, 0),
+            ("2026-02-02", 0, 0),
+            ("2026-02-09", 0, 0),
+            ("2026-02-16", 1, 0),
+            ("2026-02-23", 0, 1),
+            ("2026-03-02", 2, 0),
+        ])
+    );
+    let then = app
+        .get("/inventory/summary/?date=2026-02-25", &reader)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        then["weeks"],
+        weeks(&[
+            ("2026-01-05", 1, 0),
+            ("2026-01-12", 1, 0),
+            ("2026-01-19", 0, 0),
+            ("2026-01-26", 0, 0),
+            ("2026-02-02", 0, 0),
+            ("2026-02-09", 0, 0),
+            ("2026-02-16", 1, 0),
+            ("2026-02-23", 0, 1),
+        ])
+    );
+    let bad = app
+        .get("/inventory/summary/?date=2026-02-30", &reader)
+        .await
+        .expect(400)
+        .json();
+    assert!(bad["date"][0].is_string(), "{bad}");
+    app.get("/inventory/summary/", &plain).await.expect(403);
+}

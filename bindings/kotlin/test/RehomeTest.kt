@@ -23,6 +23,8 @@ import org.rehome.Permission
 import org.rehome.Rehome
 import org.rehome.RehomeBlocking
 import org.rehome.RehomeException
+import org.rehome.ScanMatch
+import org.rehome.Scanned
 
 private var passed = 0
 private var failed = 0
@@ -170,6 +172,20 @@ fun main() {
     checkEq("the MAC address is normalised", device.macId, "aa:bb:cc:dd:ee:ff")
     checkEq("created_by is the caller", device.createdBy, ada.id)
     checkEq("lookup by MAC finds it", store.lookupDevice(session, macId = "aabb.ccdd.eeff").deviceId, device.deviceId)
+    val byLabel = store.scan(session, "https://rehome.example.org/devices/${device.deviceId}")
+    checkEq(
+        "a label's address names the device",
+        (byLabel as? Scanned.Device)?.let { it.matched to it.device.deviceId },
+        ScanMatch.LABEL to device.deviceId,
+    )
+    checkEq(
+        "an unknown serial is handed to intake",
+        store.scan(session, " NEW-7 "),
+        Scanned.Unknown(serialNumber = "NEW-7", macId = null),
+    )
+    val summary = store.inventorySummary(session, date = "2026-03-04")
+    checkEq("the summary's last week starts on Monday", summary.weeks.last().weekStart, "2026-03-02")
+    checkEq("eight weeks", summary.weeks.size, 8)
     checkThrows<RehomeException.PermissionDenied>("ada may not move a device") {
         store.updateDevice(session, device.deviceId, """{"status": "wiped"}""")
     }

@@ -200,3 +200,40 @@ def test_device_statuses_say_why_not(store, system):
     assert all(n.allowed for n in store.device_statuses(system, dev.device_id))
     with pytest.raises(rehome.RehomeError.NotFound):
         store.device_statuses(bench, "00000000-0000-0000-0000-000000000000")
+
+
+def test_scan_names_devices_and_hands_unknown_codes_to_intake(store, system):
+    make_user(store, system, "intake", permissions=["scanDevices"])
+    intake = login(store, "intake")
+    dev = store.create_device(system, laptop("SN-SCAN", mac_id="00-1A-2B-3C-4D-5E"))
+    for code, how in [
+        (dev.device_id, rehome.ScanMatch.LABEL),
+        (f"https://rehome.example.org/devices/{dev.device_id}", rehome.ScanMatch.LABEL),
+        ("00:1a:2b:3c:4d:5e", rehome.ScanMatch.MAC_ID),
+        ("SN-SCAN", rehome.ScanMatch.SERIAL_NUMBER),
+    ]:
+        got = store.scan(intake, code)
+        assert isinstance(got, rehome.Scanned.DEVICE), code
+        assert (got.matched, got.device.device_id) == (how, dev.device_id), code
+    assert store.scan(intake, "NEW-1") == rehome.Scanned.UNKNOWN(serial_number="NEW-1", mac_id=None)
+    with pytest.raises(rehome.RehomeError.Validation) as e:
+        store.scan(intake, "  ")
+    assert list(e.value.fields) == ["code"]
+    with pytest.raises(rehome.RehomeError.NotFound):
+        store.scan(intake, "00000000-0000-0000-0000-000000000000")
+
+
+def test_inventory_summary_counts_by_status_and_week(store, system):
+    make_user(store, system, "reader", permissions=["readDevices"])
+    reader = login(store, "reader")
+    store.create_device(system, laptop("SN-W1", date_received="2026-03-03"))
+    store.create_device(system, laptop("SN-W2", date_received="2026-02-28", status="wiped"))
+    got = store.inventory_summary(reader, date="2026-03-05")
+    counts = {c.status: c.count for c in got.by_status}
+    assert counts == {S.RECEIVED: 1, S.WIPED: 1, S.REFURBISHED: 0, S.READY: 0, S.SHIPPED: 0,
+                      S.DELIVERED: 0, S.RECYCLED: 0}
+    assert [(w.week_start, w.taken_in) for w in got.weeks[-2:]] == [("2026-02-23", 1), ("2026-03-02", 1)]
+    assert got.weeks[0].week_start == "2026-01-12"
+    with pytest.raises(rehome.RehomeError.Validation) as e:
+        store.inventory_summary(reader, date="March")
+    assert list(e.value.fields) == ["date"]

@@ -225,6 +225,60 @@ pub(crate) async fn devices_lookup(
     Ok(object(StatusCode::OK, body, version, None))
 }
 
+/// What a scanned code names: a device (by its label, MAC address or serial number) or an
+/// unknown code to take in.
+///
+/// The code is trimmed. A device label's QR (the device id, bare or as an address ending in
+/// `/devices/{id}`) names that device or is 404; a MAC-shaped code is tried as a MAC address,
+/// then as a serial number; anything else is a serial number. A code no device has is 200
+/// `{"kind": "unknown", ...}` with the code as the intake form would take it.
+#[utoipa::path(get, path = "/inventory/devices/scan/", tag = "inventory", security(("bearer" = [])),
+    params(doc::ScanQuery),
+    responses(
+        (status = 200, description = "The device it names, or an unknown code", body = rehome_core::services::Scanned),
+        (status = 400, description = "No code, a blank one, or one over 512 characters"),
+        (status = 403, description = "Needs scanDevices or readDevices"),
+        (status = 404, description = "A label whose device does not exist"),
+    ))]
+pub(crate) async fn devices_scan(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    Params(params): Params,
+) -> ApiResult {
+    let code = params.get("code").unwrap_or_default();
+    let scanned = st.core.scan(&caller, code).await?;
+    Ok(axum::Json(scanned).into_response())
+}
+
+/// The inventory at a glance: devices by status, and devices taken in and shipped per week.
+///
+/// Eight weeks (Monday to Sunday), oldest first, ending with the week of `date` (default:
+/// today in the organisation's time zone).
+#[utoipa::path(get, path = "/inventory/summary/", tag = "inventory", security(("bearer" = [])),
+    params(doc::SummaryQuery),
+    responses(
+        (status = 200, description = "Counts by status and per week", body = rehome_core::services::InventorySummary),
+        (status = 400, description = "A date that is not YYYY-MM-DD"),
+        (status = 403, description = "Needs readDevices"),
+    ))]
+pub(crate) async fn inventory_summary(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    Params(params): Params,
+) -> ApiResult {
+    let date = match params.get("date").map(str::trim).filter(|d| !d.is_empty()) {
+        Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| rehome_core::Error::invalid("date", "Enter a date as YYYY-MM-DD."))?,
+        None => st
+            .core
+            .now()
+            .with_timezone(&st.settings.time_zone)
+            .date_naive(),
+    };
+    let summary = st.core.inventory_summary(&caller, date).await?;
+    Ok(axum::Json(summary).into_response())
+}
+
 /// Reads a device.
 #[utoipa::path(get, path = "/inventory/devices/{id}/", tag = "inventory", security(("bearer" = [])),
     params(("id" = String, Path, description = "Device UUID, with or without dashes"), doc::ExpandQuery),

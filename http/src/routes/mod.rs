@@ -57,6 +57,8 @@ pub(crate) fn table(settings: &Settings) -> RouteTable {
         // Inventory.
         .routes(routes!(inventory::devices_list, inventory::devices_create))
         .routes(routes!(inventory::devices_lookup))
+        .routes(routes!(inventory::devices_scan))
+        .routes(routes!(inventory::inventory_summary))
         .routes(routes!(
             inventory::device_get,
             inventory::device_put,
