@@ -73,29 +73,33 @@ fn scan_scripts() -> Markup {
 /// The scan box: one input named `code` in a GET form to `/scan`. `id` tells the scan
 /// page's from intake's; `autofocus` on the scan page, so a scanner can type at once.
 fn scan_box(id: &str, label: &str, code: &str, errors: &FieldErrors, autofocus: bool) -> Markup {
+    // The scan page explains the box; intake's compact one is explained by its label.
+    let hint = autofocus;
     let messages = errors.get("code");
     let invalid = !messages.is_empty();
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
-    let described = if invalid {
-        format!("{error_id} {hint_id}")
-    } else {
-        hint_id.clone()
-    };
+    let described: Vec<&str> = [(invalid, error_id.as_str()), (hint, hint_id.as_str())]
+        .into_iter()
+        .filter_map(|(on, id)| on.then_some(id))
+        .collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
     html! {
         form.scan method="get" action="/scan" role="search" {
             div.field.invalid[invalid] {
                 label for=(id) { (label) }
-                p.muted.hint id=(hint_id) {
-                    "A label's QR code, a serial number or a MAC address. A barcode scanner \
-                     types it and presses Enter."
+                @if hint {
+                    p.muted.hint id=(hint_id) {
+                        "A label's QR code, a serial number or a MAC address. A barcode \
+                         scanner types it and presses Enter."
+                    }
                 }
                 div.scan-row {
                     input id=(id) name="code" type="text" value=(code) autocomplete="off"
                         autocapitalize="off" spellcheck="false" enterkeyhint="go"
                         data-scan autofocus[autofocus]
                         aria-invalid=[invalid.then_some("true")]
-                        aria-describedby=(described);
+                        aria-describedby=[described];
                     button type="submit" { "Find" }
                 }
                 @if invalid {
@@ -259,21 +263,23 @@ fn intake_page(
                 p { "The device was not taken in: correct the fields marked below." }
             }
         }
-        section.card.intake-scan aria-label="Scan" {
+        section.card.intake-scan aria-label="Scan a code" {
             (scan_box("scan-code", "Scan a code", "", &FieldErrors::new(), false))
         }
-        form.card.stack.intake method="post" action="/intake" {
+        form.card.intake method="post" action="/intake" {
             (csrf_field(&session.csrf))
             (form_errors(errors, &shown))
             p.muted { "Type, make, model and serial number are required." }
-            @for (name, label, _) in intake_fields() {
-                @let value = typed.text(name);
-                @if LONG.contains(name) {
-                    (text_area(label, name, value, errors, focus == Some(*name)))
-                } @else if focus == Some(*name) {
-                    (focused(field(label, name, Input::Text, value, errors, "off")))
-                } @else {
-                    (field(label, name, Input::Text, value, errors, "off"))
+            div.intake-grid {
+                @for (name, label, _) in intake_fields() {
+                    @let value = typed.text(name);
+                    @if LONG.contains(name) {
+                        (text_area(label, name, value, errors, focus == Some(*name)))
+                    } @else if focus == Some(*name) {
+                        (focused(field(label, name, Input::Text, value, errors, "off")))
+                    } @else {
+                        (field(label, name, Input::Text, value, errors, "off"))
+                    }
                 }
             }
             button type="submit" { "Take in" }
