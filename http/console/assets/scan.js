@@ -90,7 +90,8 @@
         try {
           var source = new Z.HTMLCanvasElementLuminanceSource(canvas);
           var bitmap = new Z.BinaryBitmap(new Z.HybridBinarizer(source));
-          var result = reader.decode(bitmap);
+          // With the hints set once (setHints), not decode()'s, which would reset them.
+          var result = reader.decodeWithState(bitmap);
           var text = result.getText();
           if (text) {
             halt();

@@ -162,22 +162,24 @@ async fn a_scanned_unknown_serial_is_taken_in_and_then_opens_its_device() {
 }
 
 /// Writes a YUV4MPEG2 (I420) video of `frames` frames, each the QR code of `text` in black on
-/// white, centred; chromium's fake camera plays it in a loop.
-fn qr_video(path: &Path, text: &str, frames: usize) {
+/// white, centred (all white without `text`); chromium's fake camera plays it in a loop.
+fn qr_video(path: &Path, text: Option<&str>, frames: usize) {
     const W: usize = 640;
     const H: usize = 480;
-    let code = QrCode::new(text.as_bytes()).expect("a QR code");
-    let modules = code.width();
-    let colors = code.to_colors();
-    // Four modules of quiet zone on each side.
-    let scale = H / (modules + 8);
-    let size = modules * scale;
-    let (left, top) = ((W - size) / 2, (H - size) / 2);
     let mut y_plane = vec![255u8; W * H];
-    for row in 0..size {
-        for col in 0..size {
-            if colors[(row / scale) * modules + col / scale] == Color::Dark {
-                y_plane[(top + row) * W + left + col] = 0;
+    if let Some(text) = text {
+        let code = QrCode::new(text.as_bytes()).expect("a QR code");
+        let modules = code.width();
+        let colors = code.to_colors();
+        // Four modules of quiet zone on each side.
+        let scale = H / (modules + 8);
+        let size = modules * scale;
+        let (left, top) = ((W - size) / 2, (H - size) / 2);
+        for row in 0..size {
+            for col in 0..size {
+                if colors[(row / scale) * modules + col / scale] == Color::Dark {
+                    y_plane[(top + row) * W + left + col] = 0;
+                }
             }
         }
     }
@@ -221,7 +223,7 @@ async fn the_camera_reads_a_labels_qr_code_and_opens_the_device() {
 
     // A label's QR code carries the device's id.
     let video = dir.path().join("label.y4m");
-    qr_video(&video, &id, 10);
+    qr_video(&video, Some(&id), 10);
     let file_arg = format!("--use-file-for-fake-video-capture={}", video.display());
     let b = Browser::open_with(
         &server.base,
@@ -244,5 +246,59 @@ async fn the_camera_reads_a_labels_qr_code_and_opens_the_device() {
         .expect("click");
     wait_for_path(&b, &format!("/devices/{id}")).await;
     assert_eq!(b.text("h1").await, "Device CAM-5490-1");
+    b.client.close().await.expect("session closed");
+
+    // A camera that sees no code: the view stays open, with a way to stop it.
+    let blank = dir.path().join("blank.y4m");
+    qr_video(&blank, None, 2);
+    let file_arg = format!("--use-file-for-fake-video-capture={}", blank.display());
+    let b = Browser::open_with(
+        &server.base,
+        &[
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            &file_arg,
+        ],
+    )
+    .await;
+    b.goto("/scan").await;
+    sign_in(&b).await;
+    b.client
+        .find(Locator::XPath("//button[normalize-space()='Use camera']"))
+        .await
+        .expect("a camera button")
+        .click()
+        .await
+        .expect("click");
+    let status = b
+        .client
+        .wait()
+        .for_element(Locator::XPath(
+            "//p[@role='status'][normalize-space()='Point the camera at a label or barcode.']",
+        ))
+        .await;
+    assert!(
+        status.is_ok(),
+        "the camera started: {}",
+        b.page_text().await
+    );
+    b.screenshots("scan-camera").await;
+    b.client
+        .find(Locator::XPath("//button[normalize-space()='Stop camera']"))
+        .await
+        .expect("a stop button")
+        .click()
+        .await
+        .expect("click");
+    let start = b
+        .client
+        .find(Locator::XPath("//button[normalize-space()='Use camera']"))
+        .await
+        .expect("the camera button");
+    assert!(
+        start.is_displayed().await.expect("displayed"),
+        "offered again"
+    );
+    assert_eq!(b.path().await, "/scan");
     b.client.close().await.expect("session closed");
 }
