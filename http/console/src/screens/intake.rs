@@ -8,7 +8,7 @@
 //! field, the code kept. Taking a device in is core's create ([`Rehome::create`], so
 //! `createDevices`), its field errors beside the fields.
 //!
-//! The camera is [`assets/scan.js`](../../assets/scan.js) over ZXing's UMD build, loaded
+//! The camera is `assets/scan.js` over ZXing's UMD build, loaded
 //! only by these pages: it enhances every `input[data-scan]` with a "Use camera" button when
 //! the browser offers a camera (`navigator.mediaDevices`: HTTPS or localhost), and on a
 //! decoded code fills the input and sends its form.
