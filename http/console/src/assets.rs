@@ -24,7 +24,7 @@ pub struct Asset {
     pub bytes: &'static [u8],
 }
 
-const FILES: [(&str, &str, &[u8]); 4] = [
+const FILES: [(&str, &str, &[u8]); 7] = [
     (
         "console.css",
         "text/css; charset=utf-8",
@@ -44,6 +44,22 @@ const FILES: [(&str, &str, &[u8]); 4] = [
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../assets/favicon.svg"),
+    ),
+    // The camera on the scan pages: ZXing's UMD build (with its licence) and our script.
+    (
+        "zxing.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/vendor/zxing.min.js"),
+    ),
+    (
+        "zxing.LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../assets/vendor/zxing.LICENSE"),
+    ),
+    (
+        "scan.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/scan.js"),
     ),
 ];
 

@@ -18,6 +18,8 @@ use crate::session::{CSRF_FIELD, Session};
 pub const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/", "Home", None),
     ("/devices", "Devices", Some(Permission::ReadDevices)),
+    ("/intake", "Intake", Some(Permission::CreateDevices)),
+    ("/scan", "Scan", Some(Permission::ScanDevices)),
     ("/account", "Account", None),
 ];
 

@@ -273,3 +273,41 @@ pub fn now_secs() -> u64 {
         .map(|d| d.as_secs())
         .unwrap_or_default()
 }
+
+impl Browser {
+    /// Like [`Browser::open`], with `extra_args` added to chromium's (e.g. the fake camera's
+    /// `--use-fake-device-for-media-stream`).
+    pub async fn open_with(base: &str, extra_args: &[&str]) -> Browser {
+        let driver = Driver::start();
+        let binary =
+            std::env::var("REHOME_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,900",
+            "--hide-scrollbars",
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+        args.extend(extra_args.iter().map(|a| (*a).to_owned()));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": binary, "args": args }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .expect("a WebDriver session");
+        Browser {
+            client,
+            base: base.to_owned(),
+            _driver: driver,
+        }
+    }
+}

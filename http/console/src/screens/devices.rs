@@ -35,7 +35,7 @@ pub(crate) fn routes() -> Vec<Route> {
 
 /// How a device field is typed in the edit form, so a blank input means what core expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     /// Free text: blank is the empty string.
     Text,
     /// A number or a reference by id: blank is `null`, digits a JSON number.
@@ -45,7 +45,7 @@ enum Kind {
 }
 
 /// The editable fields of a device, as core names them, with their labels.
-const FIELDS: &[(&str, &str, Kind)] = &[
+pub(crate) const FIELDS: &[(&str, &str, Kind)] = &[
     ("type", "Type", Kind::Text),
     ("make", "Make", Kind::Text),
     ("model", "Model", Kind::Text),
@@ -113,7 +113,7 @@ fn device_json(d: &Device) -> Map<String, Json> {
 }
 
 /// The JSON value core expects for what was typed into a field of `kind`.
-fn typed_value(kind: Kind, raw: &str) -> Json {
+pub(crate) fn typed_value(kind: Kind, raw: &str) -> Json {
     match kind {
         Kind::Text => Json::String(raw.to_owned()),
         Kind::Number if raw.trim().is_empty() => Json::Null,

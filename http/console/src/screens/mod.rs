@@ -7,6 +7,7 @@ use crate::ConsoleState;
 pub mod account;
 pub mod devices;
 pub mod home;
+pub mod intake;
 pub mod labels;
 pub mod sign_in;
 
@@ -34,6 +35,7 @@ pub fn table() -> Vec<Route> {
     routes.extend(account::routes());
     routes.extend(devices::routes());
     routes.extend(labels::routes());
+    routes.extend(intake::routes());
     routes.push(Route::new("/static/{name}", get(crate::assets::serve)));
     routes
 }
