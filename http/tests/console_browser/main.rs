@@ -12,4 +12,5 @@
 mod common;
 mod harness;
 
+mod places;
 mod sign_in;
