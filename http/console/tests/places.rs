@@ -249,7 +249,7 @@ async fn a_location_is_created_edited_with_a_stale_check_and_deleted_after_confi
     let dev = device(&core, "SN-AT-NORTH", Some(1)).await;
     let page = text(send(&router, get("/locations/1/delete", &cookie)).await).await;
     assert!(page.contains("Delete North depot?"));
-    assert!(page.contains("1 device</a> name it as their start location; that is cleared."));
+    assert!(page.contains("1 device</a> started here; its start location is cleared."));
     // A confirmation at a version that is no longer current is refused, nothing lost.
     let r = send(
         &router,
@@ -325,7 +325,7 @@ async fn a_donor_refused_by_core_keeps_the_input_and_links_to_its_devices() {
     assert!(page.contains("<h1>Acme Ltd</h1>"));
     assert!(page.contains(&format!(r#"href="/devices?donor={id}""#)));
     let page = text(send(&router, get("/donors?search=acme", &cookie)).await).await;
-    assert!(page.contains("1 donors · page 1 of 1"));
+    assert!(page.contains("1 donor · page 1 of 1"));
     assert!(page.contains(&format!(r#"href="{path}""#)));
     let page = text(send(&router, get("/donors?search=nobody", &cookie)).await).await;
     assert!(page.contains("No donor matches."));

@@ -142,11 +142,11 @@ async fn locations_donors_and_a_shipment_filled_by_scanning() {
     b.goto(&delete).await;
     let page = b.page_text().await;
     assert!(
-        page.contains("1 device name it as their start location; that is cleared."),
+        page.contains("1 device started here; its start location is cleared."),
         "{page}"
     );
     assert!(
-        page.contains("1 shipment go here; their destination is cleared."),
+        page.contains("1 shipment goes here; its destination is cleared."),
         "{page}"
     );
     b.screenshots("location-delete").await;

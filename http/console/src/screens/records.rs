@@ -276,7 +276,7 @@ pub(crate) fn input(
 }
 
 /// A field's value as the details list shows it.
-fn shown_value(field: &Field, value: Option<&Json>) -> Markup {
+fn shown_value(field: &Field, value: Option<&Json>, names: &[(String, String)]) -> Markup {
     let text = text_of(value);
     html! {
         @if text.is_empty() {
@@ -284,7 +284,12 @@ fn shown_value(field: &Field, value: Option<&Json>) -> Markup {
         } @else {
             @match field.input {
                 Input::Bool => { @if text == "true" { "Yes" } @else { "No" } }
-                Input::Location => a href=(format!("/locations/{text}")) { "Location " (text) },
+                Input::Location => a href=(format!("/locations/{text}")) {
+                    @match names.iter().find(|(id, _)| *id == text) {
+                        Some((_, name)) => (name),
+                        None => { "Location " (text) },
+                    }
+                },
                 Input::Long => span.long { (text) },
                 _ => (text),
             }
@@ -312,6 +317,18 @@ async fn list(
     shown.extend(kind.filters.iter().map(|f| f.name));
     let can_create = session.has(kind.model.write_permission(WriteKind::Create));
     let search_invalid = !errors.get("search").is_empty();
+    let names = if kind.fields.iter().any(|f| f.input == Input::Location) {
+        location_choices(&state, &session).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let more_open = !errors.0.is_empty()
+        || kind
+            .filters
+            .iter()
+            .map(|f| f.name)
+            .chain(["ordering", "page_size"])
+            .any(|n| params.get(n).is_some());
     let body = html! {
         h1 { (kind.plural) }
         @if can_create {
@@ -319,12 +336,14 @@ async fn list(
         }
         form.card.filters method="get" action=(kind.path) role="search" {
             (form_errors(&errors, &shown))
+            div.field.search.invalid[search_invalid] {
+                label for="f-search" { "Search" }
+                input id="f-search" type="search" name="search" value=(value("search"));
+                (field_error("f-search", &errors, "search"))
+            }
+            details.more open[more_open] {
+                summary { "Filters, order and page size" }
             div.filter-grid {
-                div.field.invalid[search_invalid] {
-                    label for="f-search" { "Search" }
-                    input id="f-search" type="search" name="search" value=(value("search"));
-                    (field_error("f-search", &errors, "search"))
-                }
                 @for filter in kind.filters {
                     @if filter.input == Input::Bool {
                         div.field.invalid[!errors.get(filter.name).is_empty()] {
@@ -359,12 +378,15 @@ async fn list(
                     (field_error("f-page_size", &errors, "page_size"))
                 }
             }
+            }
             button type="submit" { "Show" }
             " "
             a href=(kind.path) { "Clear" }
         }
         @if let Some(result) = &found {
-            p.muted { (result.count) " " (kind.plural.to_lowercase()) " · page " (result.page) " of " (result.total_pages) }
+            p.muted {
+                (result.count) " " (if result.count == 1 { kind.singular.to_owned() } else { kind.plural.to_lowercase() })
+                " · page " (result.page) " of " (result.total_pages) }
             div.table-scroll {
                 table.records {
                     caption.visually-hidden { (kind.plural) }
@@ -386,7 +408,7 @@ async fn list(
                                     @let label = kind.field(c).map_or(*c, |f| f.label);
                                     td data-label=(label) {
                                         @if let Some(field) = kind.field(c) {
-                                            (shown_value(field, json.get(*c)))
+                                            (shown_value(field, json.get(*c), &names))
                                         }
                                     }
                                 }
@@ -707,11 +729,12 @@ pub(crate) async fn record_page(
     let title = kind.heading(&current);
     let can_edit = session.has(kind.model.write_permission(WriteKind::Update));
     let can_delete = session.has(kind.model.write_permission(WriteKind::Delete));
-    let choices = if can_edit {
+    let choices = if kind.fields.iter().any(|f| f.input == Input::Location) {
         location_choices(state, session).await
     } else {
         None
     };
+    let names = choices.as_deref().unwrap_or_default();
     let devices = if kind.model == Model::Shipment {
         Some(shipments::devices_section(state, session, &id, scan).await?)
     } else {
@@ -733,7 +756,7 @@ pub(crate) async fn record_page(
             dl.fields {
                 dt { "Id" } dd { code { (id) } }
                 @for field in kind.fields {
-                    dt { (field.label) } dd { (shown_value(field, current.get(field.name))) }
+                    dt { (field.label) } dd { (shown_value(field, current.get(field.name), names)) }
                 }
                 dt { "Created" } dd { (time(created, zone)) }
                 dt { "Last changed" } dd { (time(updated, zone)) }
@@ -808,41 +831,61 @@ async fn delete_effects(
         }
     };
     let mut effects = Vec::new();
-    let mut say = |n: Option<u64>, link: String, text: &str| {
+    // `n` things (`noun`: one, many) linked to `link`, then the sentence for one or many.
+    let mut say = |n: Option<u64>, link: String, noun: (&str, &str), text: (&str, &str)| {
         if let Some(n) = n.filter(|n| *n > 0) {
-            effects.push(html! { a href=(link) { (n) " " (if n == 1 { "device" } else { "devices" }) } " " (text) });
+            let (noun, text) = if n == 1 {
+                (noun.0, text.0)
+            } else {
+                (noun.1, text.1)
+            };
+            effects.push(html! { a href=(link) { (n) " " (noun) } " " (text) });
         }
     };
+    const DEVICES: (&str, &str) = ("device", "devices");
     match kind.model {
         Model::Location => {
             let starts = count(Model::Device, "start_location").await?;
             say(
                 starts,
                 format!("/devices?start_location={id}"),
-                "name it as their start location; that is cleared.",
+                DEVICES,
+                (
+                    "started here; its start location is cleared.",
+                    "started here; their start location is cleared.",
+                ),
             );
             let ends = count(Model::Device, "end_location").await?;
             say(
                 ends,
                 format!("/devices?end_location={id}"),
-                "name it as their end location; that is cleared.",
+                DEVICES,
+                (
+                    "is going here; its end location is cleared.",
+                    "are going here; their end location is cleared.",
+                ),
             );
-            if let Some(n) = count(Model::Shipment, "destination")
-                .await?
-                .filter(|n| *n > 0)
-            {
-                effects.push(html! {
-                    a href=(format!("/shipments?destination={id}")) { (n) " " (if n == 1 { "shipment" } else { "shipments" }) }
-                    " go here; their destination is cleared."
-                });
-            }
+            let shipments = count(Model::Shipment, "destination").await?;
+            say(
+                shipments,
+                format!("/shipments?destination={id}"),
+                ("shipment", "shipments"),
+                (
+                    "goes here; its destination is cleared.",
+                    "go here; their destination is cleared.",
+                ),
+            );
         }
         Model::Donor => {
             let given = count(Model::Device, "donor").await?;
             say(
                 given,
                 format!("/devices?donor={id}"),
-                "name this donor; that is cleared.",
+                DEVICES,
+                (
+                    "came from this donor; its donor is cleared.",
+                    "came from this donor; their donor is cleared.",
+                ),
             );
         }
         Model::Shipment => match state.core.shipment_devices(&session.caller, id).await {
