@@ -191,6 +191,7 @@ async fn a_location_is_created_edited_with_a_stale_check_and_deleted_after_confi
     assert!(page.contains("<h1>North warehouse</h1>"));
     assert!(page.contains("1 Mill Lane") && page.contains("LS1 4AP"));
     assert!(page.contains(r#"href="/devices?start_location=1""#));
+    assert!(page.contains(r#"href="/shipments?destination=1""#));
 
     // A second location at the same address: core's unique refusal beside the field, the
     // input kept.

@@ -701,11 +701,22 @@ fn device_links(kind: &Kind, session: &Session, id: &str) -> Markup {
         Model::Donor => &[("donor", "Devices from this donor")],
         _ => &[],
     };
+    let devices = session.has(Permission::ReadDevices);
+    let shipments = kind.model == Model::Location
+        && Model::Shipment
+            .read_permissions()
+            .iter()
+            .any(|p| session.has(*p));
     html! {
-        @if !links.is_empty() && session.has(Permission::ReadDevices) {
+        @if (devices && !links.is_empty()) || shipments {
             ul.links {
-                @for (param, label) in links {
-                    li { a href=(format!("/devices?{param}={id}")) { (label) } }
+                @if devices {
+                    @for (param, label) in links {
+                        li { a href=(format!("/devices?{param}={id}")) { (label) } }
+                    }
+                }
+                @if shipments {
+                    li { a href=(format!("/shipments?destination={id}")) { "Shipments going here" } }
                 }
             }
         }
