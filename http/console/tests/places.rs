@@ -446,6 +446,10 @@ async fn a_shipment_gains_a_device_by_scanning_and_loses_it_again() {
         panic!("a device")
     };
     assert!(d.shipping_infos.is_empty());
+    // A reload of the scan form's address leads back to the shipment.
+    let r = send(&router, get("/shipments/1/devices", &cookie)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[header::LOCATION], "/shipments/1");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 //! and removed the same way.
 
 use axum::extract::{Path, State};
-use axum::response::Html;
+use axum::response::{Html, Redirect};
 use axum::routing::post;
 use maud::{Markup, html};
 use rehome_core::services::inventory::WriteKind;
@@ -61,8 +61,13 @@ pub(crate) static SHIPMENTS: Kind = Kind {
 /// The paths of this screen.
 pub(crate) fn routes() -> Vec<Route> {
     let mut routes = kind_routes(&SHIPMENTS);
-    routes.push(Route::new("/shipments/{id}/devices", post(add)));
-    routes.push(Route::new("/shipments/{id}/devices/remove", post(remove)));
+    // A GET of the scan form's address (a reload after the answer was left): the shipment.
+    let back = |Path(id): Path<String>| async move { Redirect::to(&format!("/shipments/{id}")) };
+    routes.push(Route::new("/shipments/{id}/devices", post(add).get(back)));
+    routes.push(Route::new(
+        "/shipments/{id}/devices/remove",
+        post(remove).get(back),
+    ));
     routes
 }
 
