@@ -1000,7 +1000,7 @@ async fn delete(
         Err(Error::PreconditionFailed { .. }) => {
             let refusal = format!(
                 "Someone changed this {} after you opened this page, so it was not deleted. \
-                 Check it below (as it is now) and confirm again.",
+                 Open it to see what changed, or confirm again to delete it as it is now.",
                 kind.singular
             );
             delete_page(kind, &state, &session, &record, Some(refusal)).await
