@@ -353,6 +353,42 @@ async fn a_shipment_gains_a_device_by_scanning_and_loses_it_again() {
     )
     .await;
     assert_eq!(r.headers()[header::LOCATION], "/shipments/1");
+    // Arrived, with a delivery date: typed as yes/no and year-month-day, sent as core takes
+    // them; a date core cannot read is refused beside its field, the typing kept.
+    let mut arrived = vec![
+        ("csrf", csrf.as_str()),
+        ("version", "1"),
+        ("date_shipped", "2026-12-01"),
+        ("loaded_date_shipped", "2026-12-01"),
+        ("destination", ""),
+        ("loaded_destination", ""),
+        ("tracking_identifier", "TRK-1"),
+        ("loaded_tracking_identifier", "TRK-1"),
+        ("arrived", "true"),
+        ("loaded_arrived", "false"),
+        ("date_delivered", "2026-12-31x"),
+        ("loaded_date_delivered", ""),
+    ];
+    let page = text(send(&router, post("/shipments/1", &cookie, &arrived)).await).await;
+    assert!(page.contains(r#"id="f-date_delivered-error""#), "{page}");
+    assert!(page.contains(r#"value="2026-12-31x""#));
+    arrived.pop();
+    arrived.pop();
+    arrived.extend([
+        ("date_delivered", "2026-12-04"),
+        ("loaded_date_delivered", ""),
+    ]);
+    let page = text(send(&router, post("/shipments/1", &cookie, &arrived)).await).await;
+    assert!(page.contains("Saved."), "{page}");
+    let Record::Shipment(s) = record(&core, Model::Shipment, "1").await else {
+        panic!("a shipment")
+    };
+    assert!(s.arrived);
+    assert_eq!(
+        s.date_delivered.map(|d| d.to_string()).as_deref(),
+        Some("2026-12-04")
+    );
+
     let dev = device(&core, "SN-SHIP-1", None).await;
     let page = text(send(&router, get("/shipments/1", &cookie)).await).await;
     assert!(page.contains("<h1>Shipment 1</h1>"));
