@@ -175,6 +175,7 @@ async fn a_location_is_created_edited_with_a_stale_check_and_deleted_after_confi
         "a New location link"
     );
     assert!(page.contains(">Locations</a>"), "in the navigation");
+    assert!(page.contains("No locations yet.") && !page.contains("<table"));
 
     let r = send(
         &router,

@@ -387,6 +387,7 @@ async fn list(
             p.muted {
                 (result.count) " " (if result.count == 1 { kind.singular.to_owned() } else { kind.plural.to_lowercase() })
                 " · page " (result.page) " of " (result.total_pages) }
+            @if !result.results.is_empty() {
             div.table-scroll {
                 table.records {
                     caption.visually-hidden { (kind.plural) }
@@ -417,8 +418,13 @@ async fn list(
                     }
                 }
             }
+            }
             @if result.results.is_empty() {
-                p { "No " (kind.singular) " matches." }
+                @if params.pairs.iter().any(|(k, v)| k != "page_size" && k != "ordering" && !v.trim().is_empty()) {
+                    p { "No " (kind.singular) " matches." }
+                } @else {
+                    p { "No " (kind.plural.to_lowercase()) " yet." }
+                }
             }
             nav.pages aria-label="Pages" {
                 @if result.has_previous() {
