@@ -24,6 +24,7 @@ pub mod inventory;
 pub mod listing;
 pub mod mock;
 pub mod scan;
+pub mod shipping;
 pub mod summary;
 mod tx;
 mod write;

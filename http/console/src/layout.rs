@@ -20,8 +20,20 @@ pub const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/devices", "Devices", Some(Permission::ReadDevices)),
     ("/intake", "Intake", Some(Permission::CreateDevices)),
     ("/scan", "Scan", Some(Permission::ScanDevices)),
+    ("/locations", "Locations", Some(Permission::ReadDevices)),
+    ("/donors", "Donors", Some(Permission::ReadDevices)),
+    ("/shipments", "Shipments", Some(Permission::ReadDevices)),
     ("/account", "Account", None),
 ];
+
+/// Whether a navigation row shows: its permission, or (for locations, donors and shipments)
+/// any other permission core reads that kind with (`manageWarehouses`, ...).
+fn nav_visible(session: &Session, path: &str, permission: Option<Permission>) -> bool {
+    permission.is_none_or(|p| session.has(p))
+        || crate::screens::records::nav_read_permissions(path)
+            .iter()
+            .any(|p| session.has(*p))
+}
 
 /// The Content-Security-Policy of every console response: nothing inline, nothing from
 /// elsewhere.
@@ -68,7 +80,7 @@ pub fn page(session: &Session, current: &str, title: &str, main: Markup) -> Html
             nav aria-label="Main" {
                 ul {
                     @for (path, label, permission) in NAV {
-                        @if permission.is_none_or(|p| session.has(p)) {
+                        @if nav_visible(session, path, *permission) {
                             li {
                                 a href=(path) aria-current=[(*path == current).then_some("page")] {
                                     (label)

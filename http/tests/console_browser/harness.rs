@@ -310,4 +310,34 @@ impl Browser {
             _driver: driver,
         }
     }
+
+    /// Types `text` into the field labelled `label` (inside the form posting to `action`),
+    /// presses Enter (as a barcode scanner does after a code) and waits until the next page
+    /// has replaced this one.
+    pub async fn enter(&self, action: Option<&str>, label: &str, text: &str) {
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("a document");
+        let f = self.field(action, label).await;
+        f.clear().await.expect("clear");
+        f.send_keys(&format!("{text}\u{e007}"))
+            .await
+            .expect("typing");
+        // The deadline only stops a hung test.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while old.tag_name().await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "Enter in {label:?} never led anywhere"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.client
+            .wait()
+            .for_element(Locator::Css("body"))
+            .await
+            .expect("the next page");
+    }
 }

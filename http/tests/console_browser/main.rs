@@ -13,4 +13,5 @@ mod common;
 mod harness;
 
 mod intake;
+mod places;
 mod sign_in;

@@ -646,7 +646,7 @@ async fn device_page_with(
             @if device.shipping_infos.is_empty() {
                 p.muted { "Not in any shipment." }
             } @else {
-                ul { @for s in &device.shipping_infos { li { "Shipment " (s.0) } } }
+                ul { @for s in &device.shipping_infos { li { a href=(format!("/shipments/{}", s.0)) { "Shipment " (s.0) } } } }
             }
         }
         @if can_edit {

@@ -6,9 +6,13 @@ use crate::ConsoleState;
 
 pub mod account;
 pub mod devices;
+pub mod donors;
 pub mod home;
 pub mod intake;
 pub mod labels;
+pub mod locations;
+pub mod records;
+pub mod shipments;
 pub mod sign_in;
 
 /// One path of the console and its handlers.
@@ -36,6 +40,9 @@ pub fn table() -> Vec<Route> {
     routes.extend(devices::routes());
     routes.extend(labels::routes());
     routes.extend(intake::routes());
+    routes.extend(locations::routes());
+    routes.extend(donors::routes());
+    routes.extend(shipments::routes());
     routes.push(Route::new("/static/{name}", get(crate::assets::serve)));
     routes
 }
