@@ -395,6 +395,8 @@ async fn a_shipment_gains_a_device_by_scanning_and_loses_it_again() {
     assert!(page.contains("<h1>Shipment 1</h1>"));
     assert!(page.contains("No device in this shipment yet."));
     assert!(page.contains(r#"name="code""#) && page.contains("data-scan"));
+    // The camera's decoder comes with the scan box.
+    assert!(page.contains("/static/zxing.") && page.contains("/static/scan."));
 
     // An unknown code: the message beside the field, the code kept.
     let page = text(

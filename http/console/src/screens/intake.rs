@@ -62,8 +62,9 @@ fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The scripts of a page with a scan input: ZXing, then ours (both deferred, so in order).
-fn scan_scripts() -> Markup {
+/// The scripts of a page with a scan input (`input[data-scan]`): ZXing, then ours (both
+/// deferred, so in order). Intake, the scan page and a shipment page include them.
+pub(crate) fn scan_scripts() -> Markup {
     html! {
         script src=(assets::url("zxing.min.js")) defer {}
         script src=(assets::url("scan.js")) defer {}

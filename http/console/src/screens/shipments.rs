@@ -111,6 +111,7 @@ pub(crate) async fn devices_section(
                 (form_errors(&scan.errors, &[]))
             }
             @if can_change {
+                (super::intake::scan_scripts())
                 form.scan method="post" action=(format!("/shipments/{id}/devices")) {
                     (csrf_field(&session.csrf))
                     (form_errors(&scan.errors, &["code"]))
