@@ -247,6 +247,28 @@ async fn a_location_is_created_edited_with_a_stale_check_and_deleted_after_confi
         "Leeds"
     );
 
+    // Another stale form that changes only the city: the name it did not touch shows the
+    // other person's "North depot" (not the "North warehouse" it was opened with), so saving
+    // it again writes the city and keeps their name.
+    let mut city_only = location_form(&csrf, "North warehouse", "1 Mill Lane");
+    city_only.retain(|(k, _)| *k != "city");
+    city_only.extend([
+        ("city", "York"),
+        ("version", "1"),
+        ("loaded_name", "North warehouse"),
+        ("loaded_type", "Warehouse"),
+        ("loaded_address", "1 Mill Lane"),
+        ("loaded_city", "Leeds"),
+        ("loaded_postal_code", "LS1 4AP"),
+        ("loaded_country", "United Kingdom"),
+        ("loaded_phone", ""),
+    ]);
+    let page = text(send(&router, post("/locations/1", &cookie, &city_only)).await).await;
+    assert!(page.contains("Someone else saved this location"), "{page}");
+    assert!(page.contains(r#"value="York""#), "{page}");
+    assert!(page.contains(r#"value="North depot""#), "{page}");
+    assert!(!page.contains(r#"value="North warehouse""#), "{page}");
+
     // A device starts here: the confirmation says what core clears.
     let dev = device(&core, "SN-AT-NORTH", Some(1)).await;
     let page = text(send(&router, get("/locations/1/delete", &cookie)).await).await;

@@ -655,6 +655,15 @@ async fn edit(
                     (was != now).then_some((f.name, was, now))
                 })
                 .collect();
+            // A field this user did not change shows (and keeps) the other person's value,
+            // so "save mine over theirs" sends only this user's changes.
+            let mut typed = typed;
+            for f in kind.fields {
+                if text_of(typed.get(f.name)) == text_of(loaded.get(f.name)) {
+                    let theirs = current.get(f.name).cloned().unwrap_or(Json::Null);
+                    typed.insert(f.name.to_owned(), theirs);
+                }
+            }
             let edit = EditState {
                 typed,
                 version: record.version(),
