@@ -157,8 +157,9 @@ fn with_page(pairs: &[(String, String)], page: &str) -> String {
     format!("/devices?{}", s.finish())
 }
 
-fn status_select(name: &str, label: &str, chosen: &str, blank: Option<&str>) -> Markup {
-    let id = format!("f-{name}");
+/// A status `<select>` with its label; `id` is unique on the page (the list has two selects
+/// named `status`, one per form).
+fn status_select(id: &str, name: &str, label: &str, chosen: &str, blank: Option<&str>) -> Markup {
     html! {
         div.field {
             label for=(id) { (label) }
@@ -214,7 +215,7 @@ async fn list(
                     input id="f-search" type="search" name="search" value=(value("search"));
                     (field_error(&errors, "search"))
                 }
-                (status_select("status", "Status", &value("status"), Some("Any status")))
+                (status_select("f-status", "status", "Status", &value("status"), Some("Any status")))
                 (field_error(&errors, "status"))
                 @for (name, label) in FILTERS {
                     (field(label, name, Input::Text, &value(name), &errors, "off"))
@@ -302,7 +303,7 @@ async fn list(
                     button type="submit" formmethod="get" formaction="/labels" { "Print labels" }
                     @if can_edit {
                         div.action {
-                            (status_select("status", "Move status to", "", None))
+                            (status_select("batch-status", "status", "Move status to", "", None))
                             button type="submit" name="action" value="status" { "Move status" }
                         }
                         details.action {
