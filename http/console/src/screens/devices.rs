@@ -661,13 +661,21 @@ async fn device_page_with(
         p { a href="/devices" { "← All devices" } }
         h1 { (title) }
         @if let Some(n) = notice { div.alert.ok role="status" { p { (n) } } }
+        @if form.conflict.is_some() && can_edit {
+            div.alert.error {
+                p { "Not saved: someone else saved this device meanwhile. "
+                    a href="#h-edit" { "See what they changed and save again" } "." }
+            }
+        }
         section.card aria-labelledby="h-fields" {
             h2 #h-fields { "Details" }
             dl.fields {
                 dt { "Id" } dd { code { (id) } }
                 dt { "Status" } dd { span.status { (device.status.as_str()) } }
                 @for (name, label, _) in FIELDS {
-                    dt { (label) } dd { (text_of(current.get(*name))) }
+                    @let v = text_of(current.get(*name));
+                    dt { (label) }
+                    dd { @if v.is_empty() { span.muted { "—" } } @else { (v) } }
                 }
                 dt { "Created" } dd { (time(device.created_at, zone)) }
                 dt { "Last changed" } dd { (time(device.updated_at, zone)) }
@@ -682,17 +690,16 @@ async fn device_page_with(
             } @else if next.is_empty() {
                 p.muted { "This device cannot move from " (device.status.as_str()) "." }
             } @else {
-                form.inline method="post" action=(format!("/devices/{id}/status")) {
+                form.status-moves method="post" action=(format!("/devices/{id}/status")) {
                     (csrf_field(&session.csrf))
                     input type="hidden" name="version" value=(device.version);
-                    div.field.invalid[!status_errors.get("status").is_empty()] {
-                        label for="f-next-status" { "Move to" }
-                        select id="f-next-status" name="status" {
-                            @for s in &next { option value=(s.as_str()) { (s.as_str()) } }
+                    p #status-now { "Now " span.status { (device.status.as_str()) } ". Move it to:" }
+                    div.buttons role="group" aria-labelledby="status-now" aria-describedby=[(!status_errors.get("status").is_empty()).then_some("f-status-error")] {
+                        @for s in &next {
+                            button type="submit" name="status" value=(s.as_str()) { "Mark " (s.as_str()) }
                         }
-                        (field_error(status_errors, "status"))
                     }
-                    button type="submit" { "Move status" }
+                    (field_error(status_errors, "status"))
                 }
             }
         }
