@@ -144,7 +144,7 @@ fn status_buttons(page: &str) -> Vec<String> {
     };
     let end = page[at..].find("</form>").expect("end") + at;
     page[at..end]
-        .split(r#"<button type="submit" name="status" value=""#)
+        .split(r#"type="submit" name="status" value=""#)
         .skip(1)
         .map(|s| s.split('"').next().unwrap_or_default().to_owned())
         .collect()
@@ -183,6 +183,12 @@ async fn the_list_filters_like_rest_and_shows_a_bad_filter_in_place() {
     let page = text(r).await;
     assert!(page.contains("Select a valid choice. lost is not one of the available choices."));
     assert!(!page.contains("<table"));
+
+    // The filters by id are folded away unless one is set.
+    let page = text(send(&router, get("/devices", &cookie)).await).await;
+    assert!(page.contains(r#"<details class="more-filters"><summary>More filters</summary>"#));
+    let page = text(send(&router, get("/devices?end_location=7", &cookie)).await).await;
+    assert!(page.contains(r#"<details class="more-filters" open><summary>More filters</summary>"#));
 
     // Pages: two a page, three devices.
     let page = text(send(&router, get("/devices?page_size=2", &cookie)).await).await;

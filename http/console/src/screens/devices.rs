@@ -217,7 +217,7 @@ async fn list(
                 }
                 (status_select("f-status", "status", "Status", &value("status"), Some("Any status")))
                 (field_error(&errors, "status"))
-                @for (name, label) in FILTERS {
+                @for (name, label) in &FILTERS[..2] {
                     (field(label, name, Input::Text, &value(name), &errors, "off"))
                 }
                 div.field {
@@ -229,14 +229,29 @@ async fn list(
                     }
                     (field_error(&errors, "ordering"))
                 }
-                div.field {
-                    label for="f-page_size" { "Per page" }
-                    select id="f-page_size" name="page_size" {
-                        @for v in PAGE_SIZES {
-                            option value=(v) selected[value("page_size") == *v] { (v) }
-                        }
+            }
+            // The filters by id and the page size are used less: folded away unless one is
+            // set or wrong.
+            @let more = FILTERS[2..]
+                .iter()
+                .map(|(n, _)| *n)
+                .chain(["page_size"])
+                .any(|n| !value(n).is_empty() || !errors.get(n).is_empty());
+            details.more-filters open[more] {
+                summary { "More filters" }
+                div.filter-grid {
+                    @for (name, label) in &FILTERS[2..] {
+                        (field(label, name, Input::Text, &value(name), &errors, "off"))
                     }
-                    (field_error(&errors, "page_size"))
+                    div.field {
+                        label for="f-page_size" { "Per page" }
+                        select id="f-page_size" name="page_size" {
+                            @for v in PAGE_SIZES {
+                                option value=(v) selected[value("page_size") == *v] { (v) }
+                            }
+                        }
+                        (field_error(&errors, "page_size"))
+                    }
                 }
             }
             button type="submit" { "Show" }
@@ -696,7 +711,8 @@ async fn device_page_with(
                     p #status-now { "Now " span.status { (device.status.as_str()) } ". Move it to:" }
                     div.buttons role="group" aria-labelledby="status-now" aria-describedby=[(!status_errors.get("status").is_empty()).then_some("f-status-error")] {
                         @for s in &next {
-                            button type="submit" name="status" value=(s.as_str()) { "Mark " (s.as_str()) }
+                            // Recycling ends a device's way through: not the main button.
+                            button class=[(*s == DeviceStatus::Recycled).then_some("secondary")] type="submit" name="status" value=(s.as_str()) { "Mark " (s.as_str()) }
                         }
                     }
                     (field_error(status_errors, "status"))
