@@ -150,17 +150,6 @@ fn status_buttons(page: &str) -> Vec<String> {
         .collect()
 }
 
-/// The `<option>` values of the select with `id`.
-fn options(page: &str, id: &str) -> Vec<String> {
-    let at = page.find(&format!(r#"<select id="{id}""#)).expect("select");
-    let end = page[at..].find("</select>").expect("end") + at;
-    page[at..end]
-        .split("<option value=\"")
-        .skip(1)
-        .map(|s| s.split('"').next().unwrap_or_default().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn the_list_filters_like_rest_and_shows_a_bad_filter_in_place() {
     let (core, router) = console().await;
