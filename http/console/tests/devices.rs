@@ -137,12 +137,14 @@ async fn sign_in(router: &Router, name: &str) -> (String, String) {
     (session, csrf_of(&page))
 }
 
-/// The `<option>` values of the select with `id`.
-fn options(page: &str, id: &str) -> Vec<String> {
-    let at = page.find(&format!(r#"<select id="{id}""#)).expect("select");
-    let end = page[at..].find("</select>").expect("end") + at;
+/// The statuses offered as buttons on a device page (`Mark <status>`).
+fn status_buttons(page: &str) -> Vec<String> {
+    let Some(at) = page.find(r#"<form class="status-moves""#) else {
+        return Vec::new();
+    };
+    let end = page[at..].find("</form>").expect("end") + at;
     page[at..end]
-        .split("<option value=\"")
+        .split(r#"type="submit" name="status" value=""#)
         .skip(1)
         .map(|s| s.split('"').next().unwrap_or_default().to_owned())
         .collect()
@@ -171,6 +173,12 @@ async fn the_list_filters_like_rest_and_shows_a_bad_filter_in_place() {
     assert!(page.contains("Select a valid choice. lost is not one of the available choices."));
     assert!(!page.contains("<table"));
 
+    // The filters by id are folded away unless one is set.
+    let page = text(send(&router, get("/devices", &cookie)).await).await;
+    assert!(page.contains(r#"<details class="more-filters"><summary>More filters</summary>"#));
+    let page = text(send(&router, get("/devices?end_location=7", &cookie)).await).await;
+    assert!(page.contains(r#"<details class="more-filters" open><summary>More filters</summary>"#));
+
     // Pages: two a page, three devices.
     let page = text(send(&router, get("/devices?page_size=2", &cookie)).await).await;
     assert!(page.contains("3 devices · page 1 of 2"));
@@ -185,7 +193,8 @@ async fn a_device_moves_only_to_its_allowed_next_statuses() {
 
     let page = text(send(&router, get(&format!("/devices/{id}"), &cookie)).await).await;
     // From received, only wiped and recycled (nothing gets past wiped unwiped).
-    assert_eq!(options(&page, "f-next-status"), ["wiped", "recycled"]);
+    assert_eq!(status_buttons(&page), ["wiped", "recycled"]);
+    assert!(page.contains(">Mark wiped</button>"));
     let r = send(
         &router,
         post(
@@ -198,7 +207,7 @@ async fn a_device_moves_only_to_its_allowed_next_statuses() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let page = text(send(&router, get(&format!("/devices/{id}"), &cookie)).await).await;
     assert_eq!(
-        options(&page, "f-next-status"),
+        status_buttons(&page),
         ["refurbished", "ready", "shipped", "delivered", "recycled"]
     );
     let r = send(
@@ -277,7 +286,6 @@ async fn a_stale_edit_keeps_the_input_and_shows_what_changed() {
     assert!(page.contains(r#"id="f-make" name="make" type="text" value="HP""#));
     assert!(page.contains("They changed it from <q>T480</q> to <q>T490</q>."));
     assert!(page.contains(r#"name="version" value="2""#));
-    assert!(page.contains("Save mine over theirs"));
     match core
         .get(&Caller::system(), Model::Device, &id)
         .await
@@ -287,20 +295,15 @@ async fn a_stale_edit_keeps_the_input_and_shows_what_changed() {
         _ => panic!("not a device"),
     }
 
-    // Save mine over theirs: the form as the conflict page drew it, at version 2.
-    let over = [
-        ("csrf", csrf2.as_str()),
-        ("type", "Laptop"),
-        ("make", "HP"),
-        ("model", "T480"),
-        ("serial_number", "SN-1"),
-        ("loaded_type", "Laptop"),
-        ("loaded_make", "Dell"),
-        ("loaded_model", "T490"),
-        ("loaded_serial_number", "SN-1"),
-        ("version", "2"),
-    ];
-    let r = send(&router, post(&path, &second, &over)).await;
+    // The model, which this user did not touch, now shows theirs.
+    assert!(page.contains(r#"id="f-model" name="model" type="text" value="T490""#));
+    assert!(page.contains("Save my changes"));
+
+    // Save: the form as the conflict page drew it, at version 2. Only the make is this
+    // user's change, so the other's model stays.
+    let over = edit_form(&page);
+    let pairs: Vec<(&str, &str)> = over.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = send(&router, post(&path, &second, &pairs)).await;
     assert!(text(r).await.contains("Saved."));
     match core
         .get(&Caller::system(), Model::Device, &id)
@@ -310,10 +313,134 @@ async fn a_stale_edit_keeps_the_input_and_shows_what_changed() {
         Record::Device(d) => {
             assert_eq!(
                 (d.make.as_str(), d.model.as_str(), d.version),
-                ("HP", "T480", 3)
+                ("HP", "T490", 3)
             )
         }
         _ => panic!("not a device"),
+    }
+}
+
+/// Every `name`/`value` of the `<input>`s inside the device page's edit form, HTML entities
+/// undone: what a browser submits when the user presses the button without typing.
+fn edit_form(page: &str) -> Vec<(String, String)> {
+    let at = page
+        .find(r#"<form class="stack edit""#)
+        .expect("an edit form");
+    let end = page[at..].find("</form>").expect("its end") + at;
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let key = format!(" {name}=\"");
+        let s = tag.find(&key)? + key.len();
+        let e = tag[s..].find('"')? + s;
+        Some(
+            tag[s..e]
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&"),
+        )
+    };
+    page[at..end]
+        .split("<input")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+            Some((attr(tag, "name")?, attr(tag, "value").unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// `form` with `name` set to `value`, as if typed.
+fn typed(form: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+    form.iter()
+        .map(|(k, v)| {
+            if k == name {
+                (k.clone(), value.to_owned())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect()
+}
+
+async fn post_form(
+    router: &Router,
+    path: &str,
+    cookie: &str,
+    form: &[(String, String)],
+) -> Response<Body> {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    send(router, post(path, cookie, &pairs)).await
+}
+
+#[tokio::test]
+async fn saving_mine_after_a_conflict_keeps_the_other_change() {
+    let (core, router) = console().await;
+    let id = device(&core, "SN-1", "Dell", "received").await;
+    let (a, _) = sign_in(&router, "tech").await;
+    let (b, _) = sign_in(&router, "tech2").await;
+    let path = format!("/devices/{id}");
+
+    // A loads the form; B loads it, changes the make and saves.
+    let a_form = edit_form(&text(send(&router, get(&path, &a)).await).await);
+    let b_form = edit_form(&text(send(&router, get(&path, &b)).await).await);
+    let r = post_form(&router, &path, &b, &typed(&b_form, "make", "Lenovo")).await;
+    assert!(text(r).await.contains("Saved."));
+
+    // A, still at version 1, writes notes and saves: a conflict, A's notes kept, B's make
+    // shown with what A has (A did not change it).
+    let r = post_form(&router, &path, &a, &typed(&a_form, "notes", "Hinge loose")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = text(r).await;
+    assert!(page.contains("Someone else saved this device"));
+    assert!(page.contains(r#"id="f-notes" name="notes" type="text" value="Hinge loose""#));
+    assert!(page.contains(r#"id="f-make" name="make" type="text" value="Lenovo""#));
+    assert!(page.contains("<caption>What they changed</caption>"));
+    assert!(page.contains(
+        r#"<th scope="row" data-label="Field">Make</th><td data-label="When you opened it"><q>Dell</q></td><td data-label="Theirs (saved)"><q>Lenovo</q></td><td data-label="Yours"><span class="muted">Not changed: theirs is kept</span></td>"#
+    ));
+    assert!(!page.contains(r#"data-label="Field">Notes</th>"#));
+    match core.get(&Caller::system(), Model::Device, &id).await {
+        Ok(Record::Device(d)) => {
+            assert_eq!(
+                (d.make.as_str(), d.notes.as_str(), d.version),
+                ("Lenovo", "", 2)
+            )
+        }
+        _ => panic!("device"),
+    }
+
+    // A saves again as the page stands: the notes are A's, the make stays B's.
+    let r = post_form(&router, &path, &a, &edit_form(&page)).await;
+    assert!(text(r).await.contains("Saved."));
+    match core.get(&Caller::system(), Model::Device, &id).await {
+        Ok(Record::Device(d)) => assert_eq!(
+            (d.make.as_str(), d.notes.as_str(), d.version),
+            ("Lenovo", "Hinge loose", 3)
+        ),
+        _ => panic!("device"),
+    }
+
+    // When both changed the same field, saving mine replaces theirs (and says so first):
+    // both load version 3, B saves the make HP, A (at 3) changes the make to Dell.
+    let a_form = edit_form(&text(send(&router, get(&path, &a)).await).await);
+    let b_form = edit_form(&text(send(&router, get(&path, &b)).await).await);
+    let r = post_form(&router, &path, &b, &typed(&b_form, "make", "HP")).await;
+    assert!(text(r).await.contains("Saved."));
+    let r = post_form(&router, &path, &a, &typed(&a_form, "make", "Dell")).await;
+    let page = text(r).await;
+    assert!(page.contains(r#"id="f-make" name="make" type="text" value="Dell""#));
+    assert!(page.contains(
+        r#"<td data-label="Yours"><q>Dell</q> <span class="muted">(saving replaces theirs)</span></td>"#
+    ));
+    let r = post_form(&router, &path, &a, &edit_form(&page)).await;
+    assert!(text(r).await.contains("Saved."));
+    match core.get(&Caller::system(), Model::Device, &id).await {
+        Ok(Record::Device(d)) => assert_eq!(
+            (d.make.as_str(), d.notes.as_str(), d.version),
+            ("Dell", "Hinge loose", 5)
+        ),
+        _ => panic!("device"),
     }
 }
 
@@ -327,6 +454,7 @@ async fn a_user_without_edit_devices_sees_no_control_and_a_forged_post_is_refuse
     assert!(!list.contains("Move status") && !list.contains("Edit together"));
     let page = text(send(&router, get(&format!("/devices/{id}"), &cookie)).await).await;
     assert!(!page.contains("Move status") && !page.contains(r#"id="f-make""#));
+    assert!(status_buttons(&page).is_empty() && !page.contains(">Mark "));
 
     for (path, form) in [
         (

@@ -12,6 +12,7 @@
 mod common;
 mod harness;
 
+mod devices;
 mod intake;
 mod places;
 mod sign_in;

@@ -104,6 +104,13 @@ fn text_of(v: Option<&Json>) -> String {
     }
 }
 
+/// A value in the conflict table (blank is said, not left empty).
+fn shown_value(v: &str) -> Markup {
+    html! {
+        @if v.is_empty() { span.muted { "(blank)" } } @else { q { (v) } }
+    }
+}
+
 /// A device as its contract JSON (field names as core and REST name them).
 fn device_json(d: &Device) -> Map<String, Json> {
     match serde_json::to_value(d) {
@@ -150,8 +157,9 @@ fn with_page(pairs: &[(String, String)], page: &str) -> String {
     format!("/devices?{}", s.finish())
 }
 
-fn status_select(name: &str, label: &str, chosen: &str, blank: Option<&str>) -> Markup {
-    let id = format!("f-{name}");
+/// A status `<select>` with its label; `id` is unique on the page (the list has two selects
+/// named `status`, one per form).
+fn status_select(id: &str, name: &str, label: &str, chosen: &str, blank: Option<&str>) -> Markup {
     html! {
         div.field {
             label for=(id) { (label) }
@@ -207,9 +215,9 @@ async fn list(
                     input id="f-search" type="search" name="search" value=(value("search"));
                     (field_error(&errors, "search"))
                 }
-                (status_select("status", "Status", &value("status"), Some("Any status")))
+                (status_select("f-status", "status", "Status", &value("status"), Some("Any status")))
                 (field_error(&errors, "status"))
-                @for (name, label) in FILTERS {
+                @for (name, label) in &FILTERS[..2] {
                     (field(label, name, Input::Text, &value(name), &errors, "off"))
                 }
                 div.field {
@@ -221,14 +229,29 @@ async fn list(
                     }
                     (field_error(&errors, "ordering"))
                 }
-                div.field {
-                    label for="f-page_size" { "Per page" }
-                    select id="f-page_size" name="page_size" {
-                        @for v in PAGE_SIZES {
-                            option value=(v) selected[value("page_size") == *v] { (v) }
-                        }
+            }
+            // The filters by id and the page size are used less: folded away unless one is
+            // set or wrong.
+            @let more = FILTERS[2..]
+                .iter()
+                .map(|(n, _)| *n)
+                .chain(["page_size"])
+                .any(|n| !value(n).is_empty() || !errors.get(n).is_empty());
+            details.more-filters open[more] {
+                summary { "More filters" }
+                div.filter-grid {
+                    @for (name, label) in &FILTERS[2..] {
+                        (field(label, name, Input::Text, &value(name), &errors, "off"))
                     }
-                    (field_error(&errors, "page_size"))
+                    div.field {
+                        label for="f-page_size" { "Per page" }
+                        select id="f-page_size" name="page_size" {
+                            @for v in PAGE_SIZES {
+                                option value=(v) selected[value("page_size") == *v] { (v) }
+                            }
+                        }
+                        (field_error(&errors, "page_size"))
+                    }
                 }
             }
             button type="submit" { "Show" }
@@ -295,7 +318,7 @@ async fn list(
                     button type="submit" formmethod="get" formaction="/labels" { "Print labels" }
                     @if can_edit {
                         div.action {
-                            (status_select("status", "Move status to", "", None))
+                            (status_select("batch-status", "status", "Move status to", "", None))
                             button type="submit" name="action" value="status" { "Move status" }
                         }
                         details.action {
@@ -388,16 +411,69 @@ async fn batch(
     Ok(page(&session, "/devices", "Devices", body).into_response())
 }
 
-/// What the edit form shows: typed values, the values it was loaded with, errors, and a
-/// conflict's current device.
-struct EditForm<'a> {
+/// What the edit form shows: typed values, the values each field's edit is relative to
+/// (the hidden `loaded_*` fields), errors, and a conflict's changes.
+struct EditForm {
     typed: Map<String, Json>,
     version: u64,
     loaded: Map<String, Json>,
     errors: FieldErrors,
-    /// When a save met a newer version: the fields the other person changed, `(field,
-    /// loaded, current)`.
-    conflict: Option<Vec<(&'a str, String, String)>>,
+    /// When a save met a newer version: the fields the other person changed.
+    conflict: Option<Vec<Change>>,
+}
+
+/// A field someone else changed while this user was editing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Change {
+    name: &'static str,
+    label: &'static str,
+    /// Its value when this user loaded the form.
+    was: String,
+    /// Its value now (theirs).
+    theirs: String,
+    /// What this user typed.
+    yours: String,
+    /// Whether this user changed it too (saving then replaces theirs).
+    mine: bool,
+}
+
+/// The form to draw after a save met a newer version (`current`), from what the user typed
+/// and the values the form was loaded with: the fields the user changed keep their typing
+/// and stay relative to the loaded value (so saving sends them), every other field takes the
+/// current value and is relative to it (so saving leaves the other person's change alone).
+/// Answers `(typed, loaded)` for the new form and the fields the other person changed.
+fn rebase(
+    typed: &Map<String, Json>,
+    loaded: &Map<String, Json>,
+    current: &Map<String, Json>,
+) -> (Map<String, Json>, Map<String, Json>, Vec<Change>) {
+    let mut new_typed = Map::new();
+    let mut new_loaded = Map::new();
+    let mut changes = Vec::new();
+    for (name, label, _) in FIELDS {
+        let was = text_of(loaded.get(*name));
+        let yours = text_of(typed.get(*name));
+        let theirs = text_of(current.get(*name));
+        let mine = yours != was;
+        if theirs != was {
+            changes.push(Change {
+                name,
+                label,
+                was: was.clone(),
+                theirs: theirs.clone(),
+                yours: yours.clone(),
+                mine,
+            });
+        }
+        let (shown, base) = if mine {
+            (yours, was)
+        } else {
+            (theirs.clone(), theirs)
+        };
+        new_typed.insert((*name).to_owned(), Json::String(shown));
+        new_loaded.insert((*name).to_owned(), Json::String(base));
+    }
+    (new_typed, new_loaded, changes)
 }
 
 /// `GET /devices/{id}`.
@@ -469,23 +545,17 @@ async fn edit(
         Ok(_) => Err(ConsoleError::NotFound),
         Err(Error::Conflict { fields, .. }) if !fields.get("version").is_empty() => {
             // Someone saved meanwhile: keep what was typed, show what they changed, and
-            // load the form at the new version so "save mine over theirs" can go through.
+            // load the form at the new version so "save mine" can go through, sending only
+            // the fields this user changed (see [`rebase`]).
             let device = read_device(&state.core, &session, &id).await?;
             let current = device_json(&device);
-            let changed = FIELDS
-                .iter()
-                .filter_map(|(name, _, _)| {
-                    let was = text_of(loaded.get(*name));
-                    let now = text_of(current.get(*name));
-                    (was != now).then_some((*name, was, now))
-                })
-                .collect();
+            let (typed, loaded, changes) = rebase(&typed, &loaded, &current);
             let form = EditForm {
                 typed,
                 version: device.version,
-                loaded: current,
+                loaded,
                 errors: FieldErrors::new(),
-                conflict: Some(changed),
+                conflict: Some(changes),
             };
             device_page(&state, &session, &device, form, None).await
         }
@@ -558,7 +628,7 @@ async fn device_page(
     state: &ConsoleState,
     session: &Session,
     device: &Device,
-    form: EditForm<'_>,
+    form: EditForm,
     notice: Option<&str>,
 ) -> ConsoleResult<Html<String>> {
     device_page_with(state, session, device, form, notice, &FieldErrors::new()).await
@@ -568,7 +638,7 @@ async fn device_page_with(
     state: &ConsoleState,
     session: &Session,
     device: &Device,
-    form: EditForm<'_>,
+    form: EditForm,
     notice: Option<&str>,
     status_errors: &FieldErrors,
 ) -> ConsoleResult<Html<String>> {
@@ -606,13 +676,21 @@ async fn device_page_with(
         p { a href="/devices" { "← All devices" } }
         h1 { (title) }
         @if let Some(n) = notice { div.alert.ok role="status" { p { (n) } } }
+        @if form.conflict.is_some() && can_edit {
+            div.alert.error {
+                p { "Not saved: someone else saved this device meanwhile. "
+                    a href="#h-edit" { "See what they changed and save again" } "." }
+            }
+        }
         section.card aria-labelledby="h-fields" {
             h2 #h-fields { "Details" }
             dl.fields {
                 dt { "Id" } dd { code { (id) } }
                 dt { "Status" } dd { span.status { (device.status.as_str()) } }
                 @for (name, label, _) in FIELDS {
-                    dt { (label) } dd { (text_of(current.get(*name))) }
+                    @let v = text_of(current.get(*name));
+                    dt { (label) }
+                    dd { @if v.is_empty() { span.muted { "—" } } @else { (v) } }
                 }
                 dt { "Created" } dd { (time(device.created_at, zone)) }
                 dt { "Last changed" } dd { (time(device.updated_at, zone)) }
@@ -627,17 +705,17 @@ async fn device_page_with(
             } @else if next.is_empty() {
                 p.muted { "This device cannot move from " (device.status.as_str()) "." }
             } @else {
-                form.inline method="post" action=(format!("/devices/{id}/status")) {
+                form.status-moves method="post" action=(format!("/devices/{id}/status")) {
                     (csrf_field(&session.csrf))
                     input type="hidden" name="version" value=(device.version);
-                    div.field.invalid[!status_errors.get("status").is_empty()] {
-                        label for="f-next-status" { "Move to" }
-                        select id="f-next-status" name="status" {
-                            @for s in &next { option value=(s.as_str()) { (s.as_str()) } }
+                    p #status-now { "Now " span.status { (device.status.as_str()) } ". Move it to:" }
+                    div.buttons role="group" aria-labelledby="status-now" aria-describedby=[(!status_errors.get("status").is_empty()).then_some("f-status-error")] {
+                        @for s in &next {
+                            // Recycling ends a device's way through: not the main button.
+                            button class=[(*s == DeviceStatus::Recycled).then_some("secondary")] type="submit" name="status" value=(s.as_str()) { "Mark " (s.as_str()) }
                         }
-                        (field_error(status_errors, "status"))
                     }
-                    button type="submit" { "Move status" }
+                    (field_error(status_errors, "status"))
                 }
             }
         }
@@ -654,10 +732,44 @@ async fn device_page_with(
                 h2 #h-edit { "Edit" }
                 @if let Some(changed) = &form.conflict {
                     div.alert.error role="alert" {
-                        p { "Someone else saved this device while you were editing it. Your \
-                             input is kept below; what they changed is shown beside each field. \
-                             Check it, then save yours over theirs or change it first." }
-                        @if changed.is_empty() { p { "They changed no field of this form (only its status or shipments)." } }
+                        p { "Someone else saved this device while you were editing it. Nothing \
+                             of yours was saved yet; your input is kept below." }
+                        @if changed.is_empty() {
+                            p { "They changed no field of this form (only its status or shipments)." }
+                        } @else {
+                            p { "Saving sends only the fields you changed; the fields you left \
+                                 alone keep their change." }
+                        }
+                    }
+                    @if !changed.is_empty() {
+                        div.table-scroll {
+                            table.conflict {
+                                caption { "What they changed" }
+                                thead { tr {
+                                    th scope="col" { "Field" }
+                                    th scope="col" { "When you opened it" }
+                                    th scope="col" { "Theirs (saved)" }
+                                    th scope="col" { "Yours" }
+                                } }
+                                tbody {
+                                    @for c in changed {
+                                        tr {
+                                            th scope="row" data-label="Field" { (c.label) }
+                                            td data-label="When you opened it" { (shown_value(&c.was)) }
+                                            td data-label="Theirs (saved)" { (shown_value(&c.theirs)) }
+                                            td data-label="Yours" {
+                                                @if c.mine {
+                                                    (shown_value(&c.yours)) " "
+                                                    span.muted { "(saving replaces theirs)" }
+                                                } @else {
+                                                    span.muted { "Not changed: theirs is kept" }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
                 form.stack.edit method="post" action=(format!("/devices/{id}")) {
@@ -668,16 +780,17 @@ async fn device_page_with(
                         input type="hidden" name=(format!("loaded_{name}")) value=(text_of(form.loaded.get(*name)));
                         (field(label, name, Input::Text, &text_of(form.typed.get(*name)), &form.errors, "off"))
                         @if let Some(changed) = &form.conflict {
-                            @if let Some((_, was, now)) = changed.iter().find(|(n, _, _)| n == name) {
+                            @if let Some(c) = changed.iter().find(|c| c.name == *name) {
                                 p.theirs {
                                     "They changed it from "
-                                    q { (was) } " to " q { (now) } "."
+                                    q { (c.was) } " to " q { (c.theirs) } "."
+                                    @if c.mine { " Saving replaces theirs with yours." }
                                 }
                             }
                         }
                     }
                     button type="submit" {
-                        @if form.conflict.is_some() { "Save mine over theirs" } @else { "Save" }
+                        @if form.conflict.is_some() { "Save my changes" } @else { "Save" }
                     }
                 }
             }
@@ -729,6 +842,52 @@ mod tests {
         for (kind, typed, want) in table {
             assert_eq!(typed_value(kind, typed), want, "{kind:?} {typed:?}");
         }
+    }
+
+    #[test]
+    fn a_rebased_form_sends_only_what_this_user_changed() {
+        let m = |pairs: &[(&str, &str)]| -> Map<String, Json> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                .collect()
+        };
+        // Loaded Dell/T480/""; this user typed notes and make; the other saved make and model.
+        let loaded = m(&[("make", "Dell"), ("model", "T480"), ("notes", "")]);
+        let typed = m(&[
+            ("make", "Lenovo"),
+            ("model", "T480"),
+            ("notes", "Screen cracked"),
+        ]);
+        let current = m(&[("make", "HP"), ("model", "T490"), ("notes", "")]);
+        let (t, l, changes) = rebase(&typed, &loaded, &current);
+        // Shown: the user's typing where they typed, theirs elsewhere.
+        assert_eq!(t.get("make"), Some(&json!("Lenovo")));
+        assert_eq!(t.get("model"), Some(&json!("T490")));
+        assert_eq!(t.get("notes"), Some(&json!("Screen cracked")));
+        // Relative to: the loaded value where the user typed (so it is sent), theirs elsewhere.
+        assert_eq!(l.get("make"), Some(&json!("Dell")));
+        assert_eq!(l.get("model"), Some(&json!("T490")));
+        assert_eq!(l.get("notes"), Some(&json!("")));
+        let got: Vec<(&str, &str, &str, &str, bool)> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c.name,
+                    c.was.as_str(),
+                    c.theirs.as_str(),
+                    c.yours.as_str(),
+                    c.mine,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("make", "Dell", "HP", "Lenovo", true),
+                ("model", "T480", "T490", "T480", false),
+            ]
+        );
     }
 
     #[test]
