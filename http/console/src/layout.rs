@@ -18,6 +18,9 @@ use crate::session::{CSRF_FIELD, Session};
 pub const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/", "Home", None),
     ("/devices", "Devices", Some(Permission::ReadDevices)),
+    ("/users", "Users", Some(Permission::ManageUsers)),
+    ("/roles", "Roles", Some(Permission::ManageUsers)),
+    ("/audit", "Audit log", Some(Permission::ViewAuditLog)),
     ("/account", "Account", None),
 ];
 

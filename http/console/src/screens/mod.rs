@@ -5,10 +5,14 @@ use axum::routing::{MethodRouter, get};
 use crate::ConsoleState;
 
 pub mod account;
+pub mod audit;
 pub mod devices;
 pub mod home;
 pub mod labels;
+pub mod new_password;
+pub mod roles;
 pub mod sign_in;
+pub mod users;
 
 /// One path of the console and its handlers.
 pub struct Route {
@@ -34,6 +38,10 @@ pub fn table() -> Vec<Route> {
     routes.extend(account::routes());
     routes.extend(devices::routes());
     routes.extend(labels::routes());
+    routes.extend(users::routes());
+    routes.extend(roles::routes());
+    routes.extend(audit::routes());
+    routes.extend(new_password::routes());
     routes.push(Route::new("/static/{name}", get(crate::assets::serve)));
     routes
 }
