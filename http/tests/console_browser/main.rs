@@ -12,4 +12,5 @@
 mod common;
 mod harness;
 
+mod people;
 mod sign_in;
