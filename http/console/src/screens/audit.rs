@@ -162,7 +162,7 @@ async fn list(
     let shown: Vec<&str> = FILTERS.iter().map(|(n, _, _)| *n).collect();
     let body = html! {
         h1 { "Audit log" }
-        form.card.filters method="get" action="/audit" role="search" {
+        form.card.filters.audit-filters method="get" action="/audit" role="search" {
             (form_errors(&errors, &shown))
             div.filter-grid {
                 @for (name, label, is_time) in FILTERS {

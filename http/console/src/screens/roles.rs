@@ -85,7 +85,7 @@ async fn list_page(
                 }
             }
         }
-        section.card aria-labelledby="new-role" {
+        section.card.people aria-labelledby="new-role" {
             h2 id="new-role" { "New role" }
             (refusal_box(&errors, &["name", "description", "permissions"]))
             form.stack method="post" action="/roles" {
@@ -178,7 +178,7 @@ async fn role_page(
             _ => {}
         }
         p.muted { "Held by " (holders) " user(s)." }
-        section.card aria-labelledby="edit" {
+        section.card.people aria-labelledby="edit" {
             h2 id="edit" { "Permissions" }
             (refusal_box(edit_errors, &["description", "permissions"]))
             form.stack method="post" action=(path) {
@@ -190,7 +190,7 @@ async fn role_page(
                 button type="submit" { "Save role" }
             }
         }
-        section.card aria-labelledby="delete" {
+        section.card.people aria-labelledby="delete" {
             h2 id="delete" { "Delete" }
             (refusal_box(delete_errors, &[]))
             p { "Only a role nobody holds can be deleted." }

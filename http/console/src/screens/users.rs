@@ -211,7 +211,7 @@ async fn list_page(
                 a href=(with_page(&(result.page + 1).to_string())) rel="next" { "Next" }
             }
         }
-        section.card aria-labelledby="new-user" {
+        section.card.people aria-labelledby="new-user" {
             h2 id="new-user" { "New user" }
             (refusal_box(&errors, &["username", "email", "first_name", "last_name", "password", "role"]))
             form.stack method="post" action="/users" {
@@ -328,6 +328,17 @@ async fn user_page(
         @if let Some(text) = view.done.and_then(done_text) {
             div.alert.ok role="status" { p { (text) } }
         }
+        @if let Some((which, _, _)) = &view.refused {
+            @let (anchor, title) = match which {
+                Which::Active => ("#active", "Active"),
+                Which::Role => ("#role", "Role"),
+                Which::Grants => ("#grants", "Permissions granted directly"),
+                Which::ResetPassword | Which::ResetTwoStep => ("#resets", "Resets"),
+            };
+            div.alert.error role="alert" {
+                p { "Not saved. The reason is under " a href=(anchor) { (title) } "." }
+            }
+        }
         @if let Some(temporary) = &view.temporary {
             div.alert.ok role="status" {
                 p { "The password of " strong { (user.username) } " is reset. Their temporary password (shown only now):" }
@@ -335,7 +346,7 @@ async fn user_page(
                 p { "Give it to them in person. At their next sign-in they must choose a new one; they were signed out everywhere." }
             }
         }
-        section.card aria-labelledby="about" {
+        section.card.people aria-labelledby="about" {
             h2 id="about" { "About" }
             dl.fields {
                 dt { "Username" } dd { (user.username) }
@@ -352,7 +363,7 @@ async fn user_page(
                 }
             }
         }
-        section.card aria-labelledby="active" {
+        section.card.people aria-labelledby="active" {
             h2 id="active" { "Active" }
             @let (errors, _) = for_form(Which::Active);
             (refusal_box(errors, &[]))
@@ -369,7 +380,7 @@ async fn user_page(
                 }
             }
         }
-        section.card aria-labelledby="role" {
+        section.card.people aria-labelledby="role" {
             h2 id="role" { "Role" }
             @let (errors, form) = for_form(Which::Role);
             @let chosen = form.map_or_else(|| user.role.clone().unwrap_or_default(), |f| f.text("role").to_owned());
@@ -383,7 +394,7 @@ async fn user_page(
                 p.muted { "The role gives: " (names(role_perms).join(", ")) }
             }
         }
-        section.card aria-labelledby="grants" {
+        section.card.people aria-labelledby="grants" {
             h2 id="grants" { "Permissions granted directly" }
             p.muted { "Added to the role's permissions." }
             @let (errors, form) = for_form(Which::Grants);
@@ -397,7 +408,7 @@ async fn user_page(
             }
         }
         @if !own {
-            section.card aria-labelledby="resets" {
+            section.card.people aria-labelledby="resets" {
                 h2 id="resets" { "Resets" }
                 p { "For a user who forgot their password or lost their phone. Done in person: the user is signed out everywhere." }
                 @let (errors, _) = for_form(Which::ResetPassword);
@@ -406,9 +417,9 @@ async fn user_page(
                     (csrf_field(&session.csrf))
                     button.danger type="submit" { "Reset password" }
                 }
+                @let (errors, _) = for_form(Which::ResetTwoStep);
+                (refusal_box(errors, &[]))
                 @if user.mfa_enabled {
-                    @let (errors, _) = for_form(Which::ResetTwoStep);
-                    (refusal_box(errors, &[]))
                     form method="post" action=(format!("{base}/reset-two-step")) {
                         (csrf_field(&session.csrf))
                         button.danger type="submit" { "Reset two-step login" }
