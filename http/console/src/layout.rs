@@ -18,7 +18,7 @@ use crate::session::{CSRF_FIELD, Session};
 pub const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/", "Home", None),
     ("/devices", "Devices", Some(Permission::ReadDevices)),
-    ("/users", "Users", Some(Permission::ManageUsers)),
+    ("/people", "Users", Some(Permission::ManageUsers)),
     ("/roles", "Roles", Some(Permission::ManageUsers)),
     ("/audit", "Audit log", Some(Permission::ViewAuditLog)),
     ("/account", "Account", None),

@@ -175,7 +175,7 @@ async fn create_ines(c: &Console, coord: &Who) -> UserId {
     let r = send(
         &c.router,
         post(
-            "/users",
+            "/people",
             &coord.cookie,
             &[
                 ("csrf", &coord.csrf),
@@ -191,7 +191,7 @@ async fn create_ines(c: &Console, coord: &Who) -> UserId {
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "created");
     let id = user_id(&c.core, "ines").await;
-    assert_eq!(location(&r), format!("/users/{}?done=created", id.0));
+    assert_eq!(location(&r), format!("/people/{}?done=created", id.0));
     id
 }
 
@@ -212,16 +212,16 @@ async fn a_coordinator_creates_a_user_with_a_role() {
     );
     assert!(user.is_active && !user.must_change_password);
 
-    let list = text(send(&c.router, get("/users", &coord.cookie)).await).await;
+    let list = text(send(&c.router, get("/people", &coord.cookie)).await).await;
     assert!(
-        list.contains(&format!(r#"<a href="/users/{}">ines</a>"#, id.0)),
+        list.contains(&format!(r#"<a href="/people/{}">ines</a>"#, id.0)),
         "{list}"
     );
     assert!(list.contains("Ines Take"));
     let page = text(
         send(
             &c.router,
-            get(&format!("/users/{}?done=created", id.0), &coord.cookie),
+            get(&format!("/people/{}?done=created", id.0), &coord.cookie),
         )
         .await,
     )
@@ -248,7 +248,7 @@ async fn escalation_is_refused_with_cores_sentence_and_the_input_kept() {
     let r = send(
         &c.router,
         post(
-            "/users",
+            "/people",
             &coord.cookie,
             &[
                 ("csrf", &coord.csrf),
@@ -275,7 +275,7 @@ async fn escalation_is_refused_with_cores_sentence_and_the_input_kept() {
     let r = send(
         &c.router,
         post(
-            &format!("/users/{}/grants", id.0),
+            &format!("/people/{}/grants", id.0),
             &coord.cookie,
             &[
                 ("csrf", &coord.csrf),
@@ -299,13 +299,13 @@ async fn escalation_is_refused_with_cores_sentence_and_the_input_kept() {
     let r = send(
         &c.router,
         post(
-            &format!("/users/{}/grants", id.0),
+            &format!("/people/{}/grants", id.0),
             &coord.cookie,
             &[("csrf", &coord.csrf), ("permissions", "viewAuditLog")],
         ),
     )
     .await;
-    assert_eq!(location(&r), format!("/users/{}?done=grants", id.0));
+    assert_eq!(location(&r), format!("/people/{}?done=grants", id.0));
     let user = c.core.get_user(&Caller::system(), id).await.expect("read");
     assert_eq!(user.permissions.names(), vec!["viewAuditLog"]);
 
@@ -418,13 +418,13 @@ async fn a_deactivated_user_is_signed_out_and_cannot_sign_in() {
     let r = send(
         &c.router,
         post(
-            &format!("/users/{}/active", id.0),
+            &format!("/people/{}/active", id.0),
             &coord.cookie,
             &[("csrf", &coord.csrf), ("active", "false")],
         ),
     )
     .await;
-    assert_eq!(location(&r), format!("/users/{}?done=inactive", id.0));
+    assert_eq!(location(&r), format!("/people/{}?done=inactive", id.0));
     assert!(
         !c.core
             .get_user(&Caller::system(), id)
@@ -438,7 +438,7 @@ async fn a_deactivated_user_is_signed_out_and_cannot_sign_in() {
         "/sign-in?next=%2Faccount",
         "her session ended"
     );
-    let page = text(send(&c.router, get(&format!("/users/{}", id.0), &coord.cookie)).await).await;
+    let page = text(send(&c.router, get(&format!("/people/{}", id.0), &coord.cookie)).await).await;
     assert!(page.contains("Reactivate user"));
 }
 
@@ -450,7 +450,7 @@ async fn after_a_reset_the_user_must_choose_a_new_password_before_anything_else(
     let r = send(
         &c.router,
         post(
-            &format!("/users/{}/reset-password", id.0),
+            &format!("/people/{}/reset-password", id.0),
             &coord.cookie,
             &[("csrf", &coord.csrf)],
         ),
@@ -581,7 +581,7 @@ async fn the_audit_log_filters_by_actor_action_object_and_time() {
     send(
         &c.router,
         post(
-            &format!("/users/{}/reset-password", id.0),
+            &format!("/people/{}/reset-password", id.0),
             &coord.cookie,
             &[("csrf", &coord.csrf)],
         ),
@@ -649,7 +649,7 @@ async fn the_audit_log_filters_by_actor_action_object_and_time() {
         "{page}"
     );
     // Objects link to their pages.
-    assert!(page.contains(&format!(r#"<a href="/users/{}">{ines}</a>"#, id.0)));
+    assert!(page.contains(&format!(r#"<a href="/people/{}">{ines}</a>"#, id.0)));
     // An unknown actor and a bad time are errors in place.
     let page = text(send(&c.router, get("/audit?actor=nobody", &coord.cookie)).await).await;
     assert!(
@@ -670,15 +670,15 @@ async fn without_manage_users_the_screens_are_refused_and_not_in_the_menu() {
     let coord = signed_in(&c.router, "coord").await;
     create_ines(&c, &coord).await;
     let ines = signed_in(&c.router, "ines").await;
-    for path in ["/users", "/roles", "/audit"] {
+    for path in ["/people", "/roles", "/audit"] {
         let r = send(&c.router, get(path, &ines.cookie)).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
     }
     let home = text(send(&c.router, get("/", &ines.cookie)).await).await;
-    assert!(!home.contains(r#"href="/users""#));
+    assert!(!home.contains(r#"href="/people""#));
     assert!(!home.contains(r#"href="/audit""#));
     let home = text(send(&c.router, get("/", &coord.cookie)).await).await;
-    for link in [r#"href="/users""#, r#"href="/roles""#, r#"href="/audit""#] {
+    for link in [r#"href="/people""#, r#"href="/roles""#, r#"href="/audit""#] {
         assert!(home.contains(link), "{link}");
     }
 }

@@ -17,7 +17,7 @@ async fn sign_in(b: &Browser, username: &str, password: &str) {
     b.press(Some("/sign-in"), "Sign in").await;
 }
 
-/// The id at the end of a user page's path (`/users/7`).
+/// The id at the end of a user page's path (`/people/7`).
 fn id_of(path: &str) -> String {
     path.rsplit('/').next().expect("an id").to_owned()
 }
@@ -57,16 +57,16 @@ async fn a_coordinator_creates_a_user_resets_its_password_and_the_log_tells_it()
     admin.screenshots("role").await;
 
     // ... and a coordinator holding manageUsers (and what Intake gives, to hand it on).
-    admin.goto("/users").await;
-    admin.fill(Some("/users"), "Username", "coord").await;
+    admin.goto("/people").await;
+    admin.fill(Some("/people"), "Username", "coord").await;
     admin
-        .fill(Some("/users"), "Email", "coord@example.org")
+        .fill(Some("/people"), "Email", "coord@example.org")
         .await;
-    admin.fill(Some("/users"), "First name", "Cora").await;
-    admin.fill(Some("/users"), "Last name", "Ordinator").await;
-    admin.fill(Some("/users"), "Password", PASSWORD).await;
-    admin.choose(Some("/users"), "Role", "Intake").await;
-    admin.press(Some("/users"), "Create user").await;
+    admin.fill(Some("/people"), "First name", "Cora").await;
+    admin.fill(Some("/people"), "Last name", "Ordinator").await;
+    admin.fill(Some("/people"), "Password", PASSWORD).await;
+    admin.choose(Some("/people"), "Role", "Intake").await;
+    admin.press(Some("/people"), "Create user").await;
     let coord_path = admin.path().await;
     let coord_id = id_of(&coord_path);
     let grants = format!("{coord_path}/grants");
@@ -86,16 +86,16 @@ async fn a_coordinator_creates_a_user_resets_its_password_and_the_log_tells_it()
     let coord = Browser::open(&server.base).await;
     sign_in(&coord, "coord", PASSWORD).await;
     assert_eq!(coord.path().await, "/");
-    coord.goto("/users").await;
-    coord.fill(Some("/users"), "Username", "ines").await;
+    coord.goto("/people").await;
+    coord.fill(Some("/people"), "Username", "ines").await;
     coord
-        .fill(Some("/users"), "Email", "ines@example.org")
+        .fill(Some("/people"), "Email", "ines@example.org")
         .await;
-    coord.fill(Some("/users"), "First name", "Ines").await;
-    coord.fill(Some("/users"), "Last name", "Take").await;
-    coord.fill(Some("/users"), "Password", PASSWORD).await;
-    coord.choose(Some("/users"), "Role", "Intake").await;
-    coord.press(Some("/users"), "Create user").await;
+    coord.fill(Some("/people"), "First name", "Ines").await;
+    coord.fill(Some("/people"), "Last name", "Take").await;
+    coord.fill(Some("/people"), "Password", PASSWORD).await;
+    coord.choose(Some("/people"), "Role", "Intake").await;
+    coord.press(Some("/people"), "Create user").await;
     let ines_path = coord.path().await;
     let ines_id = id_of(&ines_path);
     let page = coord.page_text().await;
@@ -118,7 +118,7 @@ async fn a_coordinator_creates_a_user_resets_its_password_and_the_log_tells_it()
     coord.screenshots("user-refused").await;
 
     // The list shows her.
-    coord.goto("/users").await;
+    coord.goto("/people").await;
     let rows = coord.rows("table.people tbody").await;
     let ines_row = rows
         .iter()

@@ -73,7 +73,7 @@ fn object(session: &Session, e: &AuditEvent) -> Markup {
         "device" if session.has(Permission::ReadDevices) => {
             Some(format!("/devices/{}", e.object_id))
         }
-        "user" if session.has(Permission::ManageUsers) => Some(format!("/users/{}", e.object_id)),
+        "user" if session.has(Permission::ManageUsers) => Some(format!("/people/{}", e.object_id)),
         "role" if session.has(Permission::ManageUsers) => {
             let name: String = form_urlencoded::byte_serialize(e.object_id.as_bytes()).collect();
             Some(format!("/roles/{}", name.replace('+', "%20")))

@@ -1,4 +1,5 @@
-//! Users (needs `manageUsers`, as core decides): the list, a new user, and a user's page
+//! Users, at `/people` (`/users` is the REST API's prefix; the menu says "Users"; needs
+//! `manageUsers`, as core decides): the list, a new user, and a user's page
 //! (active or not, role, direct grants, a coordinator's reset of its password or of its
 //! two-step login).
 //!
@@ -27,13 +28,13 @@ use crate::session::Session;
 /// The paths of this screen.
 pub(crate) fn routes() -> Vec<Route> {
     vec![
-        Route::new("/users", get(list).post(create)),
-        Route::new("/users/{id}", get(show)),
-        Route::new("/users/{id}/active", post(set_active)),
-        Route::new("/users/{id}/role", post(set_role)),
-        Route::new("/users/{id}/grants", post(set_grants)),
-        Route::new("/users/{id}/reset-password", post(reset_password)),
-        Route::new("/users/{id}/reset-two-step", post(reset_two_step)),
+        Route::new("/people", get(list).post(create)),
+        Route::new("/people/{id}", get(show)),
+        Route::new("/people/{id}/active", post(set_active)),
+        Route::new("/people/{id}/role", post(set_role)),
+        Route::new("/people/{id}/grants", post(set_grants)),
+        Route::new("/people/{id}/reset-password", post(reset_password)),
+        Route::new("/people/{id}/reset-two-step", post(reset_two_step)),
     ]
 }
 
@@ -147,7 +148,7 @@ fn yes_no(v: bool) -> &'static str {
 }
 
 fn with_page(page: &str) -> String {
-    format!("/users?page={page}")
+    format!("/people?page={page}")
 }
 
 /// The list and the new-user form (with its refusal and input when one was refused).
@@ -188,7 +189,7 @@ async fn list_page(
                     @for u in &result.results {
                         tr {
                             td data-label="Username" {
-                                a href=(format!("/users/{}", u.id.0)) { (u.username) }
+                                a href=(format!("/people/{}", u.id.0)) { (u.username) }
                                 @if u.is_superuser { " " span.status { "superuser" } }
                             }
                             td data-label="Name" { (full_name(u)) }
@@ -214,7 +215,7 @@ async fn list_page(
         section.card.people aria-labelledby="new-user" {
             h2 id="new-user" { "New user" }
             (refusal_box(&errors, &["username", "email", "first_name", "last_name", "password", "role"]))
-            form.stack method="post" action="/users" {
+            form.stack method="post" action="/people" {
                 (csrf_field(&session.csrf))
                 (field("Username", "username", Input::Text, form.text("username"), &errors, "off"))
                 (field("Email", "email", Input::Text, form.text("email"), &errors, "off"))
@@ -228,17 +229,17 @@ async fn list_page(
     })
 }
 
-/// `GET /users`.
+/// `GET /people`.
 async fn list(
     State(st): State<ConsoleState>,
     session: Session,
     RawQuery(raw): RawQuery,
 ) -> ConsoleResult<Response> {
     let body = list_page(&st, &session, raw.as_deref(), None).await?;
-    Ok(page(&session, "/users", "Users", body).into_response())
+    Ok(page(&session, "/people", "Users", body).into_response())
 }
 
-/// `POST /users`: a new user through core's create (role under the no-escalation rules).
+/// `POST /people`: a new user through core's create (role under the no-escalation rules).
 async fn create(
     State(st): State<ConsoleState>,
     session: Session,
@@ -254,13 +255,15 @@ async fn create(
         "role": role,
     });
     match st.core.create_user(&session.caller, &body).await {
-        Ok(user) => Ok(Redirect::to(&format!("/users/{}?done=created", user.id.0)).into_response()),
+        Ok(user) => {
+            Ok(Redirect::to(&format!("/people/{}?done=created", user.id.0)).into_response())
+        }
         Err(e) => {
             let errors = people_refusal(e)?;
             let body = list_page(&st, &session, None, Some((&form, errors))).await?;
             Ok((
                 StatusCode::BAD_REQUEST,
-                page(&session, "/users", "Users", body),
+                page(&session, "/people", "Users", body),
             )
                 .into_response())
         }
@@ -320,10 +323,10 @@ async fn user_page(
     };
     let zone = st.settings.time_zone;
     let own = session.user.id == user.id;
-    let base = format!("/users/{}", user.id.0);
+    let base = format!("/people/{}", user.id.0);
     let granted = names(user.permissions);
     Ok(html! {
-        p { a href="/users" { "← All users" } }
+        p { a href="/people" { "← All users" } }
         h1 { "User " (user.username) }
         @if let Some(text) = view.done.and_then(done_text) {
             div.alert.ok role="status" { p { (text) } }
@@ -431,10 +434,10 @@ async fn user_page(
 }
 
 fn render(session: &Session, status: StatusCode, body: Markup) -> Response {
-    (status, page(session, "/users", "User", body)).into_response()
+    (status, page(session, "/people", "User", body)).into_response()
 }
 
-/// `GET /users/{id}`.
+/// `GET /people/{id}`.
 async fn show(
     State(st): State<ConsoleState>,
     session: Session,
@@ -466,7 +469,7 @@ async fn outcome<T>(
     done: &str,
 ) -> ConsoleResult<Response> {
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/users/{}?done={done}", id.0)).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/people/{}?done={done}", id.0)).into_response()),
         Err(e) => {
             let errors = people_refusal(e)?;
             let view = UserView {
@@ -480,7 +483,7 @@ async fn outcome<T>(
     }
 }
 
-/// `POST /users/{id}/active`: deactivate or reactivate.
+/// `POST /people/{id}/active`: deactivate or reactivate.
 async fn set_active(
     State(st): State<ConsoleState>,
     session: Session,
@@ -503,7 +506,7 @@ async fn set_active(
     outcome(&st, &session, id, Which::Active, &form, result, done).await
 }
 
-/// `POST /users/{id}/role`.
+/// `POST /people/{id}/role`.
 async fn set_role(
     State(st): State<ConsoleState>,
     session: Session,
@@ -525,7 +528,7 @@ async fn set_role(
     outcome(&st, &session, id, Which::Role, &form, result, "role").await
 }
 
-/// `POST /users/{id}/grants`: the ticked permissions replace the direct grants.
+/// `POST /people/{id}/grants`: the ticked permissions replace the direct grants.
 async fn set_grants(
     State(st): State<ConsoleState>,
     session: Session,
@@ -542,7 +545,7 @@ async fn set_grants(
     outcome(&st, &session, id, Which::Grants, &form, result, "grants").await
 }
 
-/// `POST /users/{id}/reset-password`: core's reset; the temporary password is shown once.
+/// `POST /people/{id}/reset-password`: core's reset; the temporary password is shown once.
 async fn reset_password(
     State(st): State<ConsoleState>,
     session: Session,
@@ -564,7 +567,7 @@ async fn reset_password(
     }
 }
 
-/// `POST /users/{id}/reset-two-step`.
+/// `POST /people/{id}/reset-two-step`.
 async fn reset_two_step(
     State(st): State<ConsoleState>,
     session: Session,
