@@ -682,3 +682,83 @@ async fn without_manage_users_the_screens_are_refused_and_not_in_the_menu() {
         assert!(home.contains(link), "{link}");
     }
 }
+
+#[tokio::test]
+async fn refusals_on_a_user_page_are_shown_in_place_with_cores_sentence() {
+    let c = console().await;
+    c.core
+        .create_user(
+            &Caller::system(),
+            &json!({"username": "root", "email": "root@example.org", "password": PASSWORD,
+                    "is_superuser": true}),
+        )
+        .await
+        .expect("superuser");
+    let coord = signed_in(&c.router, "coord").await;
+    let root = user_id(&c.core, "root").await;
+    // Only a superuser deactivates or resets a superuser.
+    for (path, form) in [
+        ("active", &[("active", "false")][..]),
+        ("reset-password", &[][..]),
+    ] {
+        let mut fields = vec![("csrf", coord.csrf.as_str())];
+        fields.extend_from_slice(form);
+        let r = send(
+            &c.router,
+            post(
+                &format!("/people/{}/{path}", root.0),
+                &coord.cookie,
+                &fields,
+            ),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        let page = text(r).await;
+        assert!(page.contains(DENIED), "{path}: {page}");
+        assert!(page.contains("Not saved. The reason is under"), "{path}");
+    }
+    let user = c
+        .core
+        .get_user(&Caller::system(), root)
+        .await
+        .expect("read");
+    assert!(user.is_active && !user.must_change_password);
+
+    // A two-step reset for a user without it: core's conflict sentence.
+    let id = create_ines(&c, &coord).await;
+    let r = send(
+        &c.router,
+        post(
+            &format!("/people/{}/reset-two-step", id.0),
+            &coord.cookie,
+            &[("csrf", &coord.csrf)],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        text(r)
+            .await
+            .contains("Two-step login is not on for this user.")
+    );
+
+    // One's own page offers no reset; a forged one is refused by core.
+    let me = user_id(&c.core, "coord").await;
+    let page = text(send(&c.router, get(&format!("/people/{}", me.0), &coord.cookie)).await).await;
+    assert!(!page.contains("Reset password"));
+    let r = send(
+        &c.router,
+        post(
+            &format!("/people/{}/reset-password", me.0),
+            &coord.cookie,
+            &[("csrf", &coord.csrf)],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        text(r)
+            .await
+            .contains("You cannot reset your own password; change it instead.")
+    );
+}

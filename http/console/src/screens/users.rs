@@ -189,8 +189,11 @@ async fn list_page(
                     @for u in &result.results {
                         tr {
                             td data-label="Username" {
-                                a href=(format!("/people/{}", u.id.0)) { (u.username) }
-                                @if u.is_superuser { " " span.status { "superuser" } }
+                                // One grid item in the phone layout, badge included.
+                                span {
+                                    a href=(format!("/people/{}", u.id.0)) { (u.username) }
+                                    @if u.is_superuser { " " span.status { "superuser" } }
+                                }
                             }
                             td data-label="Name" { (full_name(u)) }
                             td data-label="Role" { (u.role.as_deref().unwrap_or("none")) }
@@ -322,7 +325,12 @@ async fn user_page(
         }
     };
     let zone = st.settings.time_zone;
-    let own = session.user.id == user.id;
+    // One's own page offers no reset (core refuses it); a refused one still shows why.
+    let show_resets = session.user.id != user.id
+        || matches!(
+            view.refused,
+            Some((Which::ResetPassword | Which::ResetTwoStep, _, _))
+        );
     let base = format!("/people/{}", user.id.0);
     let granted = names(user.permissions);
     Ok(html! {
@@ -410,7 +418,7 @@ async fn user_page(
                 button type="submit" { "Save permissions" }
             }
         }
-        @if !own {
+        @if show_resets {
             section.card.people aria-labelledby="resets" {
                 h2 id="resets" { "Resets" }
                 p { "For a user who forgot their password or lost their phone. Done in person: the user is signed out everywhere." }
