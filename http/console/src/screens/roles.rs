@@ -179,7 +179,7 @@ async fn role_page(
         }
         p.muted { "Held by " (holders) " user(s)." }
         section.card.people aria-labelledby="edit" {
-            h2 id="edit" { "Permissions" }
+            h2 id="edit" { "Description and permissions" }
             (refusal_box(edit_errors, &["description", "permissions"]))
             form.stack method="post" action=(path) {
                 (csrf_field(&session.csrf))
