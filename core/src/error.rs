@@ -69,6 +69,10 @@ pub struct OperationError {
     pub conflict: bool,
 }
 
+/// What [`Error::PermissionDenied`] tells people (the REST API's `detail` and the console's
+/// refusals, a no-escalation refusal included).
+pub const PERMISSION_DENIED: &str = "You do not have permission to perform this action.";
+
 /// What [`Error::PasswordChangeRequired`] tells people.
 pub const PASSWORD_CHANGE_REQUIRED: &str = "You must choose a new password before going on.";
 

@@ -7,7 +7,7 @@ use rehome_core::Error;
 use serde_json::{Value as Json, json};
 
 /// The contract's 403 sentence.
-pub const PERMISSION_DENIED: &str = "You do not have permission to perform this action.";
+pub const PERMISSION_DENIED: &str = rehome_core::error::PERMISSION_DENIED;
 /// The 403 sentence of `/users/register/` on a server with registration closed.
 pub const REGISTRATION_CLOSED: &str = "Registration is closed on this server.";
 /// The contract's 401 sentence for a request without credentials.

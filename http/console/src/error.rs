@@ -22,6 +22,12 @@ pub enum ConsoleError {
         /// The path to return to after signing in.
         next: String,
     },
+    /// The signed-in user must choose a new password (a coordinator reset it) before anything
+    /// else: to the new-password page, then back to `next`.
+    PasswordChange {
+        /// The path to return to after choosing one.
+        next: String,
+    },
     /// A POST without a valid CSRF token or from another site (403).
     Csrf,
     /// A request the console cannot read (a body that is no form, too large) (400).
@@ -84,6 +90,13 @@ impl IntoResponse for ConsoleError {
                     .finish();
                 Redirect::to(&format!("/sign-in?{query}")).into_response()
             }
+            ConsoleError::PasswordChange { next } => {
+                let query: String = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("next", &next)
+                    .finish();
+                Redirect::to(&format!("{}?{query}", crate::screens::new_password::PATH))
+                    .into_response()
+            }
             ConsoleError::Csrf => failure(
                 StatusCode::FORBIDDEN,
                 "Form expired",
@@ -104,14 +117,9 @@ fn core_failure(e: Error) -> Response {
         Error::PermissionDenied | Error::RegistrationClosed => {
             ConsoleError::Forbidden(None).into_response()
         }
-        Error::PasswordChangeRequired => failure(
-            StatusCode::FORBIDDEN,
-            "Choose a new password",
-            &format!(
-                "{} Open Account (in the menu) to choose one.",
-                rehome_core::error::PASSWORD_CHANGE_REQUIRED
-            ),
-        ),
+        Error::PasswordChangeRequired => {
+            ConsoleError::PasswordChange { next: "/".into() }.into_response()
+        }
         Error::InvalidToken => ConsoleError::SignIn { next: "/".into() }.into_response(),
         Error::Throttled { retry_after_secs } => {
             let mut r = failure(

@@ -23,6 +23,9 @@ pub const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/locations", "Locations", Some(Permission::ReadDevices)),
     ("/donors", "Donors", Some(Permission::ReadDevices)),
     ("/shipments", "Shipments", Some(Permission::ReadDevices)),
+    ("/people", "Users", Some(Permission::ManageUsers)),
+    ("/roles", "Roles", Some(Permission::ManageUsers)),
+    ("/audit", "Audit log", Some(Permission::ViewAuditLog)),
     ("/account", "Account", None),
 ];
 

@@ -88,6 +88,9 @@ pub fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<String> {
         .map(|ConnectInfo(addr)| addr.ip().to_string())
 }
 
+/// The only paths a user who must choose a new password may use.
+const PASSWORD_CHANGE_PATHS: [&str; 2] = [crate::screens::new_password::PATH, "/sign-out"];
+
 /// The signed-in user of a request: the session cookie's token authenticated by core on every
 /// request (so a sign-out anywhere is seen at once). Without a valid session the request is
 /// sent to the sign-in page (and back after).
@@ -132,6 +135,11 @@ impl FromRequestParts<ConsoleState> for Session {
                 let Some(user) = caller.as_user().cloned() else {
                     return Err(ConsoleError::SignIn { next });
                 };
+                // After a coordinator's reset, nothing but choosing a new password (and
+                // signing out) until it is done.
+                if user.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path()) {
+                    return Err(ConsoleError::PasswordChange { next });
+                }
                 Ok(Session {
                     caller,
                     user,

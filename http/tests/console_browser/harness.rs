@@ -340,4 +340,42 @@ impl Browser {
             .await
             .expect("the next page");
     }
+
+    /// Chooses the option shown as `option` in the select labelled `label` (inside the form
+    /// posting to `action`, or anywhere when `None`).
+    pub async fn choose(&self, action: Option<&str>, label: &str, option: &str) {
+        self.field(action, label)
+            .await
+            .select_by_label(option)
+            .await
+            .unwrap_or_else(|e| panic!("no option {option:?} in {label:?}: {e}"));
+    }
+
+    /// Ticks or unticks the checkbox labelled `label` (inside the form posting to `action`)
+    /// so that it ends `on`.
+    pub async fn tick(&self, action: Option<&str>, label: &str, on: bool) {
+        let f = self.field(action, label).await;
+        let checked = f.prop("checked").await.expect("checked").as_deref() == Some("true");
+        if checked != on {
+            f.click().await.expect("click");
+        }
+    }
+
+    /// The texts of the cells of each row of the table body matching `css` (`table.x tbody`).
+    pub async fn rows(&self, css: &str) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        let rows = self
+            .client
+            .find_all(Locator::Css(&format!("{css} tr")))
+            .await
+            .expect("rows");
+        for row in rows {
+            let mut cells = Vec::new();
+            for cell in row.find_all(Locator::Css("td")).await.expect("cells") {
+                cells.push(cell.text().await.expect("text").trim().to_owned());
+            }
+            out.push(cells);
+        }
+        out
+    }
 }

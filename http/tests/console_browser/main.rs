@@ -14,5 +14,6 @@ mod harness;
 
 mod devices;
 mod intake;
+mod people;
 mod places;
 mod sign_in;

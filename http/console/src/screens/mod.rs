@@ -5,15 +5,19 @@ use axum::routing::{MethodRouter, get};
 use crate::ConsoleState;
 
 pub mod account;
+pub mod audit;
 pub mod devices;
 pub mod donors;
 pub mod home;
 pub mod intake;
 pub mod labels;
 pub mod locations;
+pub mod new_password;
 pub mod records;
+pub mod roles;
 pub mod shipments;
 pub mod sign_in;
+pub mod users;
 
 /// One path of the console and its handlers.
 pub struct Route {
@@ -43,6 +47,10 @@ pub fn table() -> Vec<Route> {
     routes.extend(locations::routes());
     routes.extend(donors::routes());
     routes.extend(shipments::routes());
+    routes.extend(users::routes());
+    routes.extend(roles::routes());
+    routes.extend(audit::routes());
+    routes.extend(new_password::routes());
     routes.push(Route::new("/static/{name}", get(crate::assets::serve)));
     routes
 }

@@ -30,7 +30,7 @@ pub(crate) fn routes() -> Vec<Route> {
 }
 
 /// Where to go after signing in: a path on this site only (never `//elsewhere`).
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
             n.to_owned()
