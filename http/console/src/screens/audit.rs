@@ -62,7 +62,7 @@ fn with_page(pairs: &[(String, String)], page: &str) -> String {
 }
 
 /// The object of an entry, linked to its console page when it has one this user may open.
-fn object(session: &Session, e: &AuditEvent) -> Markup {
+pub(crate) fn object(session: &Session, e: &AuditEvent) -> Markup {
     let text = if e.object_id.is_empty() {
         e.object_type.clone()
     } else {
@@ -74,6 +74,18 @@ fn object(session: &Session, e: &AuditEvent) -> Markup {
             Some(format!("/devices/{}", e.object_id))
         }
         "user" if session.has(Permission::ManageUsers) => Some(format!("/people/{}", e.object_id)),
+        kind @ ("location" | "donor" | "shipment") => {
+            let model = match kind {
+                "location" => rehome_core::services::Model::Location,
+                "donor" => rehome_core::services::Model::Donor,
+                _ => rehome_core::services::Model::Shipment,
+            };
+            model
+                .read_permissions()
+                .iter()
+                .any(|p| session.has(*p))
+                .then(|| format!("/{kind}s/{}", e.object_id))
+        }
         "role" if session.has(Permission::ManageUsers) => {
             let name: String = form_urlencoded::byte_serialize(e.object_id.as_bytes()).collect();
             Some(format!("/roles/{}", name.replace('+', "%20")))

@@ -112,7 +112,7 @@ fn summary_section(summary: &InventorySummary) -> Markup {
                     tbody {
                         @for w in &summary.weeks {
                             tr {
-                                th scope="row" { (w.week_start.format("%Y-%m-%d")) }
+                                th.nowrap scope="row" { (w.week_start.format("%Y-%m-%d")) }
                                 td.num { (w.taken_in) }
                                 td.num { (w.shipped) }
                             }
@@ -151,7 +151,7 @@ async fn home(State(st): State<ConsoleState>, session: Session) -> ConsoleResult
                 @if events.is_empty() {
                     p.muted { "Nothing yet." }
                 } @else {
-                    table {
+                    div.table-scroll { table {
                         thead {
                             tr {
                                 th scope="col" { "When" }
@@ -163,14 +163,15 @@ async fn home(State(st): State<ConsoleState>, session: Session) -> ConsoleResult
                         tbody {
                             @for e in events {
                                 tr {
-                                    td { (time(e.timestamp, zone)) }
+                                    td.nowrap { (time(e.timestamp, zone)) }
                                     td { (e.actor_username.as_deref().unwrap_or("system")) }
                                     td { (e.action) }
-                                    td { (e.object_type) " " (e.object_id) }
+                                    td { (super::audit::object(&session, e)) }
                                 }
                             }
                         }
-                    }
+                    } }
+                    p { a href="/audit" { "The whole audit log" } }
                 }
             }
         }
