@@ -455,6 +455,9 @@ pub enum ScanMatch {
 }
 
 /// What a scanned or typed code names.
+// uniffi lowers the variants by value (a `Box` is no foreign type), and one answer is made
+// per scan: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
 pub enum Scanned {
     /// A device.
