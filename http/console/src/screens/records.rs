@@ -1,12 +1,12 @@
 //! What the locations, donors and shipments screens share: a list (search, filters,
 //! ordering, pages), a page per record with every field and an edit form with the
 //! stale-edit check, a create form, and a delete with a confirmation step. Each kind is a
-//! [`Kind`] (its fields, columns, filters and orderings); [`routes`] makes its paths.
+//! `Kind` (its fields, columns, filters and orderings); `routes` makes its paths.
 //!
 //! Every read and write goes through core with the signed-in caller, with REST's
-//! semantics: the list through [`Rehome::list`] with the query parameters REST takes, an
-//! edit through [`Rehome::update`] with the version the form was loaded at (only the changed
-//! fields sent), a delete through [`Rehome::delete`] with the version the confirmation
+//! semantics: the list through [`Rehome::list`](rehome_core::Rehome::list) with the query parameters REST takes, an
+//! edit through [`Rehome::update`](rehome_core::Rehome::update) with the version the form was loaded at (only the changed
+//! fields sent), a delete through [`Rehome::delete`](rehome_core::Rehome::delete) with the version the confirmation
 //! showed. Refusals are shown with core's message, the user's input kept.
 
 use axum::extract::{Path, RawQuery, State};
