@@ -39,19 +39,12 @@ async fn console() -> (Rehome, Router) {
 }
 
 async fn device(core: &Rehome, serial: &str, make: &str, status: &str) -> String {
-    let r = core
-        .create(
-            &Caller::system(),
-            Model::Device,
-            &json!({"serial_number": serial, "make": make, "model": "T480", "type": "Laptop",
-                    "status": status}),
-        )
-        .await
-        .expect("device");
-    match r {
-        Record::Device(d) => d.device_id.to_string(),
-        _ => panic!("not a device"),
-    }
+    common::create_device(
+        core,
+        json!({"serial_number": serial, "make": make, "model": "T480", "type": "Laptop",
+                "status": status}),
+    )
+    .await
 }
 
 /// Signs `name` in through the forms; answers the session cookie and its CSRF token.

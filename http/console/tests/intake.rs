@@ -29,19 +29,12 @@ async fn console() -> (Rehome, Router) {
 
 /// A device made by the system with `serial` and `mac`.
 async fn device(core: &Rehome, serial: &str, mac: &str) -> String {
-    let r = core
-        .create(
-            &Caller::system(),
-            Model::Device,
-            &json!({"serial_number": serial, "mac_id": mac, "make": "Dell", "model": "T480",
-                    "type": "Laptop"}),
-        )
-        .await
-        .expect("device");
-    match r {
-        Record::Device(d) => d.device_id.to_string(),
-        _ => panic!("not a device"),
-    }
+    common::create_device(
+        core,
+        json!({"serial_number": serial, "mac_id": mac, "make": "Dell", "model": "T480",
+                "type": "Laptop"}),
+    )
+    .await
 }
 
 /// Where `GET /scan?code=<code>` sends `cookie`'s user (a 303's Location).

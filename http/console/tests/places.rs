@@ -41,19 +41,12 @@ async fn record(core: &Rehome, model: Model, id: &str) -> Record {
 }
 
 async fn device(core: &Rehome, serial: &str, start_location: Option<i64>) -> String {
-    let r = core
-        .create(
-            &Caller::system(),
-            Model::Device,
-            &json!({"serial_number": serial, "make": "Dell", "model": "T480", "type": "Laptop",
-                    "start_location": start_location}),
-        )
-        .await
-        .expect("device");
-    match r {
-        Record::Device(d) => d.device_id.to_string(),
-        _ => panic!("not a device"),
-    }
+    common::create_device(
+        core,
+        json!({"serial_number": serial, "make": "Dell", "model": "T480", "type": "Laptop",
+                "start_location": start_location}),
+    )
+    .await
 }
 
 /// Signs `name` in through the forms; answers the session cookie and its CSRF token.

@@ -11,7 +11,8 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use rehome_core::auth::password::{Hasher, PasswordParams};
-use rehome_core::{Caller, MemoryStore, Rehome};
+use rehome_core::services::Model;
+use rehome_core::{Caller, MemoryStore, Record, Rehome};
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -32,6 +33,18 @@ pub async fn create_user(core: &Rehome, name: &str, perms: &[&str]) {
     )
     .await
     .expect("user");
+}
+
+/// Creates a device with `fields` as the system; answers its id.
+pub async fn create_device(core: &Rehome, fields: serde_json::Value) -> String {
+    let r = core
+        .create(&Caller::system(), Model::Device, &fields)
+        .await
+        .expect("device");
+    match r {
+        Record::Device(d) => d.device_id.to_string(),
+        _ => panic!("not a device"),
+    }
 }
 
 pub async fn send(router: &Router, req: Request<Body>) -> Response<Body> {
