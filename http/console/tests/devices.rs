@@ -3,20 +3,16 @@
 //! the allowed next statuses, a stale edit keeping the user's input, batches all or nothing,
 //! labels, and a user without editDevices seeing no edit control and refused on a forged POST.
 
-use std::sync::Arc;
+mod common;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, Response, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Response, StatusCode};
+use common::{create_user, get, post, send, text};
 use rehome_console::ConsoleSettings;
-use rehome_core::auth::password::{Hasher, PasswordParams};
 use rehome_core::services::Model;
-use rehome_core::{Caller, MemoryStore, Record, Rehome};
+use rehome_core::{Caller, Record, Rehome};
 use serde_json::json;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "Warehouse-Floor-42";
 
 const TECH: &[&str] = &[
     "readDevices",
@@ -26,20 +22,13 @@ const TECH: &[&str] = &[
 ];
 
 async fn console() -> (Rehome, Router) {
-    let hasher = Hasher::new(PasswordParams::INSECURE_FOR_TESTS, Some(1)).expect("hasher");
-    let core = Rehome::new(Arc::new(MemoryStore::new())).with_hasher(Arc::new(hasher));
+    let core = common::core();
     for (name, perms) in [
         ("tech", TECH),
         ("tech2", TECH),
         ("viewer", &["readDevices"][..]),
     ] {
-        core.create_user(
-            &Caller::system(),
-            &json!({"username": name, "email": format!("{name}@example.org"),
-                    "password": PASSWORD, "permissions": perms}),
-        )
-        .await
-        .expect("user");
+        create_user(&core, name, perms).await;
     }
     let settings = ConsoleSettings {
         public_url: Some("https://rehome.example.org".into()),
@@ -50,91 +39,17 @@ async fn console() -> (Rehome, Router) {
 }
 
 async fn device(core: &Rehome, serial: &str, make: &str, status: &str) -> String {
-    let r = core
-        .create(
-            &Caller::system(),
-            Model::Device,
-            &json!({"serial_number": serial, "make": make, "model": "T480", "type": "Laptop",
-                    "status": status}),
-        )
-        .await
-        .expect("device");
-    match r {
-        Record::Device(d) => d.device_id.to_string(),
-        _ => panic!("not a device"),
-    }
-}
-
-async fn send(router: &Router, req: Request<Body>) -> Response<Body> {
-    router.clone().oneshot(req).await.expect("infallible")
-}
-
-async fn text(r: Response<Body>) -> String {
-    let bytes = r.into_body().collect().await.expect("body").to_bytes();
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
-
-fn get(path: &str, cookie: &str) -> Request<Body> {
-    Request::get(path)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .expect("request")
-}
-
-fn post(path: &str, cookie: &str, form: &[(&str, &str)]) -> Request<Body> {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    Request::post(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .expect("request")
-}
-
-fn csrf_of(page: &str) -> String {
-    let at = page.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
-    page[at..at + 64].to_owned()
+    common::create_device(
+        core,
+        json!({"serial_number": serial, "make": make, "model": "T480", "type": "Laptop",
+                "status": status}),
+    )
+    .await
 }
 
 /// Signs `name` in through the forms; answers the session cookie and its CSRF token.
 async fn sign_in(router: &Router, name: &str) -> (String, String) {
-    let r = send(
-        router,
-        Request::get("/sign-in").body(Body::empty()).expect("req"),
-    )
-    .await;
-    let pre = r
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("rehome_sign_in="))
-        .and_then(|v| v.split(';').next())
-        .expect("sign-in cookie")
-        .to_owned();
-    let csrf = csrf_of(&text(r).await);
-    let r = send(
-        router,
-        post(
-            "/sign-in",
-            &pre,
-            &[("csrf", &csrf), ("username", name), ("password", PASSWORD)],
-        ),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let session = r
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("rehome_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_owned();
-    let page = text(send(router, get("/devices", &session)).await).await;
-    (session, csrf_of(&page))
+    common::sign_in(router, name, "/devices").await
 }
 
 /// The statuses offered as buttons on a device page (`Mark <status>`).

@@ -4,36 +4,24 @@
 //! beside the fields with the typing kept, success to the new device's page, refusal without
 //! createDevices). Expectations are written by hand.
 
-use std::sync::Arc;
+mod common;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, Response, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
+use common::{create_user, get, location, post, send, text};
 use rehome_console::ConsoleSettings;
-use rehome_core::auth::password::{Hasher, PasswordParams};
 use rehome_core::services::Model;
-use rehome_core::{Caller, MemoryStore, Record, Rehome};
+use rehome_core::{Caller, Record, Rehome};
 use serde_json::json;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "Warehouse-Floor-42";
 
 async fn console() -> (Rehome, Router) {
-    let hasher = Hasher::new(PasswordParams::INSECURE_FOR_TESTS, Some(1)).expect("hasher");
-    let core = Rehome::new(Arc::new(MemoryStore::new())).with_hasher(Arc::new(hasher));
+    let core = common::core();
     for (name, perms) in [
         ("tech", &["readDevices", "createDevices", "scanDevices"][..]),
         ("scanner", &["scanDevices"][..]),
         ("auditor", &["viewAuditLog"][..]),
     ] {
-        core.create_user(
-            &Caller::system(),
-            &json!({"username": name, "email": format!("{name}@example.org"),
-                    "password": PASSWORD, "permissions": perms}),
-        )
-        .await
-        .expect("user");
+        create_user(&core, name, perms).await;
     }
     let router = rehome_console::router(core.clone(), ConsoleSettings::default());
     (core, router)
@@ -41,27 +29,12 @@ async fn console() -> (Rehome, Router) {
 
 /// A device made by the system with `serial` and `mac`.
 async fn device(core: &Rehome, serial: &str, mac: &str) -> String {
-    let r = core
-        .create(
-            &Caller::system(),
-            Model::Device,
-            &json!({"serial_number": serial, "mac_id": mac, "make": "Dell", "model": "T480",
-                    "type": "Laptop"}),
-        )
-        .await
-        .expect("device");
-    match r {
-        Record::Device(d) => d.device_id.to_string(),
-        _ => panic!("not a device"),
-    }
-}
-
-fn location(r: &Response<Body>) -> String {
-    r.headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
+    common::create_device(
+        core,
+        json!({"serial_number": serial, "mac_id": mac, "make": "Dell", "model": "T480",
+                "type": "Laptop"}),
+    )
+    .await
 }
 
 /// Where `GET /scan?code=<code>` sends `cookie`'s user (a 303's Location).
@@ -74,76 +47,9 @@ async fn scan_to(router: &Router, cookie: &str, code: &str) -> String {
     location(&r)
 }
 
-async fn send(router: &Router, req: Request<Body>) -> Response<Body> {
-    router.clone().oneshot(req).await.expect("infallible")
-}
-
-async fn text(r: Response<Body>) -> String {
-    let bytes = r.into_body().collect().await.expect("body").to_bytes();
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
-
-fn get(path: &str, cookie: &str) -> Request<Body> {
-    Request::get(path)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .expect("request")
-}
-
-fn post(path: &str, cookie: &str, form: &[(&str, &str)]) -> Request<Body> {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    Request::post(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .expect("request")
-}
-
-fn csrf_of(page: &str) -> String {
-    let at = page.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
-    page[at..at + 64].to_owned()
-}
-
 /// Signs `name` in through the forms; answers the session cookie and its CSRF token.
 async fn sign_in(router: &Router, name: &str) -> (String, String) {
-    let r = send(
-        router,
-        Request::get("/sign-in").body(Body::empty()).expect("req"),
-    )
-    .await;
-    let pre = r
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("rehome_sign_in="))
-        .and_then(|v| v.split(';').next())
-        .expect("sign-in cookie")
-        .to_owned();
-    let csrf = csrf_of(&text(r).await);
-    let r = send(
-        router,
-        post(
-            "/sign-in",
-            &pre,
-            &[("csrf", &csrf), ("username", name), ("password", PASSWORD)],
-        ),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let session = r
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("rehome_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_owned();
-    let page = text(send(router, get("/account", &session)).await).await;
-    (session, csrf_of(&page))
+    common::sign_in(router, name, "/account").await
 }
 
 #[tokio::test]

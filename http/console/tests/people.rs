@@ -5,21 +5,19 @@
 //! object, a time range typed in the organisation's time zone) against entries written out
 //! by hand.
 
+mod common;
+
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, Response, StatusCode, header};
+use axum::http::StatusCode;
 use chrono::{TimeDelta, TimeZone, Utc};
-use http_body_util::BodyExt;
+use common::{PASSWORD, csrf_of, get, location, post, send, text};
 use rehome_console::ConsoleSettings;
-use rehome_core::auth::password::{Hasher, PasswordParams};
 use rehome_core::env::ManualClock;
 use rehome_core::{Caller, Rehome, UserId};
 use serde_json::json;
-use tower::ServiceExt;
 
-const PASSWORD: &str = "Warehouse-Floor-42";
 const DENIED: &str = "You do not have permission to perform this action.";
 
 struct Console {
@@ -33,13 +31,10 @@ struct Console {
 /// scanDevices,
 /// viewAuditLog) and a role "Intake" (readDevices, scanDevices) made by the operator.
 async fn console() -> Console {
-    let hasher = Hasher::new(PasswordParams::INSECURE_FOR_TESTS, Some(1)).expect("hasher");
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap(),
     ));
-    let core = Rehome::new(Arc::new(rehome_core::MemoryStore::new()))
-        .with_hasher(Arc::new(hasher))
-        .with_clock(clock.clone());
+    let core = common::core().with_clock(clock.clone());
     core.create_user(
         &Caller::system(),
         &json!({"username": "coord", "email": "coord@example.org", "password": PASSWORD,
@@ -67,46 +62,6 @@ async fn console() -> Console {
     }
 }
 
-async fn send(router: &Router, req: Request<Body>) -> Response<Body> {
-    router.clone().oneshot(req).await.expect("infallible")
-}
-
-async fn text(r: Response<Body>) -> String {
-    let bytes = r.into_body().collect().await.expect("body").to_bytes();
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
-
-fn get(path: &str, cookie: &str) -> Request<Body> {
-    Request::get(path)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .expect("request")
-}
-
-fn post(path: &str, cookie: &str, form: &[(&str, &str)]) -> Request<Body> {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    Request::post(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .expect("request")
-}
-
-fn csrf_of(page: &str) -> String {
-    let at = page.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
-    page[at..at + 64].to_owned()
-}
-
-fn location(r: &Response<Body>) -> String {
-    r.headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// A signed-in browser: its session cookie and CSRF token.
 struct Who {
     cookie: String,
@@ -116,41 +71,7 @@ struct Who {
 /// Signs `name` in with `password` through the forms; answers the session cookie and the
 /// sign-in's redirect target.
 async fn sign_in(router: &Router, name: &str, password: &str) -> (String, String) {
-    let r = send(
-        router,
-        Request::get("/sign-in").body(Body::empty()).expect("req"),
-    )
-    .await;
-    let pre = r
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("rehome_sign_in="))
-        .and_then(|v| v.split(';').next())
-        .expect("sign-in cookie")
-        .to_owned();
-    let csrf = csrf_of(&text(r).await);
-    let r = send(
-        router,
-        post(
-            "/sign-in",
-            &pre,
-            &[("csrf", &csrf), ("username", name), ("password", password)],
-        ),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{name} signs in");
-    let session = r
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("rehome_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_owned();
-    (session, location(&r))
+    common::sign_in_with(router, name, password).await
 }
 
 async fn signed_in(router: &Router, name: &str) -> Who {

@@ -1,24 +1,19 @@
 //! The console through its router (no socket): the cookie flow, CSRF refusals, the security
 //! headers, and that a bearer token is no console session.
 
-use std::sync::Arc;
+mod common;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, Response, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Request, StatusCode, header};
+use common::{PASSWORD, csrf_of, post, send, set_cookie, text};
 use rehome_console::ConsoleSettings;
-use rehome_core::auth::password::{Hasher, PasswordParams};
 use rehome_core::services::LoginOutcome;
-use rehome_core::{Caller, MemoryStore, Rehome};
+use rehome_core::{Caller, Rehome};
 use serde_json::json;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "Warehouse-Floor-42";
 
 async fn console() -> (Rehome, Router) {
-    let hasher = Hasher::new(PasswordParams::INSECURE_FOR_TESTS, Some(1)).expect("hasher");
-    let core = Rehome::new(Arc::new(MemoryStore::new())).with_hasher(Arc::new(hasher));
+    let core = common::core();
     core.create_user(
         &Caller::system(),
         &json!({"username": "ada", "email": "ada@example.org", "password": PASSWORD}),
@@ -29,15 +24,7 @@ async fn console() -> (Rehome, Router) {
     (core, router)
 }
 
-async fn send(router: &Router, req: Request<Body>) -> Response<Body> {
-    router.clone().oneshot(req).await.expect("infallible")
-}
-
-async fn text(r: Response<Body>) -> String {
-    let bytes = r.into_body().collect().await.expect("body").to_bytes();
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
-
+/// A GET, with `cookie` if any.
 fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
     let mut b = Request::get(path);
     if let Some(c) = cookie {
@@ -46,54 +33,9 @@ fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
     b.body(Body::empty()).expect("request")
 }
 
-fn post(path: &str, cookie: &str, form: &[(&str, &str)]) -> Request<Body> {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    Request::post(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .expect("request")
-}
-
-/// The `name=value` of a `Set-Cookie` for `name`, and the whole header.
-fn set_cookie(r: &Response<Body>, name: &str) -> Option<(String, String)> {
-    r.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| {
-            (
-                v.split(';').next().unwrap_or_default().to_owned(),
-                v.to_owned(),
-            )
-        })
-}
-
-/// The value of the hidden `csrf` field of a page.
-fn csrf_of(page: &str) -> String {
-    let at = page.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
-    page[at..at + 64].to_owned()
-}
-
 /// Signs `ada` in through the forms; answers the session cookie and a page's CSRF token.
 async fn sign_in(router: &Router) -> (String, String) {
-    let r = send(router, get("/sign-in", None)).await;
-    let (pre, _) = set_cookie(&r, "rehome_sign_in").expect("sign-in cookie");
-    let csrf = csrf_of(&text(r).await);
-    let r = send(
-        router,
-        post(
-            "/sign-in",
-            &pre,
-            &[("csrf", &csrf), ("username", "ada"), ("password", PASSWORD)],
-        ),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let (session, _) = set_cookie(&r, "rehome_session").expect("session cookie");
+    let (session, _) = common::sign_in_with(router, "ada", PASSWORD).await;
     let r = send(router, get("/", Some(&session))).await;
     assert_eq!(r.status(), StatusCode::OK);
     let csrf = csrf_of(&text(r).await);

@@ -12,10 +12,7 @@ use crate::harness::{Browser, browser_tests_enabled};
 
 /// Signs `username` in through the sign-in form.
 async fn sign_in(b: &Browser, username: &str) {
-    b.goto("/sign-in").await;
-    b.fill(None, "Username", username).await;
-    b.fill(None, "Password", PASSWORD).await;
-    b.press(Some("/sign-in"), "Sign in").await;
+    b.sign_in(username, PASSWORD).await;
     assert!(
         b.text("header")
             .await

@@ -379,3 +379,19 @@ impl Browser {
         out
     }
 }
+
+impl Browser {
+    /// Fills the sign-in form on the current page with `username` and `password` and presses
+    /// "Sign in".
+    pub async fn submit_sign_in(&self, username: &str, password: &str) {
+        self.fill(None, "Username", username).await;
+        self.fill(None, "Password", password).await;
+        self.press(Some("/sign-in"), "Sign in").await;
+    }
+
+    /// Opens the sign-in page and signs `username` in with `password` through its form.
+    pub async fn sign_in(&self, username: &str, password: &str) {
+        self.goto("/sign-in").await;
+        self.submit_sign_in(username, password).await;
+    }
+}

@@ -20,9 +20,7 @@ const ENTER: &str = "\u{E007}";
 /// Signs `admin` in from the sign-in page the console sent us to.
 async fn sign_in(b: &Browser) {
     assert_eq!(b.path().await, "/sign-in");
-    b.fill(None, "Username", "admin").await;
-    b.fill(None, "Password", PASSWORD).await;
-    b.press(Some("/sign-in"), "Sign in").await;
+    b.submit_sign_in("admin", PASSWORD).await;
 }
 
 /// Waits (a deadline only against a hang) until the page's path is `want`.

@@ -11,10 +11,7 @@ use crate::harness::{Browser, browser_tests_enabled};
 const DENIED: &str = "You do not have permission to perform this action.";
 
 async fn sign_in(b: &Browser, username: &str, password: &str) {
-    b.goto("/sign-in").await;
-    b.fill(None, "Username", username).await;
-    b.fill(None, "Password", password).await;
-    b.press(Some("/sign-in"), "Sign in").await;
+    b.sign_in(username, password).await;
 }
 
 /// The id at the end of a user page's path (`/people/7`).

@@ -24,10 +24,7 @@ async fn locations_donors_and_a_shipment_filled_by_scanning() {
     let token = rest.login("admin", PASSWORD);
     let b = Browser::open(&server.base).await;
 
-    b.goto("/sign-in").await;
-    b.fill(None, "Username", "admin").await;
-    b.fill(None, "Password", PASSWORD).await;
-    b.press(Some("/sign-in"), "Sign in").await;
+    b.sign_in("admin", PASSWORD).await;
     assert_eq!(b.path().await, "/");
 
     // A location.

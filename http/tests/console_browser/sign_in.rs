@@ -23,9 +23,7 @@ async fn sign_in_turn_on_two_step_login_sign_out_and_back_in_with_a_code() {
     b.screenshots("sign-in").await;
 
     // A wrong password: the REST API's sentence, the username kept.
-    b.fill(None, "Username", "admin").await;
-    b.fill(None, "Password", "not-the-password").await;
-    b.press(Some("/sign-in"), "Sign in").await;
+    b.submit_sign_in("admin", "not-the-password").await;
     let page = b.page_text().await;
     assert!(page.contains("Invalid username or password."), "{page}");
     let kept = b
@@ -79,9 +77,7 @@ async fn sign_in_turn_on_two_step_login_sign_out_and_back_in_with_a_code() {
     assert_eq!(b.path().await, "/sign-in");
 
     // Back in: password, then a code. A wrong one first.
-    b.fill(None, "Username", "admin").await;
-    b.fill(None, "Password", PASSWORD).await;
-    b.press(Some("/sign-in"), "Sign in").await;
+    b.submit_sign_in("admin", PASSWORD).await;
     assert_eq!(b.path().await, "/sign-in/code");
     b.screenshots("sign-in-code").await;
     let now = now_secs();
