@@ -5,6 +5,7 @@ pub mod copy;
 pub mod env;
 pub mod error;
 pub mod eval;
+pub mod evidence;
 pub mod fold;
 pub mod ids;
 pub mod kv;
