@@ -34,7 +34,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{DeviceId, UserId};
+use crate::ids::{DeviceId, Digest, LocationId, MediumId, SanitizationId, UserId, VerificationId};
 use crate::model::{DeviceStatus, Timestamp};
 
 macro_rules! named_enum {
@@ -211,7 +211,7 @@ named_enum!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Medium {
     /// Primary key.
-    pub id: i64,
+    pub id: MediumId,
     /// The device it is in (a drive moved to another device is moved, not copied).
     pub device: DeviceId,
     /// What it is.
@@ -224,6 +224,14 @@ pub struct Medium {
     pub serial: String,
     /// Capacity in bytes, when known.
     pub capacity_bytes: Option<u64>,
+    /// Creation time.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    /// Last change (a move to another device, a corrected model).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version.
+    pub version: u64,
 }
 
 /// The sanitization of one medium, as NIST SP 800-88's sample certificate records it.
@@ -231,11 +239,11 @@ pub struct Medium {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sanitization {
     /// Primary key (grows with time).
-    pub id: i64,
+    pub id: SanitizationId,
     /// The device the medium was in when it was sanitized.
     pub device: DeviceId,
     /// The medium.
-    pub medium: i64,
+    pub medium: MediumId,
     /// Clear, purge, damage or destruct.
     pub method_type: MethodType,
     /// Degauss, overwrite, block erase, crypto erase or other.
@@ -267,7 +275,14 @@ pub struct Sanitization {
     /// Free text.
     pub notes: String,
     /// The record this one corrects, if any (both stay; the corrected one no longer counts).
-    pub supersedes: Option<i64>,
+    pub supersedes: Option<SanitizationId>,
+    /// The tool's own report, by the SHA-256 of its bytes ([`Report`]).
+    pub report: Option<Digest>,
+    /// Who entered the record (the performer, or a colleague entering it for them).
+    pub recorded_by: Option<UserId>,
+    /// When it was entered.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub recorded_at: Timestamp,
 }
 
 /// A second person's check of a device's sanitization records (NIST's validation).
@@ -275,7 +290,7 @@ pub struct Sanitization {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verification {
     /// Primary key (grows with time).
-    pub id: i64,
+    pub id: VerificationId,
     /// The device.
     pub device: DeviceId,
     /// Who verified (never one of the records' performers).
@@ -285,8 +300,8 @@ pub struct Verification {
     pub verified_at: Timestamp,
     /// Whether the records held up.
     pub outcome: Outcome,
-    /// The records checked: the standing records of the device at the time.
-    pub records: Vec<i64>,
+    /// The records checked: the deciding records of the device's media at the time.
+    pub records: Vec<SanitizationId>,
     /// Free text.
     pub notes: String,
 }
@@ -304,6 +319,97 @@ pub struct LockCheck {
     /// When.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub checked_at: Timestamp,
+}
+
+named_enum!(
+    /// The format of a tool's report.
+    ReportFormat, "report format" {
+        /// A PDF document.
+        Pdf => "pdf", "PDF",
+        /// A JSON document.
+        Json => "json", "JSON",
+        /// A plain-text log.
+        Log => "log", "Log",
+    }
+);
+
+impl ReportFormat {
+    /// The media type it is served with.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ReportFormat::Pdf => "application/pdf",
+            ReportFormat::Json => "application/json",
+            ReportFormat::Log => "text/plain; charset=utf-8",
+        }
+    }
+}
+
+/// The largest tool report kept: 10 MiB.
+pub const REPORT_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// A sanitization tool's own report, kept in the store (so every server over one database
+/// has it) under the SHA-256 of its bytes. Never changed, never deleted.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// SHA-256 of the bytes (primary key).
+    pub digest: Digest,
+    /// PDF, JSON or log.
+    pub format: ReportFormat,
+    /// The file name it was uploaded with (may be empty).
+    pub file_name: String,
+    /// The bytes.
+    #[serde(with = "bytes_base64")]
+    pub bytes: Vec<u8>,
+    /// Who uploaded it.
+    pub uploaded_by: Option<UserId>,
+    /// When.
+    pub uploaded_at: Timestamp,
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Report")
+            .field("digest", &self.digest)
+            .field("format", &self.format)
+            .field("file_name", &self.file_name)
+            .field("size", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Report {
+    /// The SHA-256 of `bytes`, the key a report of them gets.
+    pub fn digest_of(bytes: &[u8]) -> Digest {
+        use sha2::Digest as _;
+        Digest(sha2::Sha256::digest(bytes).into())
+    }
+}
+
+mod bytes_base64 {
+    use base64ct::{Base64, Encoding as _};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&Base64::encode_string(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        Base64::decode_vec(&text).map_err(|_| serde::de::Error::custom("invalid base64"))
+    }
+}
+
+/// Where a recycled device went: the downstream processor and the date.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recycling {
+    /// The processor's location (of type recycler), when it is one; its name is copied into
+    /// `processor`, which stays if the location is deleted later.
+    pub location: Option<LocationId>,
+    /// The processor's name.
+    pub processor: String,
+    /// When the device went.
+    pub date: chrono::NaiveDate,
 }
 
 /// Whether quality sampling picked a device.
@@ -409,7 +515,7 @@ pub fn standing(records: &[Sanitization]) -> impl Iterator<Item = &Sanitization>
 
 /// The record that decides a medium's state: its latest standing record (by finish time,
 /// then id), or `None` when it has none.
-pub fn deciding<'a>(records: &'a [Sanitization], medium: i64) -> Option<&'a Sanitization> {
+pub fn deciding(records: &[Sanitization], medium: MediumId) -> Option<&Sanitization> {
     standing(records)
         .filter(|r| r.medium == medium)
         .max_by_key(|r| (r.finished_at, r.id))
@@ -455,7 +561,7 @@ pub fn deciding_records<'a>(view: &EvidenceView<'a>) -> Vec<&'a Sanitization> {
 /// none (a correction after a verification makes it stale).
 pub fn current_verification<'a>(view: &EvidenceView<'a>) -> Option<&'a Verification> {
     let deciding = deciding_records(view);
-    let ids: Vec<i64> = deciding.iter().map(|r| r.id).collect();
+    let ids: Vec<SanitizationId> = deciding.iter().map(|r| r.id).collect();
     view.verifications
         .iter()
         .filter(|v| {

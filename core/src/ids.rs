@@ -58,6 +58,18 @@ int_id!(
     RoleId
 );
 int_id!(
+    /// Id of a storage [`crate::evidence::Medium`].
+    MediumId
+);
+int_id!(
+    /// Id of a [`crate::evidence::Sanitization`] record; ids grow with time.
+    SanitizationId
+);
+int_id!(
+    /// Id of a [`crate::evidence::Verification`]; ids grow with time.
+    VerificationId
+);
+int_id!(
     /// Id of an [`crate::model::AuditEvent`]; ids grow with time, so "newest first" is "highest id first".
     AuditId
 );
@@ -168,17 +180,26 @@ pub enum IdKind {
     Role,
     /// [`AuditId`]
     Audit,
+    /// [`MediumId`]
+    Medium,
+    /// [`SanitizationId`]
+    Sanitization,
+    /// [`VerificationId`]
+    Verification,
 }
 
 impl IdKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [IdKind; 6] = [
+    pub const ALL: [IdKind; 9] = [
         IdKind::Location,
         IdKind::Donor,
         IdKind::Shipment,
         IdKind::User,
         IdKind::Role,
         IdKind::Audit,
+        IdKind::Medium,
+        IdKind::Sanitization,
+        IdKind::Verification,
     ];
 
     /// Stable lowercase name (used as a key by backends).
@@ -190,6 +211,9 @@ impl IdKind {
             IdKind::User => "user",
             IdKind::Role => "role",
             IdKind::Audit => "audit",
+            IdKind::Medium => "medium",
+            IdKind::Sanitization => "sanitization",
+            IdKind::Verification => "verification",
         }
     }
 }

@@ -307,6 +307,9 @@ pub struct Device {
     pub serial_number: String,
     /// MAC address (lowercase colon form when it is one) or other text; unique when not empty.
     pub mac_id: String,
+    /// IMEI of a phone or tablet: 15 digits with a valid check digit; unique when not empty.
+    #[serde(default)]
+    pub imei: String,
     /// Year of manufacture, 1970 to next year.
     pub year_of_manufacture: Option<i32>,
     /// When it came in.
@@ -337,6 +340,24 @@ pub struct Device {
     pub shipping_infos: Vec<ShipmentId>,
     /// Lifecycle status.
     pub status: DeviceStatus,
+    /// The device declares that it holds no storage media (its sanitization needs no record).
+    #[serde(default)]
+    pub no_media: bool,
+    /// Its activation-lock checks, one per kind at most (the latest).
+    #[serde(default)]
+    pub locks: Vec<crate::evidence::LockCheck>,
+    /// Whether quality sampling picked it for a second person's verification.
+    #[serde(default)]
+    pub sample: crate::evidence::Sample,
+    /// It reached its status before rehome kept sanitization evidence (a store made by an
+    /// earlier version, or an import): no records were invented for it, and it must get
+    /// evidence before it moves again. Cleared by its next status move. Records written
+    /// before this field existed read as `true`.
+    #[serde(default = "yes")]
+    pub no_evidence_recorded: bool,
+    /// Where it went, once recycled.
+    #[serde(default)]
+    pub recycling: Option<crate::evidence::Recycling>,
     /// Creation time.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
@@ -345,6 +366,10 @@ pub struct Device {
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version.
     pub version: u64,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A warehouse, drop-off point or destination.

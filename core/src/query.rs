@@ -44,11 +44,19 @@ pub enum Collection {
     MfaChallenges,
     /// [`crate::model::Throttle`]
     Throttles,
+    /// [`crate::evidence::Medium`]
+    Media,
+    /// [`crate::evidence::Sanitization`]
+    Sanitizations,
+    /// [`crate::evidence::Verification`]
+    Verifications,
+    /// [`crate::evidence::Report`]
+    Reports,
 }
 
 impl Collection {
     /// Every collection, in dependency order (referenced collections first).
-    pub const ALL: [Collection; 11] = [
+    pub const ALL: [Collection; 15] = [
         Collection::Roles,
         Collection::Users,
         Collection::Locations,
@@ -60,6 +68,10 @@ impl Collection {
         Collection::Sessions,
         Collection::MfaChallenges,
         Collection::Throttles,
+        Collection::Media,
+        Collection::Reports,
+        Collection::Sanitizations,
+        Collection::Verifications,
     ];
 
     /// Stable lowercase name.
@@ -76,6 +88,10 @@ impl Collection {
             Collection::Sessions => "sessions",
             Collection::MfaChallenges => "mfa_challenges",
             Collection::Throttles => "throttles",
+            Collection::Media => "media",
+            Collection::Sanitizations => "sanitizations",
+            Collection::Verifications => "verifications",
+            Collection::Reports => "reports",
         }
     }
 
@@ -90,6 +106,7 @@ impl Collection {
                 DeviceModel,
                 DeviceSerialNumber,
                 DeviceMacId,
+                DeviceImei,
                 DeviceStatus,
                 DeviceYearOfManufacture,
                 DeviceOperatingSystem,
@@ -159,7 +176,45 @@ impl Collection {
             Collection::Sessions => &[SessionId, SessionUser, SessionExpiresAt, SessionLastUsedAt],
             Collection::MfaChallenges => &[MfaChallengeId, MfaChallengeUser, MfaChallengeExpiresAt],
             Collection::Throttles => &[ThrottleId, ThrottleUpdatedAt],
+            Collection::Media => &[MediumId, MediumDevice, MediumSerial],
+            Collection::Sanitizations => &[
+                SanitizationId,
+                SanitizationDevice,
+                SanitizationMedium,
+                SanitizationPerformedBy,
+            ],
+            Collection::Verifications => {
+                &[VerificationId, VerificationDevice, VerificationVerifiedBy]
+            }
+            Collection::Reports => &[ReportId],
         }
+    }
+
+    /// Whether its records are never changed or deleted once written: the audit log and
+    /// sanitization evidence. Stores refuse an update or delete of one with
+    /// [`crate::store::StoreError::InvalidChange`], saying [`Collection::append_only_refusal`].
+    pub fn is_append_only(self) -> bool {
+        matches!(
+            self,
+            Collection::Audit
+                | Collection::Sanitizations
+                | Collection::Verifications
+                | Collection::Reports
+        )
+    }
+
+    /// The reason a store gives for refusing to update (`delete` false) or delete a record of
+    /// an append-only collection, e.g. "audit events cannot be updated".
+    pub fn append_only_refusal(self, delete: bool) -> String {
+        let what = match self {
+            Collection::Audit => "audit events",
+            Collection::Sanitizations => "sanitization records",
+            Collection::Verifications => "verifications",
+            Collection::Reports => "reports",
+            _ => self.as_str(),
+        };
+        let verb = if delete { "deleted" } else { "updated" };
+        format!("{what} cannot be {verb}")
     }
 
     /// The id field (the final tie-break of every ordering).
@@ -199,6 +254,7 @@ pub enum Field {
     DeviceModel,
     DeviceSerialNumber,
     DeviceMacId,
+    DeviceImei,
     DeviceStatus,
     DeviceYearOfManufacture,
     DeviceOperatingSystem,
@@ -266,6 +322,17 @@ pub enum Field {
     MfaChallengeExpiresAt,
     ThrottleId,
     ThrottleUpdatedAt,
+    MediumId,
+    MediumDevice,
+    MediumSerial,
+    SanitizationId,
+    SanitizationDevice,
+    SanitizationMedium,
+    SanitizationPerformedBy,
+    VerificationId,
+    VerificationDevice,
+    VerificationVerifiedBy,
+    ReportId,
 }
 
 impl Field {
@@ -279,6 +346,7 @@ impl Field {
             | DeviceModel
             | DeviceSerialNumber
             | DeviceMacId
+            | DeviceImei
             | DeviceStatus
             | DeviceYearOfManufacture
             | DeviceOperatingSystem
@@ -312,6 +380,14 @@ impl Field {
             SessionId | SessionUser | SessionExpiresAt | SessionLastUsedAt => Collection::Sessions,
             MfaChallengeId | MfaChallengeUser | MfaChallengeExpiresAt => Collection::MfaChallenges,
             ThrottleId | ThrottleUpdatedAt => Collection::Throttles,
+            MediumId | MediumDevice | MediumSerial => Collection::Media,
+            SanitizationId | SanitizationDevice | SanitizationMedium | SanitizationPerformedBy => {
+                Collection::Sanitizations
+            }
+            VerificationId | VerificationDevice | VerificationVerifiedBy => {
+                Collection::Verifications
+            }
+            ReportId => Collection::Reports,
         }
     }
 
@@ -325,6 +401,7 @@ impl Field {
             DeviceModel => "model",
             DeviceSerialNumber => "serial_number",
             DeviceMacId => "mac_id",
+            DeviceImei => "imei",
             DeviceStatus => "status",
             DeviceYearOfManufacture => "year_of_manufacture",
             DeviceOperatingSystem => "operating_system",
@@ -372,6 +449,13 @@ impl Field {
             SessionExpiresAt | MfaChallengeExpiresAt => "expires_at",
             SessionLastUsedAt => "last_used_at",
             ThrottleUpdatedAt => "updated_at",
+            MediumId | SanitizationId | VerificationId => "id",
+            MediumDevice | SanitizationDevice | VerificationDevice => "device",
+            MediumSerial => "serial",
+            SanitizationMedium => "medium",
+            SanitizationPerformedBy => "performed_by",
+            VerificationVerifiedBy => "verified_by",
+            ReportId => "digest",
         }
     }
 
@@ -379,7 +463,7 @@ impl Field {
     pub fn field_type(self) -> FieldType {
         use Field::*;
         match self {
-            DeviceId => FieldType::Uuid,
+            DeviceId | MediumDevice | SanitizationDevice | VerificationDevice => FieldType::Uuid,
             DeviceYearOfManufacture
             | DeviceDonor
             | DeviceStartLocation
@@ -394,7 +478,13 @@ impl Field {
             | AuditActor
             | CredentialsUser
             | SessionUser
-            | MfaChallengeUser => FieldType::Int,
+            | MfaChallengeUser
+            | MediumId
+            | SanitizationId
+            | SanitizationMedium
+            | SanitizationPerformedBy
+            | VerificationId
+            | VerificationVerifiedBy => FieldType::Int,
             ShipmentArrived | UserIsActive | UserIsSuperuser => FieldType::Bool,
             DeviceDateReceived | ShipmentDateShipped | ShipmentDateDelivered => FieldType::Date,
             DeviceCreatedAt
@@ -604,7 +694,7 @@ impl Collection {
     pub fn list_spec(self) -> &'static ListSpec {
         use Direction::*;
         use Field::*;
-        const INTERNAL: [ListSpec; 4] = [
+        const INTERNAL: [ListSpec; 8] = [
             // The primary key is the user: nothing else to find credentials by.
             internal(&[], CredentialsUser),
             // Logout of all a user's sessions, and purging expired ones.
@@ -612,6 +702,18 @@ impl Collection {
             internal(&[MfaChallengeUser, MfaChallengeExpiresAt], MfaChallengeId),
             // Purging stale throttles.
             internal(&[ThrottleUpdatedAt], ThrottleId),
+            // Evidence is read per device (and the referrer checks look up the rest).
+            internal(&[MediumDevice], MediumId),
+            internal(
+                &[
+                    SanitizationDevice,
+                    SanitizationMedium,
+                    SanitizationPerformedBy,
+                ],
+                SanitizationId,
+            ),
+            internal(&[VerificationDevice, VerificationVerifiedBy], VerificationId),
+            internal(&[], ReportId),
         ];
         const fn internal(lookups: &'static [Field], id: Field) -> ListSpec {
             ListSpec {
@@ -647,6 +749,7 @@ impl Collection {
                 search: &[
                     DeviceSerialNumber,
                     DeviceMacId,
+                    DeviceImei,
                     DeviceType,
                     DeviceMake,
                     DeviceModel,
@@ -791,6 +894,10 @@ impl Collection {
             Collection::Sessions => &INTERNAL[1],
             Collection::MfaChallenges => &INTERNAL[2],
             Collection::Throttles => &INTERNAL[3],
+            Collection::Media => &INTERNAL[4],
+            Collection::Sanitizations => &INTERNAL[5],
+            Collection::Verifications => &INTERNAL[6],
+            Collection::Reports => &INTERNAL[7],
         }
     }
 }

@@ -10,8 +10,10 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::fold::fold;
+use crate::evidence::{Medium, Report, Sanitization, Verification};
 use crate::ids::{
-    AuditId, DeviceId, Digest, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId,
+    AuditId, DeviceId, Digest, DonorId, IdKind, LocationId, MediumId, RoleId, SanitizationId,
+    ShipmentId, UserId, VerificationId,
 };
 use crate::model::{
     AuditEvent, Credentials, Device, Donor, Location, MfaChallenge, Role, Session, Shipment,
@@ -31,6 +33,9 @@ impl IdKind {
             IdKind::User => 4,
             IdKind::Role => 5,
             IdKind::Audit => 6,
+            IdKind::Medium => 7,
+            IdKind::Sanitization => 8,
+            IdKind::Verification => 9,
         }
     }
 }
@@ -51,6 +56,10 @@ pub enum Record {
     Session(Session),
     MfaChallenge(MfaChallenge),
     Throttle(Throttle),
+    Medium(Medium),
+    Sanitization(Sanitization),
+    Verification(Verification),
+    Report(Report),
 }
 
 /// The primary key of a record.
@@ -68,6 +77,10 @@ pub enum RecordKey {
     Session(Digest),
     MfaChallenge(Digest),
     Throttle(Digest),
+    Medium(MediumId),
+    Sanitization(SanitizationId),
+    Verification(VerificationId),
+    Report(Digest),
 }
 
 impl RecordKey {
@@ -85,6 +98,10 @@ impl RecordKey {
             RecordKey::Session(_) => Collection::Sessions,
             RecordKey::MfaChallenge(_) => Collection::MfaChallenges,
             RecordKey::Throttle(_) => Collection::Throttles,
+            RecordKey::Medium(_) => Collection::Media,
+            RecordKey::Sanitization(_) => Collection::Sanitizations,
+            RecordKey::Verification(_) => Collection::Verifications,
+            RecordKey::Report(_) => Collection::Reports,
         }
     }
 
@@ -99,9 +116,13 @@ impl RecordKey {
             RecordKey::Role(id) => Value::Int(id.0),
             RecordKey::Audit(id) => Value::Int(id.0),
             RecordKey::Credentials(id) => Value::Int(id.0),
-            RecordKey::Session(d) | RecordKey::MfaChallenge(d) | RecordKey::Throttle(d) => {
-                Value::Text(d.to_hex())
-            }
+            RecordKey::Medium(id) => Value::Int(id.0),
+            RecordKey::Sanitization(id) => Value::Int(id.0),
+            RecordKey::Verification(id) => Value::Int(id.0),
+            RecordKey::Session(d)
+            | RecordKey::MfaChallenge(d)
+            | RecordKey::Throttle(d)
+            | RecordKey::Report(d) => Value::Text(d.to_hex()),
         }
     }
 
@@ -112,13 +133,17 @@ impl RecordKey {
             | RecordKey::Credentials(_)
             | RecordKey::Session(_)
             | RecordKey::MfaChallenge(_)
-            | RecordKey::Throttle(_) => None,
+            | RecordKey::Throttle(_)
+            | RecordKey::Report(_) => None,
             RecordKey::Location(id) => Some((IdKind::Location, id.0)),
             RecordKey::Donor(id) => Some((IdKind::Donor, id.0)),
             RecordKey::Shipment(id) => Some((IdKind::Shipment, id.0)),
             RecordKey::User(id) => Some((IdKind::User, id.0)),
             RecordKey::Role(id) => Some((IdKind::Role, id.0)),
             RecordKey::Audit(id) => Some((IdKind::Audit, id.0)),
+            RecordKey::Medium(id) => Some((IdKind::Medium, id.0)),
+            RecordKey::Sanitization(id) => Some((IdKind::Sanitization, id.0)),
+            RecordKey::Verification(id) => Some((IdKind::Verification, id.0)),
         }
     }
 }
@@ -137,6 +162,10 @@ impl fmt::Display for RecordKey {
             RecordKey::Session(d) => write!(f, "session {d:?}"),
             RecordKey::MfaChallenge(d) => write!(f, "MFA challenge {d:?}"),
             RecordKey::Throttle(d) => write!(f, "throttle {d:?}"),
+            RecordKey::Medium(id) => write!(f, "medium {id}"),
+            RecordKey::Sanitization(id) => write!(f, "sanitization record {id}"),
+            RecordKey::Verification(id) => write!(f, "verification {id}"),
+            RecordKey::Report(d) => write!(f, "report {d}"),
         }
     }
 }
@@ -160,19 +189,25 @@ pub enum UniqueField {
     UserEmail,
     /// Role `name` (exact).
     RoleName,
+    /// Device `imei` (exact, when not empty).
+    DeviceImei,
+    /// Storage medium `serial` (exact).
+    MediumSerial,
 }
 
 impl UniqueField {
     /// Every unique field.
-    pub const ALL: [UniqueField; 8] = [
+    pub const ALL: [UniqueField; 10] = [
         UniqueField::DeviceSerialNumber,
         UniqueField::DeviceMacId,
+        UniqueField::DeviceImei,
         UniqueField::LocationAddress,
         UniqueField::LocationPhone,
         UniqueField::DonorEmail,
         UniqueField::UserUsername,
         UniqueField::UserEmail,
         UniqueField::RoleName,
+        UniqueField::MediumSerial,
     ];
 
     /// The collection the field belongs to.
@@ -191,6 +226,8 @@ impl UniqueField {
             UniqueField::UserUsername => Field::UserUsername,
             UniqueField::UserEmail => Field::UserEmail,
             UniqueField::RoleName => Field::RoleName,
+            UniqueField::DeviceImei => Field::DeviceImei,
+            UniqueField::MediumSerial => Field::MediumSerial,
         }
     }
 
@@ -259,6 +296,13 @@ pub enum RefField {
     CredentialsUser,
     SessionUser,
     MfaChallengeUser,
+    MediumDevice,
+    SanitizationDevice,
+    SanitizationMedium,
+    SanitizationPerformedBy,
+    SanitizationReport,
+    VerificationDevice,
+    VerificationVerifiedBy,
 }
 
 /// How many targets a reference field holds.
@@ -271,6 +315,10 @@ pub enum Arity {
     Optional,
     /// A list: deleting the target takes it out of the list.
     Many,
+    /// None or one, and evidence: the target cannot be deleted while the field holds it, and
+    /// the services refuse such a delete (409, naming the records) instead of deleting or
+    /// changing the referrer. Sanitization evidence is never deleted with what it is about.
+    Kept,
 }
 
 /// What one reference field is: the one statement of which field of which record refers to
@@ -322,8 +370,8 @@ const fn reference(
 
 /// Every reference field, by source collection in [`RecordKey`] order, then in the order
 /// the record shows them.
-pub static REFERENCES: [RefSpec; 11] = {
-    use Arity::{Many, One, Optional};
+pub static REFERENCES: [RefSpec; 18] = {
+    use Arity::{Kept, Many, One, Optional};
     use Collection as C;
     [
         reference(
@@ -430,6 +478,70 @@ pub static REFERENCES: [RefSpec; 11] = {
             Some(Field::MfaChallengeUser),
             false,
         ),
+        // A medium without records goes with its device; records keep both.
+        reference(
+            RefField::MediumDevice,
+            C::Media,
+            "device",
+            C::Devices,
+            One,
+            Some(Field::MediumDevice),
+            false,
+        ),
+        reference(
+            RefField::SanitizationDevice,
+            C::Sanitizations,
+            "device",
+            C::Devices,
+            Kept,
+            Some(Field::SanitizationDevice),
+            false,
+        ),
+        reference(
+            RefField::SanitizationMedium,
+            C::Sanitizations,
+            "medium",
+            C::Media,
+            Kept,
+            Some(Field::SanitizationMedium),
+            false,
+        ),
+        reference(
+            RefField::SanitizationPerformedBy,
+            C::Sanitizations,
+            "performed_by",
+            C::Users,
+            Kept,
+            Some(Field::SanitizationPerformedBy),
+            false,
+        ),
+        reference(
+            RefField::SanitizationReport,
+            C::Sanitizations,
+            "report",
+            C::Reports,
+            Kept,
+            None,
+            false,
+        ),
+        reference(
+            RefField::VerificationDevice,
+            C::Verifications,
+            "device",
+            C::Devices,
+            Kept,
+            Some(Field::VerificationDevice),
+            false,
+        ),
+        reference(
+            RefField::VerificationVerifiedBy,
+            C::Verifications,
+            "verified_by",
+            C::Users,
+            Kept,
+            Some(Field::VerificationVerifiedBy),
+            false,
+        ),
     ]
 };
 
@@ -493,6 +605,27 @@ impl RefField {
             (RefField::MfaChallengeUser, Record::MfaChallenge(m)) => {
                 out.push(Reference::Key(RecordKey::User(m.user)))
             }
+            (RefField::MediumDevice, Record::Medium(m)) => {
+                out.push(Reference::Key(RecordKey::Device(m.device)))
+            }
+            (RefField::SanitizationDevice, Record::Sanitization(r)) => {
+                out.push(Reference::Key(RecordKey::Device(r.device)))
+            }
+            (RefField::SanitizationMedium, Record::Sanitization(r)) => {
+                out.push(Reference::Key(RecordKey::Medium(r.medium)))
+            }
+            (RefField::SanitizationPerformedBy, Record::Sanitization(r)) => {
+                out.push(Reference::Key(RecordKey::User(r.performed_by)))
+            }
+            (RefField::SanitizationReport, Record::Sanitization(r)) => {
+                out.extend(key(r.report.map(RecordKey::Report)))
+            }
+            (RefField::VerificationDevice, Record::Verification(v)) => {
+                out.push(Reference::Key(RecordKey::Device(v.device)))
+            }
+            (RefField::VerificationVerifiedBy, Record::Verification(v)) => {
+                out.push(Reference::Key(RecordKey::User(v.verified_by)))
+            }
             _ => {}
         }
     }
@@ -510,8 +643,8 @@ impl RefField {
     }
 
     /// Takes `target` out of this field of `record` as deleting the target does: an optional
-    /// reference becomes none, a list loses it. Fields of [`Arity::One`] and references by
-    /// name are left alone. Whether anything changed.
+    /// reference becomes none, a list loses it. Fields of [`Arity::One`] and [`Arity::Kept`]
+    /// and references by name are left alone. Whether anything changed.
     pub fn clear(self, record: &mut Record, target: RecordKey) -> bool {
         fn unset<T: PartialEq>(slot: &mut Option<T>, target: T) -> bool {
             let hit = slot.as_ref() == Some(&target);
@@ -563,6 +696,10 @@ impl Record {
             Record::Session(r) => RecordKey::Session(r.digest),
             Record::MfaChallenge(r) => RecordKey::MfaChallenge(r.digest),
             Record::Throttle(r) => RecordKey::Throttle(r.digest),
+            Record::Medium(r) => RecordKey::Medium(r.id),
+            Record::Sanitization(r) => RecordKey::Sanitization(r.id),
+            Record::Verification(r) => RecordKey::Verification(r.id),
+            Record::Report(r) => RecordKey::Report(r.digest),
         }
     }
 
@@ -571,7 +708,8 @@ impl Record {
         self.key().collection()
     }
 
-    /// The record's version (audit events are never changed and have version 1).
+    /// The record's version (audit events, sanitization records, verifications and reports
+    /// are never changed and have version 1).
     pub fn version(&self) -> u64 {
         match self {
             Record::Device(r) => r.version,
@@ -585,6 +723,8 @@ impl Record {
             Record::Session(r) => r.version,
             Record::MfaChallenge(r) => r.version,
             Record::Throttle(r) => r.version,
+            Record::Medium(r) => r.version,
+            Record::Sanitization(_) | Record::Verification(_) | Record::Report(_) => 1,
         }
     }
 
@@ -600,6 +740,7 @@ impl Record {
             Record::Device(d) => {
                 push(UniqueField::DeviceSerialNumber, &d.serial_number, false);
                 push(UniqueField::DeviceMacId, &d.mac_id, true);
+                push(UniqueField::DeviceImei, &d.imei, true);
             }
             Record::Location(l) => {
                 push(UniqueField::LocationAddress, &l.address, false);
@@ -611,7 +752,11 @@ impl Record {
                 push(UniqueField::UserEmail, &u.email, false);
             }
             Record::Role(r) => push(UniqueField::RoleName, &r.name, false),
+            Record::Medium(m) => push(UniqueField::MediumSerial, &m.serial, false),
             Record::Shipment(_)
+            | Record::Sanitization(_)
+            | Record::Verification(_)
+            | Record::Report(_)
             | Record::Audit(_)
             | Record::Credentials(_)
             | Record::Session(_)
@@ -648,6 +793,7 @@ impl Record {
                 F::DeviceModel => text(&d.model),
                 F::DeviceSerialNumber => text(&d.serial_number),
                 F::DeviceMacId => text(&d.mac_id),
+                F::DeviceImei => text(&d.imei),
                 F::DeviceStatus => text(d.status.as_str()),
                 F::DeviceYearOfManufacture => opt(d.year_of_manufacture, |y| Value::Int(y.into())),
                 F::DeviceOperatingSystem => text(&d.operating_system),
@@ -745,6 +891,29 @@ impl Record {
             (Record::Throttle(t), f) => match f {
                 F::ThrottleId => Value::Text(t.digest.to_hex()),
                 F::ThrottleUpdatedAt => Value::Timestamp(t.updated_at),
+                _ => Value::Null,
+            },
+            (Record::Medium(m), f) => match f {
+                F::MediumId => Value::Int(m.id.0),
+                F::MediumDevice => Value::Uuid(m.device.0),
+                F::MediumSerial => text(&m.serial),
+                _ => Value::Null,
+            },
+            (Record::Sanitization(r), f) => match f {
+                F::SanitizationId => Value::Int(r.id.0),
+                F::SanitizationDevice => Value::Uuid(r.device.0),
+                F::SanitizationMedium => Value::Int(r.medium.0),
+                F::SanitizationPerformedBy => Value::Int(r.performed_by.0),
+                _ => Value::Null,
+            },
+            (Record::Verification(v), f) => match f {
+                F::VerificationId => Value::Int(v.id.0),
+                F::VerificationDevice => Value::Uuid(v.device.0),
+                F::VerificationVerifiedBy => Value::Int(v.verified_by.0),
+                _ => Value::Null,
+            },
+            (Record::Report(r), f) => match f {
+                F::ReportId => Value::Text(r.digest.to_hex()),
                 _ => Value::Null,
             },
         }
@@ -1050,7 +1219,30 @@ mod tests {
                 (Collection::Credentials, "user"),
                 (Collection::Sessions, "user"),
                 (Collection::MfaChallenges, "user"),
+                (Collection::Sanitizations, "performed_by"),
+                (Collection::Verifications, "verified_by"),
             ]
+        );
+        assert_eq!(
+            sources(Reference::Key(RecordKey::Device(DeviceId(uuid::Uuid::nil())))),
+            [
+                (Collection::Media, "device"),
+                (Collection::Sanitizations, "device"),
+                (Collection::Verifications, "device"),
+            ]
+        );
+        assert_eq!(
+            sources(Reference::Key(RecordKey::Medium(MediumId(1)))),
+            [(Collection::Sanitizations, "medium")]
+        );
+        assert_eq!(
+            sources(Reference::Key(RecordKey::Report(Digest([0; 32])))),
+            [(Collection::Sanitizations, "report")]
+        );
+        // Nothing refers to a record or a verification: evidence is the end of the chain.
+        assert_eq!(
+            sources(Reference::Key(RecordKey::Sanitization(SanitizationId(1)))),
+            []
         );
         assert_eq!(
             sources(Reference::Key(RecordKey::Location(LocationId(1)))),

@@ -663,7 +663,7 @@ async fn ids_survive_reopen_and_versions_are_checked() {
     // A newer format is refused with a message that says so.
     engine
         .apply(KvBatch {
-            ops: vec![KvOp::Put(vec![0, b'v'], 2u32.to_be_bytes().to_vec())],
+            ops: vec![KvOp::Put(vec![0, b'v'], 3u32.to_be_bytes().to_vec())],
         })
         .expect("put");
     match KvStore::new(engine.clone()) {
@@ -678,6 +678,68 @@ async fn ids_survive_reopen_and_versions_are_checked() {
         })
         .expect("put");
     assert!(matches!(KvStore::new(foreign), Err(StoreError::Corrupt(_))));
+}
+
+/// A store of format 1 (before sanitization evidence) opens, is upgraded to format 2 in place,
+/// and its devices read with no IMEI and as "no evidence recorded".
+#[tokio::test]
+async fn a_format_1_store_is_upgraded_and_its_devices_have_no_evidence() {
+    let engine = Shared::default();
+    {
+        let s = KvStore::new(engine.clone()).expect("open");
+        let mut d = device(1, "S1");
+        d.status = rehome_core::DeviceStatus::Wiped;
+        s.commit(set(vec![ins(r(d))])).await.expect("device");
+    }
+    // Make it what format 1 wrote: version 1, and device JSON without the new fields.
+    let mut records = Vec::new();
+    engine
+        .scan(&[b'r'], Some(&[b's']), false, &mut |k, v| {
+            records.push((k.to_vec(), v.to_vec()));
+            true
+        })
+        .expect("scan");
+    assert_eq!(records.len(), 1);
+    let (key, value) = &records[0];
+    let mut json: serde_json::Value = serde_json::from_slice(value).expect("record JSON");
+    let fields = json["record"].as_object_mut().expect("device object");
+    for f in ["imei", "no_media", "locks", "sample", "no_evidence_recorded", "recycling"] {
+        assert!(fields.remove(f).is_some(), "{f} was written");
+    }
+    engine
+        .apply(KvBatch {
+            ops: vec![
+                KvOp::Put(key.clone(), serde_json::to_vec(&json).expect("JSON")),
+                KvOp::Put(vec![0, b'v'], 1u32.to_be_bytes().to_vec()),
+            ],
+        })
+        .expect("put");
+
+    let s = KvStore::new(engine.clone()).expect("a format 1 store opens");
+    assert_eq!(
+        engine.get(&[0, b'v']).expect("get"),
+        Some(2u32.to_be_bytes().to_vec()),
+        "upgraded to format 2"
+    );
+    match s.get(RecordKey::Device(device_id(1))).await.expect("get") {
+        Some(Record::Device(d)) => {
+            assert!(d.no_evidence_recorded);
+            assert_eq!(d.imei, "");
+            assert!(!d.no_media);
+            assert!(d.locks.is_empty());
+            assert_eq!(d.status, rehome_core::DeviceStatus::Wiped);
+        }
+        other => panic!("expected the device, got {other:?}"),
+    }
+    // And it takes format 2's records: an IMEI, media.
+    let mut d2 = device(2, "S2");
+    d2.imei = "490154203237518".into();
+    s.commit(set(vec![ins(r(d2))])).await.expect("a device with an IMEI");
+    let holder = s
+        .get_by_unique(&UniqueField::DeviceImei.key("490154203237518"))
+        .await
+        .expect("by IMEI");
+    assert_eq!(holder.map(|h| h.key()), Some(RecordKey::Device(device_id(2))));
 }
 
 #[tokio::test]

@@ -244,7 +244,7 @@ impl SqlStore {
                 Change::Update { record, .. } => record.key(),
                 Change::Delete { key, .. } => *key,
             };
-            if key.collection() != Collection::Audit {
+            if !key.collection().is_append_only() {
                 targets.entry(key.collection()).or_default().insert(key);
             }
         }
@@ -380,10 +380,10 @@ impl SqlStore {
         expected: u64,
     ) -> Result<(), Stop> {
         let key = record.key();
-        if key.collection() == Collection::Audit {
+        if key.collection().is_append_only() {
             return Err(Stop::Store(StoreError::InvalidChange {
                 index,
-                reason: "audit events cannot be updated".into(),
+                reason: key.collection().append_only_refusal(false),
             }));
         }
         let (t, args) = record_args(record).map_err(|e| with_index(index, e))?;
@@ -430,10 +430,10 @@ impl SqlStore {
         key: RecordKey,
         expected: u64,
     ) -> Result<(), Stop> {
-        if key.collection() == Collection::Audit {
+        if key.collection().is_append_only() {
             return Err(Stop::Store(StoreError::InvalidChange {
                 index,
-                reason: "audit events cannot be deleted".into(),
+                reason: key.collection().append_only_refusal(true),
             }));
         }
         let t = table(key.collection());
@@ -596,10 +596,10 @@ impl SqlStore {
         expected: u64,
     ) -> Result<(), Stop> {
         let key = record.key();
-        if key.collection() == Collection::Audit {
+        if key.collection().is_append_only() {
             return Err(Stop::Store(StoreError::InvalidChange {
                 index,
-                reason: "audit events cannot be updated".into(),
+                reason: key.collection().append_only_refusal(false),
             }));
         }
         self.check_version(tx, index, key, expected).await?;
@@ -626,10 +626,10 @@ impl SqlStore {
         key: RecordKey,
         expected: u64,
     ) -> Result<(), Stop> {
-        if key.collection() == Collection::Audit {
+        if key.collection().is_append_only() {
             return Err(Stop::Store(StoreError::InvalidChange {
                 index,
-                reason: "audit events cannot be deleted".into(),
+                reason: key.collection().append_only_refusal(true),
             }));
         }
         self.check_version(tx, index, key, expected).await?;

@@ -21,13 +21,16 @@ fn at(minute: u32) -> Timestamp {
 
 fn medium(id: i64, serial: &str) -> Medium {
     Medium {
-        id,
+        id: MediumId(id),
         device: device(),
         kind: MediumKind::Ssd,
         make: String::new(),
         model: String::new(),
         serial: serial.into(),
         capacity_bytes: None,
+        created_at: at(0),
+        updated_at: at(0),
+        version: 1,
     }
 }
 
@@ -42,9 +45,9 @@ fn rec(
     supersedes: Option<i64>,
 ) -> Sanitization {
     Sanitization {
-        id,
+        id: SanitizationId(id),
         device: device(),
-        medium,
+        medium: MediumId(medium),
         method_type,
         method_used: MethodUsed::Overwrite,
         method_details: String::new(),
@@ -59,18 +62,21 @@ fn rec(
         post_classification: String::new(),
         destination: MediaDestination::ExternalReuse,
         notes: String::new(),
-        supersedes,
+        supersedes: supersedes.map(SanitizationId),
+        report: None,
+        recorded_by: Some(by),
+        recorded_at: at(minute),
     }
 }
 
 fn verif(id: i64, by: UserId, minute: u32, outcome: Outcome, records: &[i64]) -> Verification {
     Verification {
-        id,
+        id: VerificationId(id),
         device: device(),
         verified_by: by,
         verified_at: at(minute),
         outcome,
-        records: records.to_vec(),
+        records: records.iter().copied().map(SanitizationId).collect(),
         notes: String::new(),
     }
 }

@@ -23,13 +23,18 @@ use uuid::Uuid;
 
 use super::encode::{push_i64, push_text, push_value, read_i64};
 use crate::ids::{
-    AuditId, DeviceId, Digest, DonorId, IdKind, LocationId, RoleId, ShipmentId, UserId,
+    AuditId, DeviceId, Digest, DonorId, IdKind, LocationId, MediumId, RoleId, SanitizationId,
+    ShipmentId, UserId, VerificationId,
 };
 use crate::query::{Collection, Field, FieldType, Order, Value};
 use crate::store::{Record, RecordKey, Reference, UniqueField, UniqueKey};
 
 /// The layout version this build writes and reads. Bump it on any change to the table above.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+///
+/// - 1: the first layout.
+/// - 2: sanitization evidence (collections 12 to 15, unique keys 9 and 10, fields `0x21` and
+///   `0xD0` to `0xE8`); format 1 is upgraded in place ([`super::store`]).
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 const META: u8 = 0x00;
 const RECORD: u8 = b'r';
@@ -51,6 +56,10 @@ fn collection_tag(c: Collection) -> u8 {
         Collection::Sessions => 9,
         Collection::MfaChallenges => 10,
         Collection::Throttles => 11,
+        Collection::Media => 12,
+        Collection::Sanitizations => 13,
+        Collection::Verifications => 14,
+        Collection::Reports => 15,
     }
 }
 
@@ -70,6 +79,8 @@ fn unique_tag(u: UniqueField) -> u8 {
         UniqueField::UserUsername => 6,
         UniqueField::UserEmail => 7,
         UniqueField::RoleName => 8,
+        UniqueField::DeviceImei => 9,
+        UniqueField::MediumSerial => 10,
     }
 }
 
@@ -93,6 +104,7 @@ fn field_tag(f: Field) -> u8 {
         DeviceNotes => 0x1E,
         DeviceCreatedAt => 0x1F,
         DeviceUpdatedAt => 0x20,
+        DeviceImei => 0x21,
         LocationId => 0x30,
         LocationName => 0x31,
         LocationType => 0x32,
@@ -149,6 +161,17 @@ fn field_tag(f: Field) -> u8 {
         MfaChallengeExpiresAt => 0xB2,
         ThrottleId => 0xC0,
         ThrottleUpdatedAt => 0xC1,
+        MediumId => 0xD0,
+        MediumDevice => 0xD1,
+        MediumSerial => 0xD2,
+        SanitizationId => 0xD8,
+        SanitizationDevice => 0xD9,
+        SanitizationMedium => 0xDA,
+        SanitizationPerformedBy => 0xDB,
+        VerificationId => 0xE0,
+        VerificationDevice => 0xE1,
+        VerificationVerifiedBy => 0xE2,
+        ReportId => 0xE8,
     }
 }
 
@@ -230,7 +253,10 @@ pub(crate) fn value_count_key(field: Field, value: &Value) -> Vec<u8> {
 pub(crate) fn id_len(c: Collection) -> usize {
     match c {
         Collection::Devices => 16,
-        Collection::Sessions | Collection::MfaChallenges | Collection::Throttles => 32,
+        Collection::Sessions
+        | Collection::MfaChallenges
+        | Collection::Throttles
+        | Collection::Reports => 32,
         _ => 8,
     }
 }
@@ -244,10 +270,14 @@ fn push_id(buf: &mut Vec<u8>, key: RecordKey) {
         | RecordKey::User(UserId(i))
         | RecordKey::Role(RoleId(i))
         | RecordKey::Audit(AuditId(i))
-        | RecordKey::Credentials(UserId(i)) => push_i64(buf, i),
-        RecordKey::Session(d) | RecordKey::MfaChallenge(d) | RecordKey::Throttle(d) => {
-            buf.extend_from_slice(&d.0)
-        }
+        | RecordKey::Credentials(UserId(i))
+        | RecordKey::Medium(MediumId(i))
+        | RecordKey::Sanitization(SanitizationId(i))
+        | RecordKey::Verification(VerificationId(i)) => push_i64(buf, i),
+        RecordKey::Session(d)
+        | RecordKey::MfaChallenge(d)
+        | RecordKey::Throttle(d)
+        | RecordKey::Report(d) => buf.extend_from_slice(&d.0),
     }
 }
 
@@ -258,11 +288,15 @@ pub(crate) fn decode_id(c: Collection, bytes: &[u8]) -> Option<RecordKey> {
             let arr: [u8; 16] = bytes.try_into().ok()?;
             return Some(RecordKey::Device(DeviceId(Uuid::from_bytes(arr))));
         }
-        Collection::Sessions | Collection::MfaChallenges | Collection::Throttles => {
+        Collection::Sessions
+        | Collection::MfaChallenges
+        | Collection::Throttles
+        | Collection::Reports => {
             let d = Digest(bytes.try_into().ok()?);
             return Some(match c {
                 Collection::Sessions => RecordKey::Session(d),
                 Collection::MfaChallenges => RecordKey::MfaChallenge(d),
+                Collection::Reports => RecordKey::Report(d),
                 _ => RecordKey::Throttle(d),
             });
         }
@@ -277,10 +311,14 @@ pub(crate) fn decode_id(c: Collection, bytes: &[u8]) -> Option<RecordKey> {
         Collection::Roles => RecordKey::Role(RoleId(i)),
         Collection::Audit => RecordKey::Audit(AuditId(i)),
         Collection::Credentials => RecordKey::Credentials(UserId(i)),
+        Collection::Media => RecordKey::Medium(MediumId(i)),
+        Collection::Sanitizations => RecordKey::Sanitization(SanitizationId(i)),
+        Collection::Verifications => RecordKey::Verification(VerificationId(i)),
         Collection::Devices
         | Collection::Sessions
         | Collection::MfaChallenges
-        | Collection::Throttles => return None,
+        | Collection::Throttles
+        | Collection::Reports => return None,
     })
 }
 
@@ -290,7 +328,10 @@ pub(crate) fn key_of_id_value(c: Collection, v: &Value) -> Option<RecordKey> {
         (Collection::Devices, Value::Uuid(u)) => Some(RecordKey::Device(DeviceId(*u))),
         (Collection::Devices, _) => None,
         (
-            Collection::Sessions | Collection::MfaChallenges | Collection::Throttles,
+            Collection::Sessions
+            | Collection::MfaChallenges
+            | Collection::Throttles
+            | Collection::Reports,
             Value::Text(h),
         ) => {
             let d = Digest::from_hex(h)?;
@@ -298,7 +339,13 @@ pub(crate) fn key_of_id_value(c: Collection, v: &Value) -> Option<RecordKey> {
             b.extend_from_slice(&d.0);
             decode_id(c, &b)
         }
-        (Collection::Sessions | Collection::MfaChallenges | Collection::Throttles, _) => None,
+        (
+            Collection::Sessions
+            | Collection::MfaChallenges
+            | Collection::Throttles
+            | Collection::Reports,
+            _,
+        ) => None,
         (_, Value::Int(i)) => {
             let mut b = Vec::with_capacity(8);
             push_i64(&mut b, *i);

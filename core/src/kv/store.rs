@@ -87,10 +87,26 @@ fn read_u64(bytes: &[u8]) -> StoreResult<u64> {
     Ok(u64::from_be_bytes(arr))
 }
 
+/// Brings a store written in format `from` to [`FORMAT_VERSION`], in one batch.
+///
+/// Format 2 (sanitization evidence) added collections and the devices' `imei` unique key,
+/// which no record of format 1 holds (its devices read with an empty IMEI), and no index:
+/// the records and every derived entry of format 1 stand as they are, so the upgrade only
+/// records the new version. Devices of format 1 read as `no_evidence_recorded`.
+fn upgrade<E: KvEngine>(engine: &E, from: u32) -> StoreResult<()> {
+    debug_assert!(from >= 1 && from < FORMAT_VERSION);
+    engine.apply(KvBatch {
+        ops: vec![KvOp::Put(
+            version_key(),
+            FORMAT_VERSION.to_be_bytes().to_vec(),
+        )],
+    })
+}
+
 impl<E: KvEngine> KvStore<E> {
-    /// Opens a store over `engine`: an empty engine gets the current format version; an engine
-    /// written by a newer format, or holding data that is not a rehome store, is refused with
-    /// [`StoreError::Corrupt`].
+    /// Opens a store over `engine`: an empty engine gets the current format version, an older
+    /// format is upgraded in place; an engine written by a newer format, or holding data that
+    /// is not a rehome store, is refused with [`StoreError::Corrupt`].
     pub fn new(engine: E) -> StoreResult<Self> {
         match engine.get(&version_key())? {
             Some(v) => {
@@ -105,10 +121,13 @@ impl<E: KvEngine> KvStore<E> {
                          {FORMAT_VERSION} which this build of rehome reads; upgrade rehome to open it"
                     )));
                 }
-                if version < FORMAT_VERSION {
+                if version == 0 {
                     return Err(corrupt(format_args!(
                         "unknown store format version {version}"
                     )));
+                }
+                if version < FORMAT_VERSION {
+                    upgrade(&engine, version)?;
                 }
             }
             None => {
@@ -352,10 +371,10 @@ impl<'a, E: KvEngine> Tx<'a, E> {
                 expected_version,
             } => {
                 let key = record.key();
-                if key.collection() == Collection::Audit {
+                if key.collection().is_append_only() {
                     return Err(StoreError::InvalidChange {
                         index,
-                        reason: "audit events cannot be updated".into(),
+                        reason: key.collection().append_only_refusal(false),
                     });
                 }
                 let old = self.current(index, key, *expected_version)?;
@@ -377,10 +396,10 @@ impl<'a, E: KvEngine> Tx<'a, E> {
                 key,
                 expected_version,
             } => {
-                if key.collection() == Collection::Audit {
+                if key.collection().is_append_only() {
                     return Err(StoreError::InvalidChange {
                         index,
-                        reason: "audit events cannot be deleted".into(),
+                        reason: key.collection().append_only_refusal(true),
                     });
                 }
                 let old = self.current(index, *key, *expected_version)?;

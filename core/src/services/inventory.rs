@@ -11,6 +11,7 @@ use super::tx::Tx;
 use super::write::{bump, check_body_version, check_if_match, check_unique, diff, key_text};
 pub use super::write::{record_json, unique_errors};
 use super::{Caller, Rehome};
+use crate::evidence::Sample;
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{DeviceId, DonorId, IdKind, LocationId, ShipmentId, UserId};
 use crate::model::{Device, DeviceStatus, Donor, Location, NextStatus, Shipment, Timestamp};
@@ -707,6 +708,7 @@ pub(crate) fn blank_device(
         model: String::new(),
         serial_number: String::new(),
         mac_id: String::new(),
+        imei: String::new(),
         year_of_manufacture: None,
         date_received: None,
         received_by: None,
@@ -722,6 +724,11 @@ pub(crate) fn blank_device(
         notes: String::new(),
         shipping_infos: Vec::new(),
         status: DeviceStatus::Received,
+        no_media: false,
+        locks: Vec::new(),
+        sample: Sample::Undecided,
+        no_evidence_recorded: false,
+        recycling: None,
         created_at: now,
         updated_at: now,
         version: 1,

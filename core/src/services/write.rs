@@ -19,6 +19,18 @@ pub fn record_json(record: &Record) -> Json {
         Record::User(r) => serde_json::to_value(r),
         Record::Role(r) => serde_json::to_value(r),
         Record::Audit(r) => serde_json::to_value(r),
+        Record::Medium(r) => serde_json::to_value(r),
+        Record::Sanitization(r) => serde_json::to_value(r),
+        Record::Verification(r) => serde_json::to_value(r),
+        // A report's bytes stay out of answers and audit entries: its digest names them.
+        Record::Report(r) => Ok(json!({
+            "digest": r.digest,
+            "format": r.format,
+            "file_name": r.file_name,
+            "size": r.bytes.len(),
+            "uploaded_by": r.uploaded_by,
+            "uploaded_at": r.uploaded_at,
+        })),
         // Secrets and session state never leave core as JSON.
         Record::Credentials(_)
         | Record::Session(_)
@@ -58,6 +70,8 @@ fn label(field: UniqueField) -> (&'static str, &'static str, &'static str) {
         UniqueField::UserUsername => ("username", "user", "username"),
         UniqueField::UserEmail => ("email", "user", "email"),
         UniqueField::RoleName => ("name", "role", "name"),
+        UniqueField::DeviceImei => ("imei", "device", "imei"),
+        UniqueField::MediumSerial => ("serial", "medium", "serial"),
     }
 }
 
@@ -134,10 +148,13 @@ pub(crate) fn bump(record: &mut Record, now: Timestamp) {
         Record::Role(r) => touch!(r),
         Record::Credentials(r) => touch!(r),
         Record::Throttle(r) => touch!(r),
+        Record::Medium(r) => touch!(r),
         // Sessions and challenges have no update time.
         Record::Session(r) => r.version += 1,
         Record::MfaChallenge(r) => r.version += 1,
-        Record::Audit(_) => {}
+        // Never changed.
+        Record::Audit(_) | Record::Sanitization(_) | Record::Verification(_) | Record::Report(_) => {
+        }
     }
 }
 
@@ -152,6 +169,10 @@ pub(crate) fn key_text(key: RecordKey) -> String {
         RecordKey::Role(i) => i.to_string(),
         RecordKey::Audit(i) => i.to_string(),
         RecordKey::Credentials(i) => i.to_string(),
+        RecordKey::Medium(i) => i.to_string(),
+        RecordKey::Sanitization(i) => i.to_string(),
+        RecordKey::Verification(i) => i.to_string(),
+        RecordKey::Report(d) => d.to_hex(),
         // Never the digest of a secret: only that there was one.
         RecordKey::Session(_) | RecordKey::MfaChallenge(_) | RecordKey::Throttle(_) => {
             String::new()

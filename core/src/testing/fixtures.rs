@@ -6,7 +6,15 @@
 use chrono::{DateTime, NaiveDate};
 use uuid::Uuid;
 
-use crate::ids::{AuditId, DeviceId, Digest, DonorId, LocationId, RoleId, ShipmentId, UserId};
+use crate::evidence::{
+    LockCheck, LockKind, LockState, MediaDestination, Medium, MediumKind, MethodType, MethodUsed,
+    Outcome, Recycling, Report, ReportFormat, Sample, Sanitization, Verification,
+    VerificationMethod,
+};
+use crate::ids::{
+    AuditId, DeviceId, Digest, DonorId, LocationId, MediumId, RoleId, SanitizationId, ShipmentId,
+    UserId, VerificationId,
+};
 use crate::model::{
     AuditEvent, Credentials, Device, DeviceStatus, Donor, Location, MfaChallenge, Money, Role,
     Session, Shipment, Throttle, Timestamp, User,
@@ -74,6 +82,7 @@ pub fn device(n: u128, serial: &str) -> Device {
         model: "Model".to_owned(),
         serial_number: serial.to_owned(),
         mac_id: String::new(),
+        imei: String::new(),
         year_of_manufacture: None,
         date_received: None,
         received_by: None,
@@ -89,6 +98,11 @@ pub fn device(n: u128, serial: &str) -> Device {
         notes: String::new(),
         shipping_infos: Vec::new(),
         status: DeviceStatus::Received,
+        no_media: false,
+        locks: Vec::new(),
+        sample: Sample::Undecided,
+        no_evidence_recorded: false,
+        recycling: None,
         created_at: now_plus(0),
         updated_at: now_plus(0),
         version: 1,
@@ -211,6 +225,7 @@ pub fn full_device(n: u128, serial: &str) -> Device {
         model: "ThinkPad T480 – Ünïcödé 😀".to_owned(),
         serial_number: serial.to_owned(),
         mac_id: format!("aa:bb:cc:dd:ee:{:02x}", n % 256),
+        imei: String::new(),
         year_of_manufacture: Some(2019),
         date_received: Some(date(2024, 1, 31)),
         received_by: Some(UserId(1)),
@@ -226,6 +241,20 @@ pub fn full_device(n: u128, serial: &str) -> Device {
         notes: "Straße, ΣΊΣΥΦΟΣ, İstanbul".to_owned(),
         shipping_infos: vec![ShipmentId(1), ShipmentId(2)],
         status: DeviceStatus::Refurbished,
+        no_media: false,
+        locks: vec![LockCheck {
+            kind: LockKind::GoogleFrp,
+            state: LockState::Removed,
+            checked_by: UserId(2),
+            checked_at: now_plus(3),
+        }],
+        sample: Sample::NotPicked,
+        no_evidence_recorded: false,
+        recycling: Some(Recycling {
+            location: Some(LocationId(2)),
+            processor: "Recycler – Ünïcödé".to_owned(),
+            date: date(2024, 2, 29),
+        }),
         created_at: now_plus(1),
         updated_at: now_plus(2),
         version: 1,
@@ -296,5 +325,73 @@ pub fn throttle(digest: Digest) -> Throttle {
         locks: 0,
         updated_at: now_plus(0),
         version: 1,
+    }
+}
+
+/// A storage medium `id` of device `device` with serial `serial` (an SSD of 512 GB).
+pub fn medium(id: i64, device: DeviceId, serial: &str) -> Medium {
+    Medium {
+        id: MediumId(id),
+        device,
+        kind: MediumKind::Ssd,
+        make: "Samsung".to_owned(),
+        model: "SSD 860 – Ünïcödé".to_owned(),
+        serial: serial.to_owned(),
+        capacity_bytes: Some(512_110_190_592),
+        created_at: now_plus(0),
+        updated_at: now_plus(0),
+        version: 1,
+    }
+}
+
+/// A passed clear (overwrite) of `medium` on `device` by user `by`, with every field set.
+pub fn sanitization(id: i64, device: DeviceId, medium: i64, by: i64) -> Sanitization {
+    Sanitization {
+        id: SanitizationId(id),
+        device,
+        medium: MediumId(medium),
+        method_type: MethodType::Clear,
+        method_used: MethodUsed::Overwrite,
+        method_details: "1 pass, PRNG stream, \"verified\" 100%".to_owned(),
+        tool: "nwipe".to_owned(),
+        tool_version: "0.38".to_owned(),
+        verification_method: VerificationMethod::Full,
+        outcome: Outcome::Passed,
+        started_at: now_plus(1_000_000),
+        finished_at: now_plus(3_600_000_000),
+        performed_by: UserId(by),
+        data_classification: "Confidential".to_owned(),
+        post_classification: "Unclassified".to_owned(),
+        destination: MediaDestination::ExternalReuse,
+        notes: "Straße".to_owned(),
+        supersedes: None,
+        report: None,
+        recorded_by: Some(UserId(by)),
+        recorded_at: now_plus(3_600_000_001),
+    }
+}
+
+/// A passed verification of `device`'s records `records` by user `by`.
+pub fn verification(id: i64, device: DeviceId, by: i64, records: &[i64]) -> Verification {
+    Verification {
+        id: VerificationId(id),
+        device,
+        verified_by: UserId(by),
+        verified_at: now_plus(7_200_000_000),
+        outcome: Outcome::Passed,
+        records: records.iter().copied().map(SanitizationId).collect(),
+        notes: String::new(),
+    }
+}
+
+/// A JSON tool report holding `bytes`, keyed by their SHA-256.
+pub fn report(bytes: &[u8]) -> Report {
+    Report {
+        digest: Report::digest_of(bytes),
+        format: ReportFormat::Json,
+        file_name: "nwipe_report.json".to_owned(),
+        bytes: bytes.to_vec(),
+        uploaded_by: Some(UserId(1)),
+        uploaded_at: now_plus(0),
     }
 }

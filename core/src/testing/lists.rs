@@ -1500,6 +1500,7 @@ impl DataSpec {
                     .as_ref()
                     .map(|m| unique_text(m, i))
                     .unwrap_or_default(),
+                imei: String::new(),
                 year_of_manufacture: s.year.map(|y| YEARS[y]),
                 date_received: s.received.map(day),
                 received_by: reference(s.refs[3], &user_ids).map(UserId),
@@ -1515,6 +1516,11 @@ impl DataSpec {
                 notes,
                 shipping_infos: infos,
                 status: DeviceStatus::ALL[s.status],
+                no_media: false,
+                locks: Vec::new(),
+                sample: crate::evidence::Sample::Undecided,
+                no_evidence_recorded: false,
+                recycling: None,
                 created_at: c,
                 updated_at: u,
                 version: 1,
@@ -1808,7 +1814,12 @@ impl DataSpec {
                         n.key = o.key
                     })
                 }
-                Collection::Audit => {}
+                // Never changed; and evidence has its own suite (`testing::evidence`).
+                Collection::Audit
+                | Collection::Media
+                | Collection::Sanitizations
+                | Collection::Verifications
+                | Collection::Reports => {}
             }
         }
         out

@@ -133,7 +133,11 @@ fn id_name(c: Collection) -> &'static str {
         Collection::Shipments => "shipping_id",
         Collection::Users | Collection::Roles | Collection::Audit => "id",
         Collection::Credentials => "user",
-        Collection::Sessions | Collection::MfaChallenges | Collection::Throttles => "digest",
+        Collection::Media | Collection::Sanitizations | Collection::Verifications => "id",
+        Collection::Sessions
+        | Collection::MfaChallenges
+        | Collection::Throttles
+        | Collection::Reports => "digest",
     }
 }
 

@@ -667,7 +667,14 @@ pub(crate) fn with_version(r: Record, v: u64) -> Record {
             x.version = v;
             Record::Throttle(x)
         }
+        Record::Medium(mut x) => {
+            x.version = v;
+            Record::Medium(x)
+        }
         Record::Audit(x) => Record::Audit(x),
+        Record::Sanitization(x) => Record::Sanitization(x),
+        Record::Verification(x) => Record::Verification(x),
+        Record::Report(x) => Record::Report(x),
     }
 }
 
@@ -717,6 +724,22 @@ pub(crate) fn touch(r: Record) -> Record {
         Record::Throttle(mut x) => {
             x.locks += 1;
             Record::Throttle(x)
+        }
+        Record::Medium(mut x) => {
+            x.model.push_str(" touched");
+            Record::Medium(x)
+        }
+        Record::Sanitization(mut x) => {
+            x.notes.push_str(" touched");
+            Record::Sanitization(x)
+        }
+        Record::Verification(mut x) => {
+            x.notes.push_str(" touched");
+            Record::Verification(x)
+        }
+        Record::Report(mut x) => {
+            x.file_name.push_str(" touched");
+            Record::Report(x)
         }
     }
 }
