@@ -34,8 +34,9 @@
 //! # What is refused
 //!
 //! Anything over 1 MiB (before parsing), anything that is not JSON, a JSON value that is not
-//! an object, another `report_schema` or `report_type`, a missing or mistyped required key, an
-//! empty serial, and unusable times: each as an [`NwipeError`] whose message names the key.
+//! an object, another `report_schema` or `report_type`, a `report_metadata.software` other
+//! than `nwipe`, a missing or mistyped key, an empty serial, and unusable times: each as an
+//! [`NwipeError`] whose message names the key.
 //!
 //! nwipe's **early draft** JSON (no `report_schema`, the results in a `wipe_result` object,
 //! `device.serial_no`) is refused too ([`NwipeError::EarlyDraft`]): it records neither the
@@ -83,6 +84,11 @@
 //! place this way when it names the PDF, so a JSON written after the PDF may hold the
 //! sanitised serial too: match stored serials with [`file_serial_matches`] when an exact match
 //! fails.
+//!
+//! [`pair_reports`] pairs each PDF with the JSON report (by its parsed serial) whose serial
+//! matches the one in the PDF's name; when several do (the same drive wiped twice), the JSON
+//! named like the PDF wins, and otherwise the PDF is reported as ambiguous. A JSON report
+//! without a PDF is allowed.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
@@ -1040,17 +1046,22 @@ pub fn pair_reports<'a>(jsons: &[JsonReportFile<'a>], pdfs: &[&'a str]) -> Pairi
         });
     }
 
+    // Per JSON: the PDFs that chose it.
+    let mut claimants: Vec<Vec<usize>> = vec![Vec::new(); jsons.len()];
+    for (p, choice) in chosen.iter().enumerate() {
+        if let Ok(j) = choice {
+            claimants[*j].push(p);
+        }
+    }
+
     let mut pairing = Pairing::default();
     let mut used = vec![false; jsons.len()];
-    for (p, choice) in chosen.iter().enumerate() {
+    for (p, choice) in chosen.into_iter().enumerate() {
         let pdf = pdfs[p];
         match choice {
-            Err(problem) => pairing.problems.push(problem.clone()),
+            Err(problem) => pairing.problems.push(problem),
             Ok(j) => {
-                let j = *j;
-                let claimants: Vec<usize> = (0..pdfs.len())
-                    .filter(|&q| matches!(chosen[q], Ok(k) if k == j))
-                    .collect();
+                let claimants = &claimants[j];
                 let named: Vec<usize> = claimants
                     .iter()
                     .copied()
