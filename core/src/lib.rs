@@ -11,6 +11,7 @@ pub mod ids;
 pub mod kv;
 pub mod memory;
 pub mod model;
+pub mod nwipe;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod permission;
