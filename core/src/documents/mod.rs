@@ -20,7 +20,7 @@
 //! All text is set in DejaVu Sans and DejaVu Sans Bold (Bitstream Vera licence, DejaVu changes
 //! in the public domain; `core/assets/fonts/LICENSE-DejaVu.txt`), compiled into the crate and
 //! embedded in each PDF as a subset holding only the glyphs the document uses (a one-page
-//! certificate is about 20 KB). Each glyph carries its Unicode text (a `ToUnicode` map), so
+//! certificate is about 30 KB). Each glyph carries its Unicode text (a `ToUnicode` map), so
 //! copying or extracting text (`pdftotext`) gives back what was put in: Latin with any
 //! accents, Greek, Cyrillic and punctuation, `<`, `&` and quotes included.
 //!
