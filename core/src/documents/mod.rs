@@ -31,7 +31,7 @@
 //! issued and checked against a later rendering of the same records.
 //!
 //! # Not supported
-//! - Characters the font has no glyph for (Chinese, Japanese, Korean, most emoji, …) are drawn
+//! - Characters the font has no glyph for (Chinese, Japanese, Korean, many emoji, …) are drawn
 //!   as the font's empty box (`.notdef`); they are not an error, and they are still extracted
 //!   as the original characters (the box carries them as `ActualText`). Invisible format
 //!   characters the font lacks (zero-width joiner, variation selectors, byte-order mark) and

@@ -275,6 +275,12 @@ fn rendering_is_deterministic() {
     let first = render_pdf(&doc).expect("rendered");
     let second = render_pdf(&doc.clone()).expect("rendered");
     assert!(first == second, "the same document gives the same bytes");
+    // On another thread too (whose hash maps, if any, would be seeded differently).
+    let again = doc.clone();
+    let third = std::thread::spawn(move || render_pdf(&again).expect("rendered"))
+        .join()
+        .expect("the thread finishes");
+    assert!(first == third, "the same bytes on another thread");
 
     let mut changed = doc.clone();
     changed.subtitle = "All devices donated by Zoë Łukasiewicy".into();
