@@ -86,6 +86,9 @@ echo "== database servers"
 start_postgres
 start_mariadb
 
+# core's PDF documents are read back with poppler (pdftotext, pdfinfo, pdffonts, pdftoppm).
+command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || apt_install poppler-utils
+
 echo "== cargo test --workspace --all-features"
 # Not --all-targets: that would also run the benchmark binaries (harness = false).
 # --all-features: the PostgreSQL and MySQL dialects are cargo features of rehome-sql.

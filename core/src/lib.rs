@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod copy;
+pub mod documents;
 pub mod env;
 pub mod error;
 pub mod eval;

@@ -1,0 +1,450 @@
+//! The renderer checked from outside: poppler's `pdftotext`, `pdfinfo`, `pdffonts` and
+//! `pdftoppm` read what it wrote (they are poppler-utils; the CI script installs them).
+
+use std::path::Path;
+use std::process::Command;
+
+use chrono::TimeZone;
+
+use super::*;
+
+const URL: &str = "https://rehome.example/verify/ABCD-EFGH-JKLM";
+
+/// Runs a poppler tool on `file` (then `after`), failing the test with how to get it when it
+/// is missing.
+fn poppler(tool: &str, args: &[&str], file: &Path, after: &[&str]) -> Vec<u8> {
+    let out = Command::new(tool)
+        .args(args)
+        .arg(file)
+        .args(after)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{tool} could not run ({e}): the documents' tests need poppler-utils \
+                 (apt-get install poppler-utils; the CI script installs it)"
+            )
+        });
+    assert!(
+        out.status.success(),
+        "{tool} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The PDF written to a temporary file (kept while the value lives).
+fn saved(pdf: &[u8]) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new()
+        .suffix(".pdf")
+        .tempfile()
+        .expect("a temporary file");
+    std::io::Write::write_all(&mut file, pdf).expect("written");
+    file
+}
+
+/// The text of each page, from `pdftotext -layout`.
+fn page_texts(pdf: &[u8]) -> Vec<String> {
+    let file = saved(pdf);
+    let out = poppler(
+        "pdftotext",
+        &["-layout", "-enc", "UTF-8"],
+        file.path(),
+        &["-"],
+    );
+    let out = String::from_utf8(out).expect("pdftotext writes UTF-8");
+    let mut pages: Vec<String> = out.split('\u{c}').map(str::to_owned).collect();
+    // A form feed ends every page, so the last piece is empty.
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+/// `pdfinfo`'s page count (which also checks that the file is a readable PDF).
+fn page_count(pdf: &[u8]) -> usize {
+    let file = saved(pdf);
+    let info = String::from_utf8_lossy(&poppler("pdfinfo", &[], file.path(), &[])).into_owned();
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no page count in pdfinfo's output:\n{info}"))
+}
+
+/// Whitespace (spaces, line breaks, layout gaps) collapsed to single spaces.
+fn normalise(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn certificate_rows(n: usize) -> Vec<Vec<String>> {
+    let models = [
+        "ThinkPad T480",
+        "Latitude 5490",
+        "MacBook Air (2017)",
+        "Pixel 4a",
+    ];
+    (1..=n)
+        .map(|i| {
+            vec![
+                format!("SN-{i:05}"),
+                models[i % models.len()].to_owned(),
+                "Erased, verified".to_owned(),
+            ]
+        })
+        .collect()
+}
+
+/// A certificate for all devices of a donor: the names users type, a label/value block, a
+/// QR code and a 3-column table of `rows` rows.
+fn certificate(rows: usize) -> Document {
+    Document {
+        organisation: "Laptops for Schools — Leeds".into(),
+        title: "Certificate of sanitization".into(),
+        subtitle: "All devices donated by Zoë Łukasiewicz".into(),
+        meta: vec![
+            ("Certificate".into(), "C-2025-0042".into()),
+            ("Issued".into(), "3 March 2025".into()),
+            ("Donor".into(), "O'Brien & Sons <Ltd>".into()),
+        ],
+        blocks: vec![
+            Block::Qr {
+                text: URL.into(),
+                caption: format!("Check this certificate at {URL}"),
+            },
+            Block::Heading("Summary".into()),
+            Block::Paragraph(
+                "The storage of every device below was erased by Дмитрий and checked by \
+                 Ελένη, following NIST SP 800-88 (purge). Donated by Zoë Łukasiewicz for \
+                 O'Brien & Sons <Ltd>."
+                    .into(),
+            ),
+            Block::KeyValues(vec![
+                ("Method".into(), "NIST 800-88 purge, one pass".into()),
+                ("Erased by".into(), "Дмитрий".into()),
+                ("Verified by".into(), "Ελένη".into()),
+            ]),
+            Block::Heading("Devices".into()),
+            Block::Table(Table {
+                columns: vec![
+                    Column::new("Serial number", 2),
+                    Column::new("Model", 3),
+                    Column::new("Outcome", 2).aligned(Align::Right),
+                ],
+                rows: certificate_rows(rows),
+            }),
+        ],
+        footer: "Laptops for Schools · charity 1234567 · rehome.example/verify".into(),
+        created: Some(
+            chrono::Utc
+                .with_ymd_and_hms(2025, 3, 3, 10, 30, 0)
+                .single()
+                .expect("a date"),
+        ),
+    }
+}
+
+#[test]
+fn certificate_text_comes_back_out_on_every_page() {
+    let doc = certificate(120);
+    let pdf = render_pdf(&doc).expect("rendered");
+    let pages = page_texts(&pdf);
+    let count = page_count(&pdf);
+    assert!(count >= 3, "120 rows take at least 3 pages, got {count}");
+    assert_eq!(pages.len(), count, "one text page per PDF page");
+    let all = normalise(&pages.join("\n"));
+
+    let mut expected = vec![
+        "Laptops for Schools — Leeds".to_owned(),
+        "Certificate of sanitization".to_owned(),
+        "All devices donated by Zoë Łukasiewicz".to_owned(),
+        "Certificate C-2025-0042".to_owned(),
+        "Issued 3 March 2025".to_owned(),
+        "Donor O'Brien & Sons <Ltd>".to_owned(),
+        format!("Check this certificate at {URL}"),
+        "Summary".to_owned(),
+        "The storage of every device below was erased by Дмитрий and checked by Ελένη, \
+         following NIST SP 800-88 (purge). Donated by Zoë Łukasiewicz for O'Brien & Sons \
+         <Ltd>."
+            .to_owned(),
+        "Method NIST 800-88 purge, one pass".to_owned(),
+        "Erased by Дмитрий".to_owned(),
+        "Verified by Ελένη".to_owned(),
+        "Devices".to_owned(),
+        "Serial number Model Outcome".to_owned(),
+        "Laptops for Schools · charity 1234567 · rehome.example/verify".to_owned(),
+    ];
+    // Every row, its cells in column order.
+    expected.extend(certificate_rows(120).iter().map(|r| r.join(" ")));
+    for s in &expected {
+        assert!(all.contains(s.as_str()), "{s:?} not in the text:\n{all}");
+    }
+    assert!(all.contains("SN-00001 Latitude 5490 Erased, verified"));
+    assert!(all.contains("SN-00120 ThinkPad T480 Erased, verified"));
+
+    // Every page's footer counts the pages pdfinfo counts.
+    for (i, page) in pages.iter().enumerate() {
+        let label = format!("Page {} of {count}", i + 1);
+        assert!(
+            normalise(page).contains(&label),
+            "{label:?} on page {}",
+            i + 1
+        );
+    }
+    // The header row repeats at the top of page 2, before its first row.
+    let page2 = normalise(&pages[1]);
+    let header = page2
+        .find("Serial number Model Outcome")
+        .expect("header on page 2");
+    let first_row = page2.find("SN-").expect("rows on page 2");
+    assert!(
+        header < first_row,
+        "header before the rows on page 2:\n{page2}"
+    );
+    assert!(
+        !page2.contains("Certificate of sanitization"),
+        "title only on page 1"
+    );
+}
+
+#[test]
+fn page_count_of_a_bare_table_is_known() {
+    // By hand: A4 is 841.89 pt tall; the body runs from the 20 mm (56.69 pt) top margin to
+    // 64 pt above the bottom, 721.2 pt. The header row and each one-line row are 17.5 pt
+    // (9 pt type on 11.5 pt lines, 3 pt padding above and below). A page holds the header
+    // and floor((721.2 - 17.5) / 17.5) = 40 rows: 120 rows are 3 pages, 121 rows 4.
+    let doc = |rows: usize| Document {
+        blocks: vec![Block::Table(Table {
+            columns: vec![Column::new("Serial", 1), Column::new("Model", 1)],
+            rows: (1..=rows)
+                .map(|i| vec![format!("S{i}"), "Model".to_owned()])
+                .collect(),
+        })],
+        ..Document::default()
+    };
+    let pdf = render_pdf(&doc(120)).expect("rendered");
+    assert_eq!(page_count(&pdf), 3);
+    let pages = page_texts(&pdf);
+    assert!(normalise(&pages[0]).contains("Page 1 of 3"));
+    assert!(normalise(&pages[0]).contains("S40 Model"));
+    assert!(!normalise(&pages[0]).contains("S41 "));
+    assert!(normalise(&pages[1]).starts_with("Serial Model S41 Model"));
+    assert!(normalise(&pages[2]).contains("S120 Model Page 3 of 3"));
+    assert_eq!(page_count(&render_pdf(&doc(121)).expect("rendered")), 4);
+}
+
+/// Decodes the one QR code of a PNG with rqrr.
+fn decode_qr(png_bytes: &[u8]) -> String {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a size")];
+    let info = reader.next_frame(&mut buf).expect("a frame");
+    assert_eq!(info.bit_depth, png::BitDepth::Eight, "8-bit PNG");
+    let (w, h) = (info.width as usize, info.height as usize);
+    let channels = info.color_type.samples();
+    let pixels = &buf[..info.buffer_size()];
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        let at = (y * w + x) * channels;
+        let px = &pixels[at..at + channels.min(3)];
+        let sum: usize = px.iter().map(|&v| usize::from(v)).sum();
+        u8::try_from(sum / px.len()).unwrap_or(u8::MAX)
+    });
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the page");
+    grids[0].decode().expect("the QR code decodes").1
+}
+
+#[test]
+fn certificate_qr_code_decodes_from_the_rendered_page() {
+    let pdf = render_pdf(&certificate(120)).expect("rendered");
+    let file = saved(&pdf);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let prefix = dir.path().join("page");
+    let prefix = prefix.to_str().expect("a UTF-8 path");
+    poppler(
+        "pdftoppm",
+        &["-r", "150", "-png", "-f", "1", "-l", "1", "-singlefile"],
+        file.path(),
+        &[prefix],
+    );
+    let png = std::fs::read(format!("{prefix}.png")).expect("the page as PNG");
+    assert_eq!(decode_qr(&png), URL);
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let doc = certificate(120);
+    let first = render_pdf(&doc).expect("rendered");
+    let second = render_pdf(&doc.clone()).expect("rendered");
+    assert!(first == second, "the same document gives the same bytes");
+    // On another thread too (whose hash maps, if any, would be seeded differently).
+    let again = doc.clone();
+    let third = std::thread::spawn(move || render_pdf(&again).expect("rendered"))
+        .join()
+        .expect("the thread finishes");
+    assert!(first == third, "the same bytes on another thread");
+
+    let mut changed = doc.clone();
+    changed.subtitle = "All devices donated by Zoë Łukasiewicy".into();
+    assert!(
+        render_pdf(&changed).expect("rendered") != first,
+        "one character changed"
+    );
+
+    let mut dated = doc;
+    dated.created = None;
+    let undated = render_pdf(&dated).expect("rendered");
+    assert!(undated != first, "the creation date is written");
+    assert!(!String::from_utf8_lossy(&undated).contains("CreationDate"));
+}
+
+#[test]
+fn one_page_certificate_is_small_with_subset_fonts() {
+    let pdf = render_pdf(&certificate(10)).expect("rendered");
+    assert_eq!(page_count(&pdf), 1);
+    assert!(pdf.len() < 40_000, "{} bytes", pdf.len());
+    let file = saved(&pdf);
+    let fonts = String::from_utf8_lossy(&poppler("pdffonts", &[], file.path(), &[])).into_owned();
+    // name  type  encoding  emb sub uni  object ID
+    for font in ["+DejaVuSans-Identity-H ", "+DejaVuSans-Bold-Identity-H "] {
+        let line = fonts
+            .lines()
+            .find(|l| l.contains(font))
+            .unwrap_or_else(|| panic!("{font} in\n{fonts}"));
+        assert!(
+            normalise(line).contains("CID TrueType Identity-H yes yes yes"),
+            "embedded, subset, with a ToUnicode map: {line}"
+        );
+    }
+    let info = String::from_utf8_lossy(&poppler("pdfinfo", &[], file.path(), &[])).into_owned();
+    assert!(
+        info.contains("Title:           Certificate of sanitization"),
+        "{info}"
+    );
+    assert!(info.contains("Creator:         rehome"), "{info}");
+    assert!(
+        info.contains("Author:          Laptops for Schools — Leeds"),
+        "{info}"
+    );
+    assert!(
+        info.contains("Page size:       595.276 x 841.89 pts (A4)"),
+        "{info}"
+    );
+}
+
+#[test]
+fn empty_document_is_one_valid_page() {
+    let pdf = render_pdf(&Document::default()).expect("rendered");
+    assert_eq!(page_count(&pdf), 1);
+    assert_eq!(normalise(&page_texts(&pdf).join("")), "Page 1 of 1");
+
+    let empties = Document {
+        meta: vec![(String::new(), String::new())],
+        blocks: vec![
+            Block::Heading(String::new()),
+            Block::Paragraph(String::new()),
+            Block::KeyValues(vec![]),
+            Block::Table(Table::default()),
+            Block::Table(Table {
+                columns: vec![Column::new("", 0), Column::new("", 0)],
+                rows: vec![vec![], vec![String::new(); 5]],
+            }),
+            Block::Qr {
+                text: String::new(),
+                caption: String::new(),
+            },
+        ],
+        ..Document::default()
+    };
+    let pdf = render_pdf(&empties).expect("rendered");
+    assert_eq!(page_count(&pdf), 1);
+}
+
+#[test]
+fn a_5000_character_word_is_broken_across_lines() {
+    // Letters and digits, so that the text is checkable in order.
+    let word: String = (0..5000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let doc = Document {
+        title: word.clone(),
+        blocks: vec![
+            Block::Paragraph(word.clone()),
+            Block::Table(Table {
+                columns: vec![Column::new("Narrow", 1), Column::new(word.clone(), 9)],
+                rows: vec![vec![word.clone(), "short".into()]],
+            }),
+            Block::KeyValues(vec![(word.clone(), word.clone())]),
+            Block::Qr {
+                text: "x".into(),
+                caption: word.clone(),
+            },
+        ],
+        footer: word.clone(),
+        ..Document::default()
+    };
+    let pdf = render_pdf(&doc).expect("rendered");
+    assert!(page_count(&pdf) > 10);
+
+    // Alone in a paragraph, it comes back whole once the line breaks and the footers are
+    // taken out.
+    let doc = Document {
+        blocks: vec![Block::Paragraph(word.clone())],
+        ..Document::default()
+    };
+    let pdf = render_pdf(&doc).expect("rendered");
+    let pages = page_texts(&pdf);
+    assert!(
+        pages.len() >= 2,
+        "5,000 letters are more than a page of 10 pt text"
+    );
+    let text: String = pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| p.replace(&format!("Page {} of {}", i + 1, pages.len()), ""))
+        .collect::<String>()
+        .split_whitespace()
+        .collect();
+    assert_eq!(text, word, "the word, broken only between lines");
+}
+
+#[test]
+fn a_2000_row_table_spans_pages() {
+    let pdf = render_pdf(&certificate(2000)).expect("rendered");
+    let count = page_count(&pdf);
+    assert!(count > 40, "{count} pages");
+    let pages = page_texts(&pdf);
+    let last = normalise(pages.last().expect("a last page"));
+    assert!(last.contains("SN-02000"), "{last}");
+    assert!(last.contains(&format!("Page {count} of {count}")), "{last}");
+}
+
+#[test]
+fn characters_the_font_lacks_are_boxes_that_extract_as_themselves() {
+    let doc = Document {
+        title: "寄付 Zoë".into(),
+        blocks: vec![
+            Block::Paragraph("東京の学校へ — Дмитрий 😀 done\u{200d}\u{fe0f}\u{7}".into()),
+            Block::KeyValues(vec![("名前".into(), "李小龍".into())]),
+        ],
+        ..Document::default()
+    };
+    let pdf = render_pdf(&doc).expect("rendered");
+    let text = normalise(&page_texts(&pdf).join("\n"));
+    assert!(text.contains("寄付 Zoë"), "{text}");
+    assert!(text.contains("東京の学校へ — Дмитрий 😀 done"), "{text}");
+    assert!(text.contains("名前 李小龍"), "{text}");
+}
+
+#[test]
+fn a_qr_text_too_long_is_an_error() {
+    let doc = Document {
+        blocks: vec![Block::Qr {
+            text: "x".repeat(5000),
+            caption: String::new(),
+        }],
+        ..Document::default()
+    };
+    assert!(matches!(
+        render_pdf(&doc),
+        Err(DocumentError::QrTooLong { len: 5000 })
+    ));
+}
