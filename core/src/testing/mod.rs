@@ -39,6 +39,7 @@ mod batch;
 pub mod bench;
 mod concurrency;
 mod crud;
+mod evidence;
 pub mod fixtures;
 mod lists;
 pub mod model;
@@ -61,6 +62,10 @@ pub use crud::{
     check_crud_locations, check_crud_mfa_challenges, check_crud_roles, check_crud_sessions,
     check_crud_shipments, check_crud_throttles, check_crud_users, check_scan_digest_keys,
     check_scan_order_and_paging,
+};
+pub use evidence::{
+    check_evidence_large_report, check_evidence_records, check_evidence_references,
+    check_evidence_unique_keys,
 };
 pub use lists::{check_list_auth_table, check_list_property, check_list_table};
 pub use references::{
@@ -173,6 +178,10 @@ macro_rules! store_conformance_tests {
                 check_service_reference_clearing,
                 check_service_batch_atomicity,
                 check_service_concurrent_updates,
+                check_evidence_records,
+                check_evidence_references,
+                check_evidence_unique_keys,
+                check_evidence_large_report,
             );
         }
     };

@@ -168,10 +168,10 @@ impl TinyStore {
                 expected_version,
             } => {
                 let key = record.key();
-                if key.collection() == Collection::Audit {
+                if key.collection().is_append_only() {
                     return Err(StoreError::InvalidChange {
                         index,
-                        reason: "audit events cannot be updated".to_owned(),
+                        reason: key.collection().append_only_refusal(false),
                     });
                 }
                 let current = s
@@ -194,10 +194,10 @@ impl TinyStore {
                 key,
                 expected_version,
             } => {
-                if key.collection() == Collection::Audit {
+                if key.collection().is_append_only() {
                     return Err(StoreError::InvalidChange {
                         index,
-                        reason: "audit events cannot be deleted".to_owned(),
+                        reason: key.collection().append_only_refusal(true),
                     });
                 }
                 let current = s
