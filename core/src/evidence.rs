@@ -276,7 +276,8 @@ pub struct Sanitization {
     pub notes: String,
     /// The record this one corrects, if any (both stay; the corrected one no longer counts).
     pub supersedes: Option<SanitizationId>,
-    /// The tool's own report, by the SHA-256 of its bytes ([`Report`]).
+    /// The tool's own report, by the SHA-256 of its bytes ([`Report`]), in lowercase hex.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9a-f]{64}$"))]
     pub report: Option<Digest>,
     /// Who entered the record (the performer, or a colleague entering it for them).
     pub recorded_by: Option<UserId>,

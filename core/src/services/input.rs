@@ -38,6 +38,9 @@ pub(crate) enum Kind {
     Email,
     /// A MAC address or other text (short).
     Mac,
+    /// An IMEI (15 digits with a valid check digit; spaces, dashes and slashes dropped), or
+    /// empty.
+    Imei,
     /// A year, 1970 to next year.
     Year,
     /// A date `YYYY-MM-DD`.
@@ -94,6 +97,7 @@ pub(crate) const DEVICE: &[Spec] = &[
     f("model", Kind::Text(SHORT_TEXT), true, false),
     f("serial_number", Kind::Text(SHORT_TEXT), true, false),
     f("mac_id", Kind::Mac, false, true),
+    f("imei", Kind::Imei, false, true),
     f("year_of_manufacture", Kind::Year, false, true),
     f("date_received", Kind::Date, false, true),
     f("received_by", Kind::Id, false, true),
@@ -327,6 +331,16 @@ fn parse_value(spec: &Spec, value: &Json, next_year: i32) -> Result<Parsed, Stri
             }
         }
         Kind::Mac => text(value, SHORT_TEXT, true).map(|s| Parsed::Text(normalize_mac(&s))),
+        Kind::Imei => {
+            let s = text(value, IMEI_TEXT, true)?;
+            if s.is_empty() {
+                Ok(Parsed::Text(s))
+            } else {
+                crate::evidence::parse_imei(&s)
+                    .map(Parsed::Text)
+                    .map_err(|e| e.to_string())
+            }
+        }
         Kind::Year => {
             let y = integer(value)?;
             if (1970..=i64::from(next_year)).contains(&y) {
@@ -663,6 +677,16 @@ impl WriteKind {
 
 /// Text without NUL characters.
 const NO_NUL: &str = r"^[^\u0000]*$";
+/// The longest IMEI text accepted: 15 digits with separators between them.
+const IMEI_TEXT: usize = 32;
+/// An IMEI's shape as [`crate::evidence::parse_imei`] takes it after trimming (Rust's
+/// whitespace, written out: ECMA's `\s` is another set): 15 digits with spaces, dashes or
+/// slashes anywhere, or nothing at all. The check digit is no schema's to state.
+const IMEI_PATTERN: &str = concat!(
+    r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*",
+    r"(?:[ /-]*(?:[0-9][ /-]*){15})?",
+    r"[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+);
 /// Text without NUL characters holding something besides whitespace.
 const NOT_BLANK_TEXT: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
 /// What [`valid_email`] accepts (domain labels ASCII here; it also takes other letters).
@@ -768,6 +792,13 @@ fn field_schema(spec: &Spec, next_year: i32) -> Json {
         }
         Kind::Text(max) => text(max, spec.blank),
         Kind::Mac => text(SHORT_TEXT, true),
+        Kind::Imei => json!({
+            "type": "string",
+            "maxLength": IMEI_TEXT,
+            "pattern": IMEI_PATTERN,
+            "description": "15 digits whose last is the Luhn check digit of the first 14 \
+                            (spaces, dashes and slashes between them are dropped), or empty.",
+        }),
         Kind::Email => {
             let email = json!({
                 "type": "string",
@@ -874,6 +905,45 @@ mod tests {
         for (input, want) in table {
             assert_eq!(normalize_mac(input), want, "{input}");
         }
+    }
+
+    #[test]
+    fn imeis() {
+        let spec = DEVICE.iter().find(|s| s.name == "imei").copied();
+        let Some(spec) = spec else {
+            panic!("devices take an imei")
+        };
+        let table: &[(Json, Result<&str, &str>)] = &[
+            (json!("490154203237518"), Ok("490154203237518")),
+            (json!(" 49-015420-323751-8 "), Ok("490154203237518")),
+            (json!("35 209900 176148 1"), Ok("352099001761481")),
+            (json!(490154203237518u64), Ok("490154203237518")),
+            (json!(""), Ok("")),
+            (json!("   "), Ok("")),
+            (
+                json!("490154203237519"),
+                Err("This is not a valid IMEI: its check digit is wrong."),
+            ),
+            (json!("4901542032375"), Err("An IMEI is 15 digits.")),
+            (json!("49015420323751A"), Err("An IMEI is 15 digits.")),
+            (
+                json!("4-9-0-1-5-4-2-0-3-2-3-7-5-1-8-0-0"),
+                Err("Ensure this field has no more than 32 characters."),
+            ),
+            (json!(true), Err("Not a valid string.")),
+        ];
+        for (value, want) in table {
+            let got = parse_value(&spec, value, 2027).map(|p| match p {
+                Parsed::Text(t) => t,
+                other => format!("{other:?}"),
+            });
+            assert_eq!(
+                got,
+                want.map(String::from).map_err(String::from),
+                "{value}"
+            );
+        }
+        assert!(matches!(parse_value(&spec, &Json::Null, 2027), Ok(Parsed::Null)));
     }
 
     #[test]

@@ -591,6 +591,7 @@ pub(super) fn apply_device(b: &mut Body, d: &mut Device) {
         ("model", &mut d.model),
         ("serial_number", &mut d.serial_number),
         ("mac_id", &mut d.mac_id),
+        ("imei", &mut d.imei),
         ("physical_condition", &mut d.physical_condition),
         ("specifications", &mut d.specifications),
         ("operating_system", &mut d.operating_system),

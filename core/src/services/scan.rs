@@ -5,11 +5,15 @@
 //! - a device label's QR: the device's id, bare or as an address ending in
 //!   `/devices/{id}` (labels under a public URL carry the address);
 //! - a MAC address (`aa:bb:cc:dd:ee:ff`, `AA-BB-…`, `aabb.ccdd.eeff`);
+//! - an IMEI (15 digits with a valid check digit, as on a phone's box or under `*#06#`);
 //! - anything else is a serial number (Code 128 / Code 39 stickers on the device).
 //!
+//! The first that names a device wins, in that order: a code that is both a valid IMEI of one
+//! device and the serial number of another opens the first.
+//!
 //! A label's id that names no device is [`Error::NotFound`] (a label for a deleted
-//! device); a MAC address or serial that no device has is [`Scanned::Unknown`], so intake
-//! can start with it filled in.
+//! device); a MAC address, IMEI or serial that no device has is [`Scanned::Unknown`], so
+//! intake can start with it filled in.
 
 use serde::Serialize;
 
@@ -42,6 +46,8 @@ pub enum Scanned {
         serial_number: Option<String>,
         /// The code as a MAC address (normalised), when it has that shape.
         mac_id: Option<String>,
+        /// The code as an IMEI (its 15 digits), when it is a valid one.
+        imei: Option<String>,
     },
 }
 
@@ -54,6 +60,8 @@ pub enum ScanMatch {
     Label,
     /// Its MAC address.
     MacId,
+    /// Its IMEI.
+    Imei,
     /// Its serial number.
     SerialNumber,
 }
@@ -128,6 +136,17 @@ impl Rehome {
                 device: Box::new(d),
             });
         }
+        let imei = crate::evidence::parse_imei(code).ok();
+        if let Some(imei) = &imei
+            && let Some(Record::Device(d)) = store
+                .get_by_unique(&UniqueField::DeviceImei.key(imei))
+                .await?
+        {
+            return Ok(Scanned::Device {
+                matched: ScanMatch::Imei,
+                device: Box::new(d),
+            });
+        }
         let serial_ok = code.chars().count() <= super::input::SHORT_TEXT;
         if serial_ok
             && let Some(Record::Device(d)) = store
@@ -142,6 +161,7 @@ impl Rehome {
         Ok(Scanned::Unknown {
             serial_number: serial_ok.then(|| code.to_owned()),
             mac_id: mac,
+            imei,
         })
     }
 }
@@ -213,7 +233,8 @@ mod tests {
                 &op,
                 Model::Device,
                 &json!({"type": "Laptop", "make": "Dell", "model": "5490",
-                        "serial_number": "CN-0X1234", "mac_id": "00:1a:2b:3c:4d:5e"}),
+                        "serial_number": "CN-0X1234", "mac_id": "00:1a:2b:3c:4d:5e",
+                        "imei": "35-209900-176148-1"}),
             )
             .await?
         else {
@@ -232,6 +253,19 @@ mod tests {
         assert_eq!(matched(&url), Some((ScanMatch::Label, d.device_id)));
         let mac = core.scan(&op, "00-1A-2B-3C-4D-5E").await?;
         assert_eq!(matched(&mac), Some((ScanMatch::MacId, d.device_id)));
+        assert_eq!(d.imei, "352099001761481");
+        let imei = core.scan(&op, "352099001761481").await?;
+        assert_eq!(matched(&imei), Some((ScanMatch::Imei, d.device_id)));
+        // A device whose serial is another's IMEI: the IMEI wins.
+        core.create(
+            &op,
+            Model::Device,
+            &json!({"type": "Phone", "make": "X", "model": "Y",
+                    "serial_number": "352099001761481"}),
+        )
+        .await?;
+        let both = core.scan(&op, "352099001761481").await?;
+        assert_eq!(matched(&both), Some((ScanMatch::Imei, d.device_id)));
         let serial = core.scan(&op, "CN-0X1234").await?;
         assert_eq!(
             matched(&serial),
@@ -241,14 +275,33 @@ mod tests {
             core.scan(&op, "  NEW-42 ").await?,
             Scanned::Unknown {
                 serial_number: Some("NEW-42".into()),
-                mac_id: None
+                mac_id: None,
+                imei: None,
             }
         );
         assert_eq!(
             core.scan(&op, "00:1a:2b:3c:4d:5f").await?,
             Scanned::Unknown {
                 serial_number: Some("00:1a:2b:3c:4d:5f".into()),
-                mac_id: Some("00:1a:2b:3c:4d:5f".into())
+                mac_id: Some("00:1a:2b:3c:4d:5f".into()),
+                imei: None,
+            }
+        );
+        // An unknown IMEI (Wikipedia's worked example), and 15 digits that are none.
+        assert_eq!(
+            core.scan(&op, "490154203237518").await?,
+            Scanned::Unknown {
+                serial_number: Some("490154203237518".into()),
+                mac_id: None,
+                imei: Some("490154203237518".into()),
+            }
+        );
+        assert_eq!(
+            core.scan(&op, "490154203237519").await?,
+            Scanned::Unknown {
+                serial_number: Some("490154203237519".into()),
+                mac_id: None,
+                imei: None,
             }
         );
         // A label for no device, a blank code, a caller who may not scan.
