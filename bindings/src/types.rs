@@ -253,6 +253,8 @@ pub struct Device {
     pub serial_number: String,
     /// MAC address (lowercase colon form when it is one) or other text; unique when not empty.
     pub mac_id: String,
+    /// IMEI of a phone or tablet (15 digits); unique when not empty.
+    pub imei: String,
     /// Year of manufacture.
     pub year_of_manufacture: Option<i32>,
     /// When it came in (`YYYY-MM-DD`).
@@ -283,12 +285,108 @@ pub struct Device {
     pub shipping_infos: Vec<i64>,
     /// Lifecycle status.
     pub status: DeviceStatus,
+    /// The device declares that it holds no storage media.
+    pub no_media: bool,
+    /// Its activation-lock checks.
+    pub locks: Vec<LockCheck>,
+    /// Whether quality sampling picked it for a second person's verification.
+    pub sample: Sample,
+    /// It reached its status before rehome kept sanitization evidence (an upgraded store or
+    /// an import): no records were invented for it.
+    pub no_evidence_recorded: bool,
+    /// Where it went, once recycled.
+    pub recycling: Option<Recycling>,
     /// Creation time.
     pub created_at: SystemTime,
     /// Last change.
     pub updated_at: SystemTime,
     /// Optimistic-concurrency version (1 on create, +1 per change).
     pub version: u64,
+}
+
+/// An activation lock that stops the next owner from using a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LockKind {
+    /// Apple's Find My / iCloud Activation Lock.
+    AppleFindMy,
+    /// Google's Factory Reset Protection.
+    GoogleFrp,
+    /// Enrolment in an organisation's mobile device management.
+    Mdm,
+}
+
+/// What the check of one activation lock found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LockState {
+    /// The lock was present and has been removed.
+    Removed,
+    /// The lock was not present.
+    NonePresent,
+}
+
+/// The confirmation that one activation lock is gone.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LockCheck {
+    /// Which lock.
+    pub kind: LockKind,
+    /// Removed, or none present.
+    pub state: LockState,
+    /// Who confirmed it.
+    pub checked_by: i64,
+    /// When.
+    pub checked_at: SystemTime,
+}
+
+/// Whether quality sampling picked a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Sample {
+    /// Not drawn yet.
+    Undecided,
+    /// Drawn and not picked.
+    NotPicked,
+    /// Picked: a verification is needed before `ready`.
+    Picked,
+}
+
+/// Where a recycled device went.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Recycling {
+    /// The processor's location, when it is one.
+    pub location: Option<i64>,
+    /// The processor's name.
+    pub processor: String,
+    /// When the device went (`YYYY-MM-DD`).
+    pub date: String,
+}
+
+impl From<rehome_core::evidence::LockCheck> for LockCheck {
+    fn from(c: rehome_core::evidence::LockCheck) -> Self {
+        use rehome_core::evidence::{LockKind as K, LockState as S};
+        LockCheck {
+            kind: match c.kind {
+                K::AppleFindMy => LockKind::AppleFindMy,
+                K::GoogleFrp => LockKind::GoogleFrp,
+                K::Mdm => LockKind::Mdm,
+            },
+            state: match c.state {
+                S::Removed => LockState::Removed,
+                S::NonePresent => LockState::NonePresent,
+            },
+            checked_by: c.checked_by.0,
+            checked_at: time(c.checked_at),
+        }
+    }
+}
+
+impl From<rehome_core::evidence::Sample> for Sample {
+    fn from(s: rehome_core::evidence::Sample) -> Self {
+        use rehome_core::evidence::Sample as S;
+        match s {
+            S::Undecided => Sample::Undecided,
+            S::NotPicked => Sample::NotPicked,
+            S::Picked => Sample::Picked,
+        }
+    }
 }
 
 /// A warehouse, drop-off point or destination.
@@ -450,6 +548,8 @@ pub enum ScanMatch {
     Label,
     /// Its MAC address.
     MacId,
+    /// Its IMEI.
+    Imei,
     /// Its serial number.
     SerialNumber,
 }
@@ -467,12 +567,14 @@ pub enum Scanned {
         /// The device.
         device: Device,
     },
-    /// No device has this serial number or MAC address: a device to take in.
+    /// No device has this serial number, MAC address or IMEI: a device to take in.
     Unknown {
         /// The code as a serial number (trimmed), for intake; none when too long for one.
         serial_number: Option<String>,
         /// The code as a MAC address (normalised), when it has that shape.
         mac_id: Option<String>,
+        /// The code as an IMEI (its 15 digits), when it is a valid one.
+        imei: Option<String>,
     },
 }
 
@@ -484,6 +586,7 @@ impl From<rehome_core::services::Scanned> for Scanned {
                 matched: match matched {
                     M::Label => ScanMatch::Label,
                     M::MacId => ScanMatch::MacId,
+                    M::Imei => ScanMatch::Imei,
                     M::SerialNumber => ScanMatch::SerialNumber,
                 },
                 device: (*device).into(),
@@ -491,9 +594,11 @@ impl From<rehome_core::services::Scanned> for Scanned {
             rehome_core::services::Scanned::Unknown {
                 serial_number,
                 mac_id,
+                imei,
             } => Scanned::Unknown {
                 serial_number,
                 mac_id,
+                imei,
             },
         }
     }
@@ -833,6 +938,7 @@ impl From<rehome_core::Device> for Device {
             model: d.model,
             serial_number: d.serial_number,
             mac_id: d.mac_id,
+            imei: d.imei,
             year_of_manufacture: d.year_of_manufacture,
             date_received: d.date_received.map(date),
             received_by: d.received_by.map(|u| u.0),
@@ -848,6 +954,15 @@ impl From<rehome_core::Device> for Device {
             notes: d.notes,
             shipping_infos: d.shipping_infos.into_iter().map(|s| s.0).collect(),
             status: d.status.into(),
+            no_media: d.no_media,
+            locks: d.locks.into_iter().map(Into::into).collect(),
+            sample: d.sample.into(),
+            no_evidence_recorded: d.no_evidence_recorded,
+            recycling: d.recycling.map(|r| Recycling {
+                location: r.location.map(|l| l.0),
+                processor: r.processor,
+                date: date(r.date),
+            }),
             created_at: time(d.created_at),
             updated_at: time(d.updated_at),
             version: d.version,

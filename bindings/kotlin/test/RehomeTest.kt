@@ -181,8 +181,25 @@ fun main() {
     checkEq(
         "an unknown serial is handed to intake",
         store.scan(session, " NEW-7 "),
-        Scanned.Unknown(serialNumber = "NEW-7", macId = null),
+        Scanned.Unknown(serialNumber = "NEW-7", macId = null, imei = null),
     )
+    val phone = store.createDevice(
+        system,
+        """{"type": "Smartphone", "make": "Fairphone", "model": "4", "serial_number": "FP4-001",
+            "imei": "49 015420 323751 8"}""",
+    )
+    checkEq("the IMEI is kept as its 15 digits", phone.imei, "490154203237518")
+    checkEq("a new device has evidence to come", phone.noEvidenceRecorded, false)
+    val byImei = store.scan(session, "490154203237518")
+    checkEq(
+        "a phone's IMEI names it",
+        (byImei as? Scanned.Device)?.let { it.matched to it.device.deviceId },
+        ScanMatch.IMEI to phone.deviceId,
+    )
+    val badImei = checkThrows<RehomeException.Validation>("an IMEI with a wrong check digit is invalid") {
+        store.createDevice(system, """{"type": "Phone", "make": "X", "model": "Y", "serial_number": "FP4-9", "imei": "490154203237519"}""")
+    }
+    checkEq("the error names the imei", badImei?.fields?.keys, setOf("imei"))
     val summary = store.inventorySummary(session, date = "2026-03-04")
     checkEq("the summary's last week starts on Monday", summary.weeks.last().weekStart, "2026-03-02")
     checkEq("eight weeks", summary.weeks.size, 8)

@@ -215,7 +215,39 @@ def test_scan_names_devices_and_hands_unknown_codes_to_intake(store, system):
         got = store.scan(intake, code)
         assert isinstance(got, rehome.Scanned.DEVICE), code
         assert (got.matched, got.device.device_id) == (how, dev.device_id), code
-    assert store.scan(intake, "NEW-1") == rehome.Scanned.UNKNOWN(serial_number="NEW-1", mac_id=None)
+    assert store.scan(intake, "NEW-1") == rehome.Scanned.UNKNOWN(
+        serial_number="NEW-1", mac_id=None, imei=None
+    )
+    # A phone by its IMEI (Wikipedia's worked example of the check digit), typed with dashes.
+    phone = store.create_device(
+        system,
+        json.dumps({"type": "Smartphone", "make": "Fairphone", "model": "4",
+                    "serial_number": "FP4-001", "imei": "49-015420-323751-8"}),
+    )
+    assert (phone.imei, phone.no_evidence_recorded, phone.sample) == (
+        "490154203237518", False, rehome.Sample.UNDECIDED
+    )
+    got = store.scan(intake, "490154203237518")
+    assert isinstance(got, rehome.Scanned.DEVICE)
+    assert (got.matched, got.device.device_id) == (rehome.ScanMatch.IMEI, phone.device_id)
+    assert store.scan(intake, "352099001761481") == rehome.Scanned.UNKNOWN(
+        serial_number="352099001761481", mac_id=None, imei="352099001761481"
+    )
+    with pytest.raises(rehome.RehomeError.Validation) as e:
+        store.create_device(
+            system,
+            json.dumps({"type": "Smartphone", "make": "X", "model": "Y",
+                        "serial_number": "FP4-002", "imei": "490154203237519"}),
+        )
+    assert list(e.value.fields) == ["imei"]
+    assert list(e.value.fields["imei"]) == ["This is not a valid IMEI: its check digit is wrong."]
+    with pytest.raises(rehome.RehomeError.Conflict) as e:
+        store.create_device(
+            system,
+            json.dumps({"type": "Smartphone", "make": "X", "model": "Y",
+                        "serial_number": "FP4-003", "imei": "490154203237518"}),
+        )
+    assert list(e.value.fields) == ["imei"]
     with pytest.raises(rehome.RehomeError.Validation) as e:
         store.scan(intake, "  ")
     assert list(e.value.fields) == ["code"]

@@ -51,6 +51,7 @@ pub(crate) const FIELDS: &[(&str, &str, Kind)] = &[
     ("model", "Model", Kind::Text),
     ("serial_number", "Serial number", Kind::Text),
     ("mac_id", "MAC address", Kind::Text),
+    ("imei", "IMEI", Kind::Text),
     ("year_of_manufacture", "Year of manufacture", Kind::Number),
     ("operating_system", "Operating system", Kind::Text),
     ("physical_condition", "Physical condition", Kind::Text),

@@ -137,13 +137,16 @@ async fn scan(
         Ok(Scanned::Unknown {
             serial_number,
             mac_id,
+            imei,
         }) => {
             let mut query = form_urlencoded::Serializer::new(String::new());
-            // A code shaped like a MAC address is taken as one, not also as a serial.
-            match (mac_id, serial_number) {
-                (Some(mac), _) => query.append_pair("mac_id", &mac),
-                (None, Some(serial)) => query.append_pair("serial_number", &serial),
-                (None, None) => &mut query,
+            // A code shaped like a MAC address or an IMEI is taken as one, not also as a
+            // serial (a phone's serial is another number).
+            match (mac_id, imei, serial_number) {
+                (Some(mac), _, _) => query.append_pair("mac_id", &mac),
+                (None, Some(imei), _) => query.append_pair("imei", &imei),
+                (None, None, Some(serial)) => query.append_pair("serial_number", &serial),
+                (None, None, None) => &mut query,
             };
             query.append_pair("scanned", "1");
             Ok(Redirect::to(&format!("/intake?{}", query.finish())).into_response())
@@ -186,7 +189,8 @@ fn scan_page(
     page(session, "/scan", "Scan", body)
 }
 
-/// `GET /intake`: the empty form, or filled from the query (`?serial_number=…&mac_id=…`);
+/// `GET /intake`: the empty form, or filled from the query (`?serial_number=…&mac_id=…`,
+/// `imei=…`);
 /// `scanned` adds the note that a scan found no device.
 async fn intake_form(session: Session, RawQuery(raw): RawQuery) -> ConsoleResult<Html<String>> {
     if !session.has(Permission::CreateDevices) {
