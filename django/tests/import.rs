@@ -252,6 +252,9 @@ async fn the_fixture_imports_completely_and_everyone_logs_in() {
     assert_eq!(d.end_location.map(|x| x.0), Some(4));
     assert!(d.shipping_infos.is_empty());
     assert_eq!(d.status, rehome_core::DeviceStatus::Received);
+    // The original kept no sanitization evidence: none is invented.
+    assert!(d.no_evidence_recorded);
+    assert_eq!(d.imei, "");
 
     let Record::Device(d) = get(store, device_key("2c3525e4d8c5467197855bc11d7361b6")).await else {
         panic!("a device")

@@ -27,7 +27,7 @@ impl Rehome {
     /// The object of `model` with primary key `key` that a create with `body` (the contract's
     /// JSON of the object) would make, or the field errors a create would report. Read-only
     /// fields of `body` are ignored; a device's `status` follows the create rule for the
-    /// operator (any status).
+    /// operator (any status), and it is marked `no_evidence_recorded`.
     pub fn build_imported(
         &self,
         model: Model,
@@ -44,6 +44,8 @@ impl Rehome {
                     d.status = s;
                 }
                 apply_device(&mut body, &mut d);
+                // The other system kept no sanitization evidence: none is invented (ADR 0019).
+                d.no_evidence_recorded = true;
                 Record::Device(d)
             }
             (Model::Location, RecordKey::Location(location_id)) => {
