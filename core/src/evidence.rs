@@ -671,7 +671,7 @@ pub fn parse_imei(text: &str) -> Result<String, ImeiError> {
             }
         })
         .sum();
-    if sum % 10 == 0 {
+    if sum.is_multiple_of(10) {
         Ok(digits)
     } else {
         Err(ImeiError::CheckDigit)

@@ -712,7 +712,10 @@ impl Collection {
                 ],
                 SanitizationId,
             ),
-            internal(&[VerificationDevice, VerificationVerifiedBy], VerificationId),
+            internal(
+                &[VerificationDevice, VerificationVerifiedBy],
+                VerificationId,
+            ),
             internal(&[], ReportId),
         ];
         const fn internal(lookups: &'static [Field], id: Field) -> ListSpec {

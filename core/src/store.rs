@@ -9,8 +9,8 @@ use std::fmt;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::fold::fold;
 use crate::evidence::{Medium, Report, Sanitization, Verification};
+use crate::fold::fold;
 use crate::ids::{
     AuditId, DeviceId, Digest, DonorId, IdKind, LocationId, MediumId, RoleId, SanitizationId,
     ShipmentId, UserId, VerificationId,
@@ -44,6 +44,9 @@ impl IdKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "record", rename_all = "snake_case")]
 #[allow(missing_docs)]
+// Devices are most of the records a store holds and lists, so boxing them would cost an
+// allocation for nearly every record to save space only on the rarer small ones.
+#[allow(clippy::large_enum_variant)]
 pub enum Record {
     Device(Device),
     Location(Location),
@@ -1224,7 +1227,9 @@ mod tests {
             ]
         );
         assert_eq!(
-            sources(Reference::Key(RecordKey::Device(DeviceId(uuid::Uuid::nil())))),
+            sources(Reference::Key(RecordKey::Device(DeviceId(
+                uuid::Uuid::nil()
+            )))),
             [
                 (Collection::Media, "device"),
                 (Collection::Sanitizations, "device"),

@@ -694,7 +694,7 @@ async fn a_format_1_store_is_upgraded_and_its_devices_have_no_evidence() {
     // Make it what format 1 wrote: version 1, and device JSON without the new fields.
     let mut records = Vec::new();
     engine
-        .scan(&[b'r'], Some(&[b's']), false, &mut |k, v| {
+        .scan(b"r", Some(b"s"), false, &mut |k, v| {
             records.push((k.to_vec(), v.to_vec()));
             true
         })
@@ -703,7 +703,14 @@ async fn a_format_1_store_is_upgraded_and_its_devices_have_no_evidence() {
     let (key, value) = &records[0];
     let mut json: serde_json::Value = serde_json::from_slice(value).expect("record JSON");
     let fields = json["record"].as_object_mut().expect("device object");
-    for f in ["imei", "no_media", "locks", "sample", "no_evidence_recorded", "recycling"] {
+    for f in [
+        "imei",
+        "no_media",
+        "locks",
+        "sample",
+        "no_evidence_recorded",
+        "recycling",
+    ] {
         assert!(fields.remove(f).is_some(), "{f} was written");
     }
     engine
@@ -734,12 +741,17 @@ async fn a_format_1_store_is_upgraded_and_its_devices_have_no_evidence() {
     // And it takes format 2's records: an IMEI, media.
     let mut d2 = device(2, "S2");
     d2.imei = "490154203237518".into();
-    s.commit(set(vec![ins(r(d2))])).await.expect("a device with an IMEI");
+    s.commit(set(vec![ins(r(d2))]))
+        .await
+        .expect("a device with an IMEI");
     let holder = s
         .get_by_unique(&UniqueField::DeviceImei.key("490154203237518"))
         .await
         .expect("by IMEI");
-    assert_eq!(holder.map(|h| h.key()), Some(RecordKey::Device(device_id(2))));
+    assert_eq!(
+        holder.map(|h| h.key()),
+        Some(RecordKey::Device(device_id(2)))
+    );
 }
 
 #[tokio::test]

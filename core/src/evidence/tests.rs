@@ -506,11 +506,7 @@ fn imeis_are_checked_by_their_luhn_digit() {
         ("49015420323751x", Err(ImeiError::Shape)),
     ];
     for (text, want) in table {
-        assert_eq!(
-            parse_imei(text),
-            want.map(String::from),
-            "{text:?}",
-        );
+        assert_eq!(parse_imei(text), want.map(String::from), "{text:?}",);
     }
     assert_eq!(parse_imei("٤٩٠١٥٤٢٠٣٢٣٧٥١٨"), Err(ImeiError::Shape));
     assert_eq!(parse_imei(""), Err(ImeiError::Shape));
@@ -520,11 +516,23 @@ fn imeis_are_checked_by_their_luhn_digit() {
 fn names_round_trip_and_are_stable() {
     // The stored names, written out: changing one changes stored data.
     assert_eq!(
-        MethodUsed::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
-        ["degauss", "overwrite", "block_erase", "crypto_erase", "other"]
+        MethodUsed::ALL
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "degauss",
+            "overwrite",
+            "block_erase",
+            "crypto_erase",
+            "other"
+        ]
     );
     assert_eq!(
-        MediumKind::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+        MediumKind::ALL
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>(),
         ["hdd", "ssd", "nvme", "flash", "internal", "other"]
     );
     assert_eq!(

@@ -94,7 +94,7 @@ fn read_u64(bytes: &[u8]) -> StoreResult<u64> {
 /// the records and every derived entry of format 1 stand as they are, so the upgrade only
 /// records the new version. Devices of format 1 read as `no_evidence_recorded`.
 fn upgrade<E: KvEngine>(engine: &E, from: u32) -> StoreResult<()> {
-    debug_assert!(from >= 1 && from < FORMAT_VERSION);
+    debug_assert!((1..FORMAT_VERSION).contains(&from));
     engine.apply(KvBatch {
         ops: vec![KvOp::Put(
             version_key(),

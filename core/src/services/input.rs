@@ -937,13 +937,12 @@ mod tests {
                 Parsed::Text(t) => t,
                 other => format!("{other:?}"),
             });
-            assert_eq!(
-                got,
-                want.map(String::from).map_err(String::from),
-                "{value}"
-            );
+            assert_eq!(got, want.map(String::from).map_err(String::from), "{value}");
         }
-        assert!(matches!(parse_value(&spec, &Json::Null, 2027), Ok(Parsed::Null)));
+        assert!(matches!(
+            parse_value(&spec, &Json::Null, 2027),
+            Ok(Parsed::Null)
+        ));
     }
 
     #[test]

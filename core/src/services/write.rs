@@ -153,8 +153,10 @@ pub(crate) fn bump(record: &mut Record, now: Timestamp) {
         Record::Session(r) => r.version += 1,
         Record::MfaChallenge(r) => r.version += 1,
         // Never changed.
-        Record::Audit(_) | Record::Sanitization(_) | Record::Verification(_) | Record::Report(_) => {
-        }
+        Record::Audit(_)
+        | Record::Sanitization(_)
+        | Record::Verification(_)
+        | Record::Report(_) => {}
     }
 }
 

@@ -60,7 +60,10 @@ pub async fn check_evidence_records(factory: &dyn StoreFactory) {
         Record::Sanitization(s3.clone()),
         Record::Verification(v1.clone()),
     ];
-    ok(store.commit(inserts(all.clone())).await, "inserting evidence");
+    ok(
+        store.commit(inserts(all.clone())).await,
+        "inserting evidence",
+    );
     for r in &all {
         same_record(
             store.get(r.key()).await,
@@ -78,7 +81,10 @@ pub async fn check_evidence_records(factory: &dyn StoreFactory) {
     let dev = |d: &crate::model::Device| Value::Uuid(d.device_id.0);
     assert_eq!(
         listed(&*store, Field::MediumDevice, dev(&d1)).await,
-        [RecordKey::Medium(MediumId(1)), RecordKey::Medium(MediumId(2))],
+        [
+            RecordKey::Medium(MediumId(1)),
+            RecordKey::Medium(MediumId(2))
+        ],
         "the media of a device"
     );
     assert_eq!(
@@ -455,7 +461,9 @@ pub async fn check_evidence_large_report(factory: &dyn StoreFactory) {
     let mut big = report(&bytes);
     big.format = crate::evidence::ReportFormat::Pdf;
     ok(
-        store.commit(inserts(vec![Record::Report(big.clone())])).await,
+        store
+            .commit(inserts(vec![Record::Report(big.clone())]))
+            .await,
         "a 10 MiB report",
     );
     match ok(store.get(RecordKey::Report(big.digest)).await, "reading it") {

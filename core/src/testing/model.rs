@@ -144,8 +144,20 @@ fn id_name(c: Collection) -> &'static str {
 /// The unique keys, written out from the model docs: (field, collection, contract name,
 /// applies only when not empty, compared case-folded).
 const UNIQUE: [(UniqueField, Collection, &str, bool, bool); 10] = [
-    (UniqueField::DeviceImei, Collection::Devices, "imei", true, false),
-    (UniqueField::MediumSerial, Collection::Media, "serial", false, false),
+    (
+        UniqueField::DeviceImei,
+        Collection::Devices,
+        "imei",
+        true,
+        false,
+    ),
+    (
+        UniqueField::MediumSerial,
+        Collection::Media,
+        "serial",
+        false,
+        false,
+    ),
     (
         UniqueField::DeviceSerialNumber,
         Collection::Devices,
