@@ -1,12 +1,27 @@
 //! Schema migrations: applied when a store opens, each recorded in `rehome_schema`.
 //!
+//! A migration is a committed SQL script per dialect, `schema/v<N>/<dialect>.sql`, taking a
+//! database from version N-1 to N (`v1` creates everything from nothing). The scripts are
+//! history: once released they never change (a test pins their SHA-256), and a change to the
+//! tables ([`crate::schema`]) is a new version with a new script. A fresh database runs every
+//! script in turn, so a fresh database and an upgraded one are the same by construction. The
+//! full DDL of the current schema, generated from [`crate::schema`], is committed beside them
+//! as `schema/current/<dialect>.sql` for reading; the tests (`tests/migrations.rs`) create a
+//! database by the migrations and one from that file on every dialect and compare their
+//! catalogues (tables, columns with type and nullability, indexes with their columns and
+//! uniqueness, foreign keys), and upgrade a database written as version 1 wrote it.
+//!
 //! Opening reads the recorded version first, without taking any lock: the current version
 //! opens at once, a newer one is refused with [`StoreError::Corrupt`] before anything is
 //! written. Otherwise the migrations run under a lock that keeps several processes opening the
 //! same new database from migrating it twice: SQLite's write lock (`BEGIN IMMEDIATE`),
 //! PostgreSQL's transaction-scoped advisory lock, MySQL's named lock (`GET_LOCK`). On SQLite and
 //! PostgreSQL each migration is one transaction with its DDL; MySQL commits DDL as it goes, so
-//! its scripts are written to be run again after an interruption.
+//! its scripts are written to be run again after an interruption: `CREATE TABLE IF NOT
+//! EXISTS`, `INSERT IGNORE`, and an `ALTER TABLE` run only while what it adds is missing
+//! (looked up in `information_schema`, as plain MySQL 8 has no `ADD COLUMN IF NOT EXISTS`).
+//! A migration's version is recorded in the same transaction as its script (on MySQL, after
+//! it), so an interrupted migration is run again as a whole.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,8 +30,9 @@ use rehome_core::store::{StoreError, StoreResult};
 use crate::driver::{Arg, Conn, DbResult, Driver, ErrorClass, Sql, Ty};
 use crate::schema::{Dialect, SCHEMA, ddl_schema_table};
 
-/// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes and reads: 1, the first; 2, storage media,
+/// sanitization records, verifications and tool reports, and devices' IMEI.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The migration to `version`, for `d`.
 fn script(d: Dialect, version: i64) -> Option<&'static str> {
@@ -24,6 +40,9 @@ fn script(d: Dialect, version: i64) -> Option<&'static str> {
         (1, Dialect::Sqlite) => Some(include_str!("../schema/v1/sqlite.sql")),
         (1, Dialect::Postgres) => Some(include_str!("../schema/v1/postgres.sql")),
         (1, Dialect::MySql) => Some(include_str!("../schema/v1/mysql.sql")),
+        (2, Dialect::Sqlite) => Some(include_str!("../schema/v2/sqlite.sql")),
+        (2, Dialect::Postgres) => Some(include_str!("../schema/v2/postgres.sql")),
+        (2, Dialect::MySql) => Some(include_str!("../schema/v2/mysql.sql")),
         _ => None,
     }
 }

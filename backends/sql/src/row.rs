@@ -79,9 +79,13 @@ pub(crate) fn key_arg(key: RecordKey) -> Arg {
         RecordKey::User(id) | RecordKey::Credentials(id) => Arg::int(id.0),
         RecordKey::Role(id) => Arg::int(id.0),
         RecordKey::Audit(id) => Arg::int(id.0),
-        RecordKey::Session(d) | RecordKey::MfaChallenge(d) | RecordKey::Throttle(d) => {
-            Arg::bytes(d.to_hex())
-        }
+        RecordKey::Medium(id) => Arg::int(id.0),
+        RecordKey::Sanitization(id) => Arg::int(id.0),
+        RecordKey::Verification(id) => Arg::int(id.0),
+        RecordKey::Session(d)
+        | RecordKey::MfaChallenge(d)
+        | RecordKey::Throttle(d)
+        | RecordKey::Report(d) => Arg::bytes(d.to_hex()),
     }
 }
 
@@ -105,12 +109,19 @@ pub(crate) fn key_from_id(c: Collection, id: &Arg) -> StoreResult<RecordKey> {
         Collection::Roles => RecordKey::Role(RoleId(int()?)),
         Collection::Audit => RecordKey::Audit(AuditId(int()?)),
         Collection::Credentials => RecordKey::Credentials(UserId(int()?)),
-        Collection::Sessions | Collection::MfaChallenges | Collection::Throttles => {
+        Collection::Media => RecordKey::Medium(MediumId(int()?)),
+        Collection::Sanitizations => RecordKey::Sanitization(SanitizationId(int()?)),
+        Collection::Verifications => RecordKey::Verification(VerificationId(int()?)),
+        Collection::Sessions
+        | Collection::MfaChallenges
+        | Collection::Throttles
+        | Collection::Reports => {
             let hex = std::str::from_utf8(bytes()?).map_err(|_| bad())?;
             let d = Digest::from_hex(hex).ok_or_else(bad)?;
             match c {
                 Collection::Sessions => RecordKey::Session(d),
                 Collection::MfaChallenges => RecordKey::MfaChallenge(d),
+                Collection::Reports => RecordKey::Report(d),
                 _ => RecordKey::Throttle(d),
             }
         }
@@ -127,7 +138,7 @@ pub(crate) fn unique_arg(key: &UniqueKey) -> Option<(&'static str, Arg)> {
     let (column, hashed) = unique_column(key.field);
     let optional = matches!(
         key.field,
-        UniqueField::DeviceMacId | UniqueField::LocationPhone
+        UniqueField::DeviceMacId | UniqueField::DeviceImei | UniqueField::LocationPhone
     );
     if optional && key.value.is_empty() {
         return None;
@@ -147,6 +158,7 @@ fn non_empty(s: &str) -> Arg {
 fn extra_arg(record: &Record, e: Extra, ty: ColType) -> Arg {
     match (record, e) {
         (Record::Device(d), Extra::MacKey) => non_empty(&d.mac_id),
+        (Record::Device(d), Extra::ImeiKey) => non_empty(&d.imei),
         (_, Extra::Reference(r)) => match r.target_keys(record).first() {
             Some(key) => key_arg(*key),
             None => null_of(ty),

@@ -114,6 +114,8 @@ impl ColType {
 pub(crate) enum Extra {
     /// Device MAC, NULL when empty (the unique key).
     MacKey,
+    /// Device IMEI, NULL when empty (the unique key).
+    ImeiKey,
     /// Location phone, NULL when empty (the unique key).
     PhoneKey,
     /// SHA-256 of the location address (the unique key; addresses are free text).
@@ -213,7 +215,10 @@ pub(crate) fn table_name(c: Collection) -> &'static str {
 fn id_type(c: Collection) -> ColType {
     match c {
         Collection::Devices => ColType::Uuid,
-        Collection::Sessions | Collection::MfaChallenges | Collection::Throttles => ColType::Hex,
+        Collection::Sessions
+        | Collection::MfaChallenges
+        | Collection::Throttles
+        | Collection::Reports => ColType::Hex,
         _ => ColType::Int,
     }
 }
@@ -237,6 +242,8 @@ pub(crate) fn column_name(f: Field) -> &'static str {
         UserRole => "role_name",
         AuditActor => "actor_id",
         SessionUser | MfaChallengeUser => "user_id",
+        MediumDevice | SanitizationDevice | VerificationDevice => "device_id",
+        SanitizationMedium => "medium_id",
         _ => f.name(),
     }
 }
@@ -244,6 +251,7 @@ pub(crate) fn column_name(f: Field) -> &'static str {
 fn extra_name(e: Extra) -> &'static str {
     match e {
         Extra::MacKey => "mac_key",
+        Extra::ImeiKey => "imei_key",
         Extra::PhoneKey => "phone_key",
         Extra::AddressKey => "address_key",
         Extra::Reference(r) => r.spec().name,
@@ -293,7 +301,11 @@ pub(crate) fn has_folded(f: Field) -> bool {
     f.field_type() == FieldType::Text
         && !matches!(
             f,
-            Field::DeviceStatus | Field::SessionId | Field::MfaChallengeId | Field::ThrottleId
+            Field::DeviceStatus
+                | Field::SessionId
+                | Field::MfaChallengeId
+                | Field::ThrottleId
+                | Field::ReportId
         )
 }
 
@@ -310,12 +322,14 @@ pub(crate) fn unique_column(u: UniqueField) -> (&'static str, bool) {
     match u {
         UniqueField::DeviceSerialNumber => ("serial_number", false),
         UniqueField::DeviceMacId => ("mac_key", false),
+        UniqueField::DeviceImei => ("imei_key", false),
         UniqueField::LocationAddress => ("address_key", true),
         UniqueField::LocationPhone => ("phone_key", false),
         UniqueField::DonorEmail => ("email", false),
         UniqueField::UserUsername => ("username_f", false),
         UniqueField::UserEmail => ("email_f", false),
         UniqueField::RoleName => ("name", false),
+        UniqueField::MediumSerial => ("serial", false),
     }
 }
 
@@ -362,7 +376,7 @@ fn nullable(f: Field) -> bool {
 /// The extra columns of `c`: unique-key helpers, then references.
 fn extras(c: Collection) -> Vec<Extra> {
     let keys: &[Extra] = match c {
-        Collection::Devices => &[Extra::MacKey],
+        Collection::Devices => &[Extra::MacKey, Extra::ImeiKey],
         Collection::Locations => &[Extra::AddressKey, Extra::PhoneKey],
         _ => &[],
     };
@@ -374,7 +388,7 @@ fn extras(c: Collection) -> Vec<Extra> {
 
 fn extra_type(e: Extra) -> ColType {
     match e {
-        Extra::MacKey | Extra::PhoneKey => ColType::Text,
+        Extra::MacKey | Extra::ImeiKey | Extra::PhoneKey => ColType::Text,
         Extra::AddressKey => ColType::Hash,
         Extra::Reference(r) => id_type(r.spec().target),
     }
@@ -634,8 +648,11 @@ fn join_table(d: Dialect) -> String {
 }
 
 #[cfg(test)]
-/// The DDL of schema version 1 for `d`, as generated from the table definitions above.
-pub(crate) fn ddl_v1(d: Dialect) -> String {
+/// The full DDL of the current schema ([`crate::migrate::SCHEMA_VERSION`]) for `d`, as
+/// generated from the table definitions above: what the migrations add up to, committed as
+/// `schema/current/<dialect>.sql` for reading (and compared with a database the migrations
+/// made, in `migrate`'s tests).
+pub(crate) fn ddl_current(d: Dialect) -> String {
     let int = ColType::Int.sql(d);
     let engine = if d == Dialect::MySql {
         " ENGINE=InnoDB"
@@ -645,8 +662,10 @@ pub(crate) fn ddl_v1(d: Dialect) -> String {
         ""
     };
     let mut sql = format!(
-        "-- rehome schema version 1 ({}). Generated from backends/sql/src/schema.rs; a test \
-         checks that it matches.\n",
+        "-- rehome schema version {} ({}), in full: what the migrations in schema/v*/ add up \
+         to.\n-- Generated from backends/sql/src/schema.rs (REHOME_BLESS=1 cargo test -p \
+         rehome-sql ddl); for reading, never run by the store.\n",
+        crate::migrate::SCHEMA_VERSION,
         d.as_str()
     );
     sql.push_str(&format!(
@@ -691,18 +710,19 @@ pub(crate) fn ddl_schema_table(d: Dialect) -> String {
 mod tests {
     use super::*;
 
-    /// The committed DDL files are what the table definitions generate: a change to one without
-    /// the other (which would need a new migration) fails here.
+    /// The committed full DDL (`schema/current/`) is what the table definitions generate, so a
+    /// change to the definitions shows in review as a change to that file (and needs a
+    /// migration: `migrate`'s tests compare a migrated database with this DDL's).
     /// `REHOME_BLESS=1 cargo test -p rehome-sql ddl` rewrites them.
     #[test]
-    fn ddl_files_match_the_definitions() {
+    fn ddl_current_files_match_the_definitions() {
         for d in Dialect::ALL {
             let path = format!(
-                "{}/schema/v1/{}.sql",
+                "{}/schema/current/{}.sql",
                 env!("CARGO_MANIFEST_DIR"),
                 d.as_str()
             );
-            let generated = ddl_v1(d);
+            let generated = ddl_current(d);
             if std::env::var_os("REHOME_BLESS").is_some() {
                 std::fs::write(&path, &generated).expect("writing the DDL file");
             }

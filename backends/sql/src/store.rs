@@ -29,7 +29,7 @@ pub struct SqlStore {
     driver: Box<dyn Driver>,
     /// Per id kind, a value the database's counter is known to have reached: inserting an id
     /// at or below it needs no counter update (ids from [`Store::next_id`] never do).
-    floors: [AtomicI64; 6],
+    floors: [AtomicI64; IdKind::ALL.len()],
 }
 
 impl std::fmt::Debug for SqlStore {
