@@ -14,9 +14,7 @@ use rehome_core::ids::IdKind;
 use rehome_core::model::{Device, DeviceStatus, Location, User};
 use rehome_core::query::{Collection, Field, ListQuery, Op, Search, Value};
 use rehome_core::store::{Conflict, Record, RecordKey, Store, StoreError, UniqueField};
-use rehome_core::testing::fixtures::{
-    date, device, inserts, location, medium, sanitization, user,
-};
+use rehome_core::testing::fixtures::{date, device, inserts, location, medium, sanitization, user};
 use rehome_core::{LocationId, UserId};
 use rehome_sql::{Dialect, SCHEMA_VERSION};
 use sha2::{Digest as _, Sha256};
@@ -37,7 +35,9 @@ async fn raw_strings(url: &str, sql: &str) -> Vec<String> {
                 #[cfg(feature = "sqlite")]
                 {
                     let mut c = sqlx::SqliteConnection::connect(url).await?;
-                    v = sqlx::query_scalar::<_, String>(sql).fetch_all(&mut c).await?;
+                    v = sqlx::query_scalar::<_, String>(sql)
+                        .fetch_all(&mut c)
+                        .await?;
                     c.close().await?;
                 }
             }
@@ -45,7 +45,9 @@ async fn raw_strings(url: &str, sql: &str) -> Vec<String> {
                 #[cfg(feature = "postgres")]
                 {
                     let mut c = sqlx::PgConnection::connect(url).await?;
-                    v = sqlx::query_scalar::<_, String>(sql).fetch_all(&mut c).await?;
+                    v = sqlx::query_scalar::<_, String>(sql)
+                        .fetch_all(&mut c)
+                        .await?;
                     c.close().await?;
                 }
             }
@@ -53,7 +55,9 @@ async fn raw_strings(url: &str, sql: &str) -> Vec<String> {
                 #[cfg(feature = "mysql")]
                 {
                     let mut c = sqlx::MySqlConnection::connect(url).await?;
-                    v = sqlx::query_scalar::<_, String>(sql).fetch_all(&mut c).await?;
+                    v = sqlx::query_scalar::<_, String>(sql)
+                        .fetch_all(&mut c)
+                        .await?;
                     c.close().await?;
                 }
             }
@@ -177,7 +181,10 @@ async fn migrations_add_up_to_the_current_schema(f: &Factory) {
     let generated = f.database().await;
     raw_execute(&generated.url, current_ddl(dialect(&generated.url))).await;
 
-    let (a, b) = (catalogue(&migrated.url).await, catalogue(&generated.url).await);
+    let (a, b) = (
+        catalogue(&migrated.url).await,
+        catalogue(&generated.url).await,
+    );
     // Not vacuous: the new tables, the IMEI key and the new counters are in it.
     for needle in [
         "sanitizations",
@@ -185,7 +192,10 @@ async fn migrations_add_up_to_the_current_schema(f: &Factory) {
         "devices_imei_key_key",
         "id kind 9",
     ] {
-        assert!(b.iter().any(|l| l.contains(needle)), "no {needle} in {b:#?}");
+        assert!(
+            b.iter().any(|l| l.contains(needle)),
+            "no {needle} in {b:#?}"
+        );
     }
     assert_same_catalogue(&a, &b, "fresh database");
 }
@@ -295,7 +305,12 @@ fn user_row(u: &User) -> Vec<(&'static str, Lit)> {
 fn location_row(l: &Location) -> Vec<(&'static str, Lit)> {
     let mut row = vec![("id", int(l.location_id.0))];
     with_folded(&mut row, "name", "name_f", &l.name);
-    with_folded(&mut row, "location_type", "location_type_f", &l.location_type);
+    with_folded(
+        &mut row,
+        "location_type",
+        "location_type_f",
+        &l.location_type,
+    );
     with_folded(&mut row, "address", "address_f", &l.address);
     with_folded(&mut row, "country", "country_f", &l.country);
     with_folded(&mut row, "city", "city_f", &l.city);
@@ -319,7 +334,12 @@ fn device_row(d: &Device) -> Vec<(&'static str, Lit)> {
     with_folded(&mut row, "device_type", "device_type_f", &d.device_type);
     with_folded(&mut row, "make", "make_f", &d.make);
     with_folded(&mut row, "model", "model_f", &d.model);
-    with_folded(&mut row, "serial_number", "serial_number_f", &d.serial_number);
+    with_folded(
+        &mut row,
+        "serial_number",
+        "serial_number_f",
+        &d.serial_number,
+    );
     with_folded(&mut row, "mac_id", "mac_id_f", &d.mac_id);
     row.push(("status", text(d.status.as_str())));
     row.push((
@@ -482,10 +502,10 @@ async fn version_1_database_is_upgraded(f: &Factory) {
         }
     };
     assert_eq!(
-        list(ListQuery::all(Collection::Devices).filter(
-            Field::DeviceStatus,
-            Op::Eq(Value::Text("wiped".into()))
-        ))
+        list(
+            ListQuery::all(Collection::Devices)
+                .filter(Field::DeviceStatus, Op::Eq(Value::Text("wiped".into())))
+        )
         .await,
         vec![RecordKey::Device(wiped.device_id)]
     );
@@ -623,10 +643,7 @@ async fn mysql_v2_script_runs_again(f: &Factory) {
     b.retain(|l| !l.starts_with("id kind"));
     assert_same_catalogue(&a, &b, "v2 run three times");
     let store = rehome_sql::open(&db.url).await.expect("open");
-    assert_eq!(
-        raw_int(&db.url, "SELECT COUNT(*) FROM rehome_ids").await,
-        9
-    );
+    assert_eq!(raw_int(&db.url, "SELECT COUNT(*) FROM rehome_ids").await, 9);
     store.close().await.expect("close");
 }
 
