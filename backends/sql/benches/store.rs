@@ -52,11 +52,11 @@ const RUNS: usize = 3;
 
 /// The devices table's columns, in the order [`row`] gives their values.
 const COLUMNS: &str = "id, device_type, device_type_f, make, make_f, model, model_f, \
-    serial_number, serial_number_f, mac_id, mac_id_f, status, year_of_manufacture, \
+    serial_number, serial_number_f, mac_id, mac_id_f, imei, imei_f, status, year_of_manufacture, \
     operating_system, operating_system_f, physical_condition, physical_condition_f, donor_id, \
     start_location_id, end_location_id, date_received, notes, notes_f, created_at, updated_at, \
-    mac_key, received_by, created_by, version, data";
-const COLUMN_COUNT: usize = 30;
+    mac_key, imei_key, received_by, created_by, version, data";
+const COLUMN_COUNT: usize = 33;
 
 /// One column value of a devices row.
 enum Col {
@@ -64,9 +64,9 @@ enum Col {
     Int(Option<i64>),
 }
 
-/// The devices row of `d`, written by hand from the schema (`schema/v1/*.sql`): text as UTF-8
-/// bytes with a folded copy, dates as days from the common era, timestamps as microseconds,
-/// `mac_key` the MAC or NULL, `data` the record's JSON.
+/// The devices row of `d`, written by hand from the schema (`schema/current/*.sql`): text as
+/// UTF-8 bytes with a folded copy, dates as days from the common era, timestamps as
+/// microseconds, `mac_key` and `imei_key` the MAC and IMEI or NULL, `data` the record's JSON.
 fn row(d: &Device) -> Vec<Col> {
     let text = |s: &str| Col::Bytes(Some(s.as_bytes().to_vec()));
     let folded = |s: &str| Col::Bytes(Some(fold(s).into_bytes()));
@@ -83,6 +83,8 @@ fn row(d: &Device) -> Vec<Col> {
         folded(&d.serial_number),
         text(&d.mac_id),
         folded(&d.mac_id),
+        text(&d.imei),
+        folded(&d.imei),
         text(d.status.as_str()),
         Col::Int(d.year_of_manufacture.map(i64::from)),
         text(&d.operating_system),
@@ -98,6 +100,7 @@ fn row(d: &Device) -> Vec<Col> {
         Col::Int(Some(d.created_at.timestamp_micros())),
         Col::Int(Some(d.updated_at.timestamp_micros())),
         Col::Bytes((!d.mac_id.is_empty()).then(|| d.mac_id.as_bytes().to_vec())),
+        Col::Bytes((!d.imei.is_empty()).then(|| d.imei.as_bytes().to_vec())),
         Col::Int(d.received_by.map(|v| v.0)),
         Col::Int(d.created_by.map(|v| v.0)),
         Col::Int(Some(d.version as i64)),

@@ -172,3 +172,85 @@ pub(crate) async fn version(driver: &dyn Driver) -> StoreResult<Option<i64>> {
     let mut conn = driver.reader().await?;
     Ok(recorded(conn.as_mut(), driver.dialect()).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest as _, Sha256};
+
+    use super::*;
+
+    /// The SHA-256 of every released migration script (line ends normalised to `\n`), by
+    /// version and dialect. Released scripts are history: databases out there ran them, so a
+    /// change belongs in a new version's script, never here.
+    const FROZEN: &[(i64, Dialect, &str)] = &[
+        (
+            1,
+            Dialect::Sqlite,
+            "c2dff6c0f592823e4a8c97f09d11440dabfab64ff0fc8661330faec5b32ab219",
+        ),
+        (
+            1,
+            Dialect::Postgres,
+            "4d8a9da977eb07857e820bdc061c9c8f08b43e5c7f857c8016bd40f6104cd9d9",
+        ),
+        (
+            1,
+            Dialect::MySql,
+            "0122abd9e4a6a430f5e2cd55dd33bb33028ccfdce15cb413914200c418071aba",
+        ),
+        (
+            2,
+            Dialect::Sqlite,
+            "4e5b58eed940fed734d6608bba1922ec8444c7c9411167f1141bdebf6a2e0249",
+        ),
+        (
+            2,
+            Dialect::Postgres,
+            "5e246f8adad06ecdaefc7430bf101ba58ab4d9c82c63392b62186ad986a0ea92",
+        ),
+        (
+            2,
+            Dialect::MySql,
+            "c610ff55608a5dd1cf7773f18d77325ad9d24c72b9133abe979f6bb5b4972330",
+        ),
+    ];
+
+    fn sha256_hex(s: &str) -> String {
+        Sha256::digest(s.replace("\r\n", "\n").as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn released_migrations_are_frozen() {
+        for (version, d, pinned) in FROZEN {
+            let sql = script(*d, *version).expect("a released script");
+            assert_eq!(
+                sha256_hex(sql),
+                *pinned,
+                "schema/v{version}/{}.sql changed: released migrations are history; write \
+                 the change as a new version instead",
+                d.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn every_version_has_a_pinned_script_per_dialect_and_no_more() {
+        for version in 1..=SCHEMA_VERSION {
+            for d in Dialect::ALL {
+                assert!(script(d, version).is_some(), "v{version} {}", d.as_str());
+                assert!(
+                    FROZEN.iter().any(|(v, x, _)| *v == version && *x == d),
+                    "v{version} {} is not pinned in FROZEN",
+                    d.as_str()
+                );
+            }
+        }
+        for d in Dialect::ALL {
+            assert!(script(d, SCHEMA_VERSION + 1).is_none());
+            assert!(script(d, 0).is_none());
+        }
+    }
+}

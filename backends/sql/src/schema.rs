@@ -13,9 +13,18 @@
 //! Columns are named as the contract names their fields (`rehome_core::query::Field::name`,
 //! and for a reference that is not a list field, such as a device's `received_by`, core's
 //! reference table `rehome_core::store::REFERENCES`), but for the exceptions written out in
-//! [`column_name`]. The committed DDL files (`schema/`) are checked against what this module
-//! generates, so renaming a field can never change the schema silently: the check fails, and
-//! the old name goes into [`column_name`]'s exceptions (or a migration is written).
+//! [`column_name`]. The full DDL this module generates is committed as
+//! `schema/current/<dialect>.sql` and checked against it, so renaming a field can never change
+//! the schema silently: the check fails, and the old name goes into [`column_name`]'s
+//! exceptions (or a migration is written).
+//!
+//! The database itself is made by the migrations ([`crate::migrate`]): committed scripts
+//! `schema/v<N>/<dialect>.sql` that are history and never change once released. A change to
+//! the definitions here is therefore two commits' worth of work in one: the definitions (which
+//! the statements bind to), and a new version's script that brings every existing database to
+//! them. The migration tests (`tests/migrations.rs`) compare, on every dialect, the catalogue
+//! of a database the migrations made with that of one made from `schema/current`, so a script
+//! that forgets a column, an index or a foreign key fails there.
 //!
 //! Which fields are indexed, and which order the composite indexes follow, come from the
 //! collections' list specs (`rehome_core::query::ListSpec`); which columns refer to which
@@ -535,9 +544,10 @@ pub(crate) fn id_kind_tag(k: rehome_core::IdKind) -> i64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// DDL. Migrations apply the committed files (`schema/`), which are history and never change;
-// the generator below only runs in tests, which check that the files match the definitions the
-// store binds its statements to.
+// DDL. Migrations apply the committed scripts (`schema/v<N>/`), which are history and never
+// change; the generator below only runs in tests: it writes `schema/current/` (the full DDL of
+// the definitions the store binds its statements to), which the migration tests compare with
+// what the scripts make.
 
 #[cfg(test)]
 fn index_column(d: Dialect, t: &Table, col: &str) -> String {
