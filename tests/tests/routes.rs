@@ -1720,11 +1720,13 @@ async fn scan_names_a_device_by_label_mac_or_serial_and_hands_unknown_codes_to_i
             "/inventory/devices/",
             &admin,
             &json!({"type": "Laptop", "make": "Dell", "model": "5490",
-                    "serial_number": "CN-0X1234", "mac_id": "00:1A:2B:3C:4D:5E"}),
+                    "serial_number": "CN-0X1234", "mac_id": "00:1A:2B:3C:4D:5E",
+                    "imei": "35-209900-176148-1"}),
         )
         .await
         .expect(201)
         .json();
+    assert_eq!(device["imei"], "352099001761481");
     let id = device["device_id"].as_str().expect("id").to_owned();
     let scan = |code: &str| format!("/inventory/devices/scan/?code={}", urlencode(code));
     // (code, how it matched); every one names the device.
@@ -1732,6 +1734,7 @@ async fn scan_names_a_device_by_label_mac_or_serial_and_hands_unknown_codes_to_i
         (id.clone(), "label"),
         (format!("https://rehome.example.org/devices/{id}/"), "label"),
         ("00-1a-2b-3c-4d-5e".to_owned(), "mac_id"),
+        ("352099001761481".to_owned(), "imei"),
         ("  CN-0X1234\n".to_owned(), "serial_number"),
     ];
     for (code, how) in matches {
@@ -1746,7 +1749,7 @@ async fn scan_names_a_device_by_label_mac_or_serial_and_hands_unknown_codes_to_i
             .await
             .expect(200)
             .json(),
-        json!({"kind": "unknown", "serial_number": "NEW-42", "mac_id": null})
+        json!({"kind": "unknown", "serial_number": "NEW-42", "mac_id": null, "imei": null})
     );
     assert_eq!(
         app.get(&scan("AA:BB:CC:00:11:22"), &scanner)
@@ -1754,7 +1757,7 @@ async fn scan_names_a_device_by_label_mac_or_serial_and_hands_unknown_codes_to_i
             .expect(200)
             .json(),
         json!({"kind": "unknown", "serial_number": "AA:BB:CC:00:11:22",
-               "mac_id": "aa:bb:cc:00:11:22"})
+               "mac_id": "aa:bb:cc:00:11:22", "imei": null})
     );
     // A label of a device that does not exist, blank and missing codes, a long one.
     app.get(

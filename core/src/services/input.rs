@@ -113,6 +113,12 @@ pub(crate) const DEVICE: &[Spec] = &[
     f("notes", Kind::Text(LONG_TEXT), false, true),
     f("shipping_infos", Kind::Ids, false, true),
     f("status", Kind::Status, false, false),
+    // Sanitization evidence: what the evidence routes set, never a device body.
+    ro("no_media"),
+    ro("locks"),
+    ro("sample"),
+    ro("no_evidence_recorded"),
+    ro("recycling"),
     ro("created_at"),
     ro("updated_at"),
 ];
