@@ -110,6 +110,18 @@ async fn an_unknown_code_opens_intake_with_it_filled_in() {
         page.contains(r#"name="serial_number" type="text" value="""#),
         "{page}"
     );
+
+    // A valid IMEI no device has (Wikipedia's worked example): taken in as the IMEI.
+    let to = scan_to(&router, &cookie, "49-015420-323751-8").await;
+    assert_eq!(to, "/intake?imei=490154203237518&scanned=1");
+    let page = text(send(&router, get(&to, &cookie)).await).await;
+    assert!(
+        page.contains(r#"name="imei" type="text" value="490154203237518""#),
+        "{page}"
+    );
+    // Fifteen digits with a wrong check digit are no IMEI: a serial number.
+    let to = scan_to(&router, &cookie, "490154203237519").await;
+    assert_eq!(to, "/intake?serial_number=490154203237519&scanned=1");
 }
 
 #[tokio::test]
