@@ -60,6 +60,7 @@
 //! # Ok::<(), rehome_core::documents::DocumentError>(())
 //! ```
 
+pub mod certificate;
 mod font;
 mod layout;
 mod pdf;

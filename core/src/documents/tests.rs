@@ -448,3 +448,229 @@ fn a_qr_text_too_long_is_an_error() {
         Err(DocumentError::QrTooLong { len: 5000 })
     ));
 }
+
+// ------------------------------------------------------------------ the certificate
+
+mod certificates {
+    use std::collections::BTreeMap;
+
+    use chrono::{TimeZone, Utc};
+
+    use super::super::certificate::{
+        CertificateInfo, CertifiedDevice, certificate_code, certificate_document, normalise_code,
+    };
+    use super::{decode_qr, normalise, page_texts, poppler, render_pdf, saved};
+    use crate::evidence::{
+        LockCheck, LockKind, LockState, MediaDestination, Medium, MediumKind, MethodType,
+        MethodUsed, Outcome, Sample, Sanitization, Verification, VerificationMethod,
+    };
+    use crate::ids::{Digest, MediumId, SanitizationId, UserId, VerificationId};
+    use crate::model::DeviceStatus;
+
+    fn at(h: u32, m: u32) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, h, m, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn codes_are_80_bits_of_crockford_base_32() {
+        // Worked by hand: 0x84 0x21 0x08 0x42 0x10 is 10000 repeated, and 10000 is 16, "G".
+        let table: [([u8; 10], &str); 4] = [
+            ([0; 10], "0000-0000-0000-0000"),
+            ([0xFF; 10], "ZZZZ-ZZZZ-ZZZZ-ZZZZ"),
+            ([1, 0, 0, 0, 0, 0, 0, 0, 0, 0], "0400-0000-0000-0000"),
+            (
+                [0x84, 0x21, 0x08, 0x42, 0x10, 0x84, 0x21, 0x08, 0x42, 0x10],
+                "GGGG-GGGG-GGGG-GGGG",
+            ),
+        ];
+        for (random, want) in table {
+            assert_eq!(certificate_code(random), want);
+        }
+        let read: [(&str, Option<&str>); 6] = [
+            ("gggg gggg-gggg gggg", Some("GGGG-GGGG-GGGG-GGGG")),
+            ("0I0L-OOOO-1111-2222", Some("0101-0000-1111-2222")),
+            ("7KQ2M9XD4HTRWP3N", Some("7KQ2-M9XD-4HTR-WP3N")),
+            ("UUUU-0000-0000-0000", None),
+            ("0000-0000-0000-000", None),
+            ("0000-0000-0000-0000-0", None),
+        ];
+        for (text, want) in read {
+            assert_eq!(normalise_code(text).as_deref(), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_device_certificate_carries_every_field_and_a_qr_code_that_opens_its_page() {
+        let tech = UserId(2);
+        let checker = UserId(3);
+        let people: BTreeMap<UserId, String> = [
+            (tech, "Noor Haddad".to_owned()),
+            (checker, "Zoë Łukasiewicz".to_owned()),
+        ]
+        .into();
+        let mut device = crate::testing::fixtures::device(1, "PF-2K9QX7");
+        device.make = "Lenovo".into();
+        device.model = "ThinkPad T480".into();
+        device.status = DeviceStatus::Ready;
+        device.sample = Sample::Picked;
+        device.locks = vec![
+            LockCheck {
+                kind: LockKind::AppleFindMy,
+                state: LockState::NonePresent,
+                checked_by: tech,
+                checked_at: at(11, 5),
+            },
+            LockCheck {
+                kind: LockKind::Mdm,
+                state: LockState::Removed,
+                checked_by: tech,
+                checked_at: at(11, 6),
+            },
+        ];
+        let medium = |id: i64, kind, serial: &str, cap| Medium {
+            id: MediumId(id),
+            device: device.device_id,
+            kind,
+            make: "Samsung".into(),
+            model: "PM981".into(),
+            serial: serial.into(),
+            capacity_bytes: Some(cap),
+            created_at: at(9, 0),
+            updated_at: at(9, 0),
+            version: 1,
+        };
+        let media = [
+            medium(1, MediumKind::Nvme, "S4DYNX0M123456", 512_110_190_592),
+            medium(2, MediumKind::Hdd, "WD-WCC4N1234567", 1_000_204_886_016),
+        ];
+        // SHA-256 of "abc", FIPS 180-2 appendix B.1.
+        let report_hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let record = |id: i64, medium: i64, t, u, tool: &str| Sanitization {
+            id: SanitizationId(id),
+            device: device.device_id,
+            medium: MediumId(medium),
+            method_type: t,
+            method_used: u,
+            method_details: "NVMe Format, Secure Erase Setting 2".into(),
+            tool: tool.into(),
+            tool_version: "0.38".into(),
+            verification_method: VerificationMethod::Full,
+            outcome: Outcome::Passed,
+            started_at: at(9, 30),
+            finished_at: at(10, 15),
+            performed_by: tech,
+            data_classification: "Confidential".into(),
+            post_classification: "Unclassified".into(),
+            destination: MediaDestination::ExternalReuse,
+            notes: String::new(),
+            supersedes: None,
+            report: Digest::from_hex(report_hex),
+            recorded_by: Some(tech),
+            recorded_at: at(10, 20),
+        };
+        let records = [
+            record(7, 1, MethodType::Purge, MethodUsed::CryptoErase, "nvme-cli"),
+            record(8, 2, MethodType::Clear, MethodUsed::Overwrite, "nwipe"),
+        ];
+        let verification = Verification {
+            id: VerificationId(4),
+            device: device.device_id,
+            verified_by: checker,
+            verified_at: at(11, 30),
+            outcome: Outcome::Passed,
+            records: vec![SanitizationId(7), SanitizationId(8)],
+            notes: String::new(),
+        };
+        let url = "https://rehome.example.org/verify/7KQ2-M9XD-4HTR-WP3N";
+        let info = CertificateInfo {
+            organisation: "Laptops for Schools – Brno",
+            code: "7KQ2-M9XD-4HTR-WP3N",
+            verify_url: url,
+            issued_at: at(12, 0),
+            issued_by: "Ada Coordinator",
+            donor: Some("O'Brien & Sons <Ltd>"),
+            people: &people,
+        };
+        let devices = [CertifiedDevice {
+            device: &device,
+            media: &media,
+            records: &records,
+            verification: Some(&verification),
+        }];
+        let doc = certificate_document(&info, &devices);
+        let pdf = render_pdf(&doc).expect("rendered");
+        if let Some(dir) = std::env::var_os("REHOME_CERTIFICATE_SAMPLE") {
+            // Keeps the sample for people to look at (`REHOME_CERTIFICATE_SAMPLE=/tmp`).
+            let path = std::path::Path::new(&dir).join("certificate-sample.pdf");
+            std::fs::write(&path, &pdf).expect("the sample written");
+        }
+        let text = normalise(&page_texts(&pdf).join(" "));
+        for want in [
+            "Laptops for Schools – Brno",
+            "Certificate of Sanitization",
+            "Media sanitization under NIST SP 800-88 Rev. 1",
+            "Certificate 7KQ2-M9XD-4HTR-WP3N",
+            "Issued 2026-12-01 12:00 UTC",
+            "Issued by Ada Coordinator",
+            "Donor O'Brien & Sons <Ltd>",
+            "Lenovo ThinkPad T480, serial number PF-2K9QX7",
+            "Serial number PF-2K9QX7",
+            "Apple Find My / iCloud: none present, confirmed by Noor Haddad on 2026-12-01 11:05 UTC",
+            "Google Factory Reset Protection: not checked",
+            "MDM enrolment: removed, confirmed by Noor Haddad on 2026-12-01 11:06 UTC",
+            "Passed by Zoë Łukasiewicz on 2026-12-01 11:30 UTC",
+            "Quality sampling Picked for a second person's verification",
+            "S4DYNX0M123456",
+            "WD-WCC4N1234567",
+            "512 GB",
+            "1000 GB",
+            "Purge (Crypto erase)",
+            "Clear (Overwrite)",
+            "Record 7 of medium S4DYNX0M123456",
+            "Record 8 of medium WD-WCC4N1234567",
+            "Method details NVMe Format, Secure Erase Setting 2",
+            "Tool nvme-cli 0.38",
+            "Tool nwipe 0.38",
+            "Verification method Full",
+            "by Noor Haddad, 2026-12-01 09:30 UTC to 2026-12-01 10:15 UTC",
+            "Confidential before, Unclassified after",
+            "Media destination External reuse",
+            "Verify this certificate",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
+        // The hash may wrap: compared without white space, once per record.
+        let dense: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        assert_eq!(dense.matches(report_hex).count(), 2, "{text}");
+        // The QR code opens the verification page.
+        let file = saved(&pdf);
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let prefix = dir.path().join("page");
+        let prefix = prefix.to_str().expect("a UTF-8 path");
+        let pages = page_texts(&pdf).len().to_string();
+        poppler(
+            "pdftoppm",
+            &[
+                "-r",
+                "150",
+                "-png",
+                "-f",
+                &pages,
+                "-l",
+                &pages,
+                "-singlefile",
+            ],
+            file.path(),
+            &[prefix],
+        );
+        let png = std::fs::read(format!("{prefix}.png")).expect("the page as PNG");
+        assert_eq!(decode_qr(&png), url);
+        // Issued once: the same records give the same bytes.
+        assert_eq!(
+            render_pdf(&certificate_document(&info, &devices)).ok(),
+            Some(pdf)
+        );
+    }
+}
