@@ -64,6 +64,7 @@ pub mod certificate;
 mod font;
 mod layout;
 mod pdf;
+pub mod reports;
 #[cfg(test)]
 mod tests;
 

@@ -60,6 +60,14 @@ fn page_texts(pdf: &[u8]) -> Vec<String> {
     pages
 }
 
+/// The text in the order it was drawn (`pdftotext -raw`): a table cell's wrapped lines come
+/// out together, where `-layout` interleaves them with the next column's.
+fn drawn_text(pdf: &[u8]) -> String {
+    let file = saved(pdf);
+    let out = poppler("pdftotext", &["-raw", "-enc", "UTF-8"], file.path(), &["-"]);
+    String::from_utf8(out).expect("pdftotext writes UTF-8")
+}
+
 /// `pdfinfo`'s page count (which also checks that the file is a readable PDF).
 fn page_count(pdf: &[u8]) -> usize {
     let file = saved(pdf);
@@ -672,5 +680,258 @@ mod certificates {
             render_pdf(&certificate_document(&info, &devices)).ok(),
             Some(pdf)
         );
+    }
+}
+
+// ------------------------------------------------------------------ donor report, packing list
+
+mod reports {
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    use super::super::reports::{
+        DeviceTrail, donor_report_csv, donor_report_document, packing_list_document,
+        sanitization_summary,
+    };
+    use super::{drawn_text, normalise, page_texts, render_pdf};
+    use crate::evidence::{
+        MediaDestination, Medium, MediumKind, MethodType, MethodUsed, Outcome, Recycling,
+        Sanitization, Verification, VerificationMethod,
+    };
+    use crate::ids::{LocationId, ShipmentId, VerificationId};
+    use crate::model::{Device, DeviceStatus, Location, Shipment};
+    use crate::testing::fixtures;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default()
+    }
+
+    fn medium(id: i64, device: &Device, serial: &str) -> Medium {
+        Medium {
+            kind: MediumKind::Ssd,
+            ..fixtures::medium(id, device.device_id, serial)
+        }
+    }
+
+    fn record(
+        id: i64,
+        device: &Device,
+        medium: i64,
+        t: MethodType,
+        u: MethodUsed,
+        o: Outcome,
+    ) -> Sanitization {
+        Sanitization {
+            method_type: t,
+            method_used: u,
+            outcome: o,
+            verification_method: VerificationMethod::Full,
+            destination: MediaDestination::ExternalReuse,
+            ..fixtures::sanitization(id, device.device_id, medium, 2)
+        }
+    }
+
+    #[test]
+    fn each_device_says_how_it_was_sanitized_and_what_became_of_it() {
+        let mut shipped = fixtures::device(1, "SN-SHIP");
+        shipped.make = "Lenovo".into();
+        shipped.model = "T480".into();
+        shipped.date_received = Some(day(2));
+        shipped.status = DeviceStatus::Delivered;
+        let mut phone = fixtures::device(2, "SN-PHONE");
+        phone.device_type = "Smartphone".into();
+        phone.no_media = true;
+        phone.status = DeviceStatus::Ready;
+        let mut legacy = fixtures::device(3, "SN-OLD");
+        legacy.status = DeviceStatus::Wiped;
+        legacy.no_evidence_recorded = true;
+        let mut scrap = fixtures::device(4, "SN-SCRAP");
+        scrap.status = DeviceStatus::Recycled;
+        scrap.recycling = Some(Recycling {
+            location: None,
+            processor: "EcoCycle s.r.o.".into(),
+            date: day(20),
+        });
+        let half = fixtures::device(5, "SN-HALF");
+        let failed = fixtures::device(6, "SN-FAIL");
+
+        let school = Location {
+            name: "Gymnázium Brno".into(),
+            city: "Brno".into(),
+            ..fixtures::location(9, "Kpt. Jaroše 14")
+        };
+        let shipment = Shipment {
+            date_shipped: day(25),
+            arrived: true,
+            destination: Some(LocationId(9)),
+            tracking_identifier: "PPL-123456".into(),
+            ..fixtures::shipment(ShipmentId(3).0)
+        };
+        let ship_media = [medium(1, &shipped, "S-A")];
+        let ship_records = [record(
+            1,
+            &shipped,
+            1,
+            MethodType::Purge,
+            MethodUsed::CryptoErase,
+            Outcome::Passed,
+        )];
+        let verification = Verification {
+            id: VerificationId(1),
+            ..fixtures::verification(1, shipped.device_id, 3, &[1])
+        };
+        let half_media = [medium(2, &half, "H-1"), medium(3, &half, "H-2")];
+        let half_records = [record(
+            2,
+            &half,
+            2,
+            MethodType::Clear,
+            MethodUsed::Overwrite,
+            Outcome::Passed,
+        )];
+        let fail_media = [medium(4, &failed, "F-1")];
+        let fail_records = [record(
+            3,
+            &failed,
+            4,
+            MethodType::Clear,
+            MethodUsed::Overwrite,
+            Outcome::Failed,
+        )];
+        let trip = [(&shipment, Some(&school))];
+        let trail = |device, media, records, verification, shipments| DeviceTrail {
+            device,
+            media,
+            records,
+            verification,
+            shipments,
+        };
+        let trails = [
+            trail(
+                &shipped,
+                &ship_media[..],
+                &ship_records[..],
+                Some(&verification),
+                &trip[..],
+            ),
+            trail(&phone, &[], &[], None, &[]),
+            trail(&legacy, &[], &[], None, &[]),
+            trail(&scrap, &[], &[], None, &[]),
+            trail(&half, &half_media[..], &half_records[..], None, &[]),
+            trail(&failed, &fail_media[..], &fail_records[..], None, &[]),
+        ];
+        // (sanitization, outcome), written out by hand.
+        let want = [
+            (
+                "Purge (crypto erase), verified",
+                "Shipped to Gymnázium Brno on 2026-11-25, delivered",
+            ),
+            ("No storage media", "Ready to ship"),
+            (
+                "No evidence recorded (before rehome kept it)",
+                "Sanitized, awaiting refurbishment",
+            ),
+            (
+                "Not recorded yet",
+                "Recycled by EcoCycle s.r.o. on 2026-11-20",
+            ),
+            ("Incomplete: 1 of 2 media sanitized", "Received"),
+            ("Failed on F-1", "Received"),
+        ];
+        for (t, (s, _)) in trails.iter().zip(want) {
+            assert_eq!(sanitization_summary(t), s, "{}", t.device.serial_number);
+        }
+        let donor = crate::model::Donor {
+            name: "Zoë's Café & Co.".into(),
+            ..fixtures::donor(1, "zoe@example.org")
+        };
+        let created = Utc
+            .with_ymd_and_hms(2026, 12, 1, 9, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let pdf = render_pdf(&donor_report_document(
+            "Laptops for Schools",
+            &donor,
+            &trails,
+            created,
+        ))
+        .expect("rendered");
+        let text = normalise(&drawn_text(&pdf));
+        assert!(text.contains("What became of your devices"), "{text}");
+        assert!(text.contains("Donor Zoë's Café & Co."), "{text}");
+        for (s, o) in want {
+            for part in [s, o] {
+                assert!(text.contains(part), "missing {part:?} in:\n{text}");
+            }
+        }
+        // The CSV: a header and one row per device, read back with a CSV reader.
+        let csv = donor_report_csv(&trails);
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let headers: Vec<String> = reader
+            .headers()
+            .expect("a header")
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                "device_id",
+                "type",
+                "make",
+                "model",
+                "serial_number",
+                "date_received",
+                "status",
+                "sanitization",
+                "outcome"
+            ]
+        );
+        let rows: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.expect("a row").iter().map(str::to_owned).collect())
+            .collect();
+        assert_eq!(rows.len(), 6);
+        assert_eq!(
+            rows[0],
+            [
+                "00000000-0000-0000-0000-000000000001",
+                "Laptop",
+                "Lenovo",
+                "T480",
+                "SN-SHIP",
+                "2026-11-02",
+                "delivered",
+                "Purge (crypto erase), verified",
+                "Shipped to Gymnázium Brno on 2026-11-25, delivered",
+            ]
+        );
+        for (row, (s, o)) in rows.iter().zip(want) {
+            assert_eq!((row[7].as_str(), row[8].as_str()), (s, o));
+        }
+
+        // The packing list of the shipment.
+        let pdf = render_pdf(&packing_list_document(
+            "Laptops for Schools",
+            &shipment,
+            Some(&school),
+            &trails[..2],
+            created,
+        ))
+        .expect("rendered");
+        let text = normalise(&page_texts(&pdf).join(" "));
+        for want in [
+            "Packing list",
+            "Shipment 3",
+            "Shipped 2026-11-25",
+            "To Gymnázium Brno, Kpt. Jaroše 14, Brno",
+            "Tracking PPL-123456",
+            "Devices 2",
+            "SN-SHIP",
+            "SN-PHONE",
+            "No storage media",
+            "Received in good order",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
     }
 }
