@@ -378,14 +378,6 @@ impl fmt::Debug for Report {
     }
 }
 
-impl Report {
-    /// The SHA-256 of `bytes`, the key a report of them gets.
-    pub fn digest_of(bytes: &[u8]) -> Digest {
-        use sha2::Digest as _;
-        Digest(sha2::Sha256::digest(bytes).into())
-    }
-}
-
 mod bytes_base64 {
     use base64ct::{Base64, Encoding as _};
     use serde::{Deserialize, Deserializer, Serializer};

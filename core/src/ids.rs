@@ -112,7 +112,12 @@ pub struct Digest(pub [u8; 32]);
 impl Digest {
     /// The digest of `secret`.
     pub fn of(secret: &str) -> Digest {
-        Digest(Sha256::digest(secret.as_bytes()).into())
+        Digest::of_bytes(secret.as_bytes())
+    }
+
+    /// The digest of `bytes` (a tool report's key).
+    pub fn of_bytes(bytes: &[u8]) -> Digest {
+        Digest(Sha256::digest(bytes).into())
     }
 
     /// Constant-time equality.

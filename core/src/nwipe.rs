@@ -70,7 +70,7 @@
 //! mechanism to the drive; the label is in [`NwipeReport::method_details`].
 //!
 //! Verification: `Verify Last Pass` and `Verify All Passes` read back the whole drive, so
-//! [`NistVerification::Full`]; `Off` (or any other label) is no verification (`None`).
+//! [`VerificationMethod::Full`]; `Off` (or any other label) is no verification (`None`).
 //! nwipe's `Verify Zeros`/`Verify Ones` methods write nothing: they read the whole drive back
 //! to check an earlier overwrite ([`NwipeReport::is_verify_only`]), so they count as Clear by
 //! Overwrite with full verification whatever the verify option says.
@@ -91,6 +91,8 @@
 //! without a PDF is allowed.
 
 use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::evidence::{MethodType, MethodUsed, VerificationMethod};
 use serde_json::{Map, Value};
 
 /// The largest report read, in bytes (1 MiB); larger input is refused before parsing.
@@ -697,51 +699,18 @@ fn describe(v: &Value) -> String {
 // ---------------------------------------------------------------------------------------------
 // NIST SP 800-88
 
-/// NIST SP 800-88's sanitization method types that nwipe can reach.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NistMethodType {
-    /// Logical techniques on all user-addressable storage (nwipe's overwrites).
-    Clear,
-    /// Techniques inside the drive that defeat laboratory recovery (sanitize, secure erase).
-    Purge,
-}
-
-/// The "method used" of NIST SP 800-88's sample certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NistMethodUsed {
-    /// Writing patterns over the data (by nwipe, or by the drive's Sanitize Overwrite).
-    Overwrite,
-    /// The drive's block erase (Sanitize Block Erase).
-    BlockErase,
-    /// The drive's cryptographic erase (Sanitize Crypto Erase).
-    CryptoErase,
-    /// A drive command that leaves the mechanism to the drive (ATA/NVMe Secure Erase).
-    Other,
-}
-
-/// NIST SP 800-88's verification of a sanitization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NistVerification {
-    /// The whole drive was read back.
-    Full,
-}
-
 /// The hand-written method table of the [module docs](self): a lower-case fragment of the
 /// method label, first match wins; no match is Clear by Overwrite.
-const METHOD_TABLE: &[(&str, NistMethodType, NistMethodUsed)] = &[
-    ("crypto", NistMethodType::Purge, NistMethodUsed::CryptoErase),
-    (
-        "block erase",
-        NistMethodType::Purge,
-        NistMethodUsed::BlockErase,
-    ),
+const METHOD_TABLE: &[(&str, MethodType, MethodUsed)] = &[
+    ("crypto", MethodType::Purge, MethodUsed::CryptoErase),
+    ("block erase", MethodType::Purge, MethodUsed::BlockErase),
     (
         "sanitize overwrite",
-        NistMethodType::Purge,
-        NistMethodUsed::Overwrite,
+        MethodType::Purge,
+        MethodUsed::Overwrite,
     ),
-    ("sanitize", NistMethodType::Purge, NistMethodUsed::Other),
-    ("secure erase", NistMethodType::Purge, NistMethodUsed::Other),
+    ("sanitize", MethodType::Purge, MethodUsed::Other),
+    ("secure erase", MethodType::Purge, MethodUsed::Other),
 ];
 
 /// Lower case, trimmed, runs of white space as one space (nwipe's "Verify Ones  (0xFF)").
@@ -755,23 +724,22 @@ fn normalise_label(label: &str) -> String {
 
 /// The NIST method type and method used for an nwipe method label (the table in the
 /// [module docs](self)).
-pub fn nist_method(method_label: &str) -> (NistMethodType, NistMethodUsed) {
+pub fn nist_method(method_label: &str) -> (MethodType, MethodUsed) {
     let label = normalise_label(method_label);
     METHOD_TABLE
         .iter()
         .find(|(fragment, _, _)| label.contains(fragment))
-        .map_or(
-            (NistMethodType::Clear, NistMethodUsed::Overwrite),
-            |&(_, t, u)| (t, u),
-        )
+        .map_or((MethodType::Clear, MethodUsed::Overwrite), |&(_, t, u)| {
+            (t, u)
+        })
 }
 
 /// The NIST verification for an nwipe verify label: `Verify Last Pass` and `Verify All
-/// Passes` (or the command line's `last` and `all`) are [`NistVerification::Full`]; `Off` and
+/// Passes` (or the command line's `last` and `all`) are [`VerificationMethod::Full`]; `Off` and
 /// anything else are `None`.
-pub fn nist_verification(verify_label: &str) -> Option<NistVerification> {
+pub fn nist_verification(verify_label: &str) -> Option<VerificationMethod> {
     match normalise_label(verify_label).as_str() {
-        "verify last pass" | "verify all passes" | "last" | "all" => Some(NistVerification::Full),
+        "verify last pass" | "verify all passes" | "last" | "all" => Some(VerificationMethod::Full),
         _ => None,
     }
 }
@@ -784,12 +752,12 @@ pub fn is_verify_only_method(method_label: &str) -> bool {
 
 impl NwipeReport {
     /// The NIST method type of [`Self::method`].
-    pub fn nist_method_type(&self) -> NistMethodType {
+    pub fn nist_method_type(&self) -> MethodType {
         nist_method(&self.method).0
     }
 
     /// The NIST method used of [`Self::method`].
-    pub fn nist_method_used(&self) -> NistMethodUsed {
+    pub fn nist_method_used(&self) -> MethodUsed {
         nist_method(&self.method).1
     }
 
@@ -799,10 +767,10 @@ impl NwipeReport {
     }
 
     /// The NIST verification: [`nist_verification`] of [`Self::verify`], and always
-    /// [`NistVerification::Full`] for a verify-only method.
-    pub fn nist_verification(&self) -> Option<NistVerification> {
+    /// [`VerificationMethod::Full`] for a verify-only method.
+    pub fn nist_verification(&self) -> Option<VerificationMethod> {
         if self.is_verify_only() {
-            Some(NistVerification::Full)
+            Some(VerificationMethod::Full)
         } else {
             nist_verification(&self.verify)
         }
@@ -1186,9 +1154,9 @@ mod tests {
         assert_eq!(r.system.serial_number, "PF2ABCDE");
         assert_eq!(r.system.baseboard_serial_number, "L1HF81234567");
         assert_eq!(r.system.user_defined_tag, "Batch 14");
-        assert_eq!(r.nist_method_type(), NistMethodType::Clear);
-        assert_eq!(r.nist_method_used(), NistMethodUsed::Overwrite);
-        assert_eq!(r.nist_verification(), Some(NistVerification::Full));
+        assert_eq!(r.nist_method_type(), MethodType::Clear);
+        assert_eq!(r.nist_method_used(), MethodUsed::Overwrite);
+        assert_eq!(r.nist_verification(), Some(VerificationMethod::Full));
         assert_eq!(
             r.method_details(),
             "nwipe 0.38, DoD Short, 3 rounds, verify last pass, PRNG Xoroshiro256"
@@ -1219,7 +1187,7 @@ mod tests {
                  did not match what was written.",
             ]
         );
-        assert_eq!(r.nist_verification(), Some(NistVerification::Full));
+        assert_eq!(r.nist_verification(), Some(VerificationMethod::Full));
         assert_eq!(
             r.method_details(),
             "nwipe 0.38, PRNG Stream, 1 round, verify all passes, PRNG Mersenne Twister"
@@ -1559,8 +1527,8 @@ mod tests {
 
     #[test]
     fn nwipe_method_table_maps_labels_to_nist() {
-        use NistMethodType::{Clear, Purge};
-        use NistMethodUsed::{BlockErase, CryptoErase, Other, Overwrite};
+        use MethodType::{Clear, Purge};
+        use MethodUsed::{BlockErase, CryptoErase, Other, Overwrite};
         for (label, expected) in [
             ("DoD Short", (Clear, Overwrite)),
             ("DoD 5220.22-M", (Clear, Overwrite)),
@@ -1601,11 +1569,11 @@ mod tests {
             ("Off", None),
             ("Verification Off", None),
             ("", None),
-            ("Verify Last Pass", Some(NistVerification::Full)),
-            ("Verify All Passes", Some(NistVerification::Full)),
-            ("verify  last pass", Some(NistVerification::Full)),
-            ("last", Some(NistVerification::Full)),
-            ("all", Some(NistVerification::Full)),
+            ("Verify Last Pass", Some(VerificationMethod::Full)),
+            ("Verify All Passes", Some(VerificationMethod::Full)),
+            ("verify  last pass", Some(VerificationMethod::Full)),
+            ("last", Some(VerificationMethod::Full)),
+            ("all", Some(VerificationMethod::Full)),
             ("Verify Sometimes", None),
         ] {
             assert_eq!(nist_verification(label), expected, "{label:?}");
@@ -1619,8 +1587,8 @@ mod tests {
             .replacen("\"rounds_requested\":\t3", "\"rounds_requested\":\t1", 1);
         let r = parse(&text).expect("parses");
         assert!(r.is_verify_only());
-        assert_eq!(r.nist_verification(), Some(NistVerification::Full));
-        assert_eq!(r.nist_method_type(), NistMethodType::Clear);
+        assert_eq!(r.nist_verification(), Some(VerificationMethod::Full));
+        assert_eq!(r.nist_method_type(), MethodType::Clear);
         assert_eq!(
             r.method_details(),
             "nwipe 0.38, Verify Ones (0xFF), 1 round, no verification, PRNG Xoroshiro256"
@@ -1636,8 +1604,8 @@ mod tests {
             .replacen("\"prng\":\t\"Xoroshiro256\"", "\"prng\":\t\"\"", 1)
             .replacen("\"rounds_requested\":\t3", "\"rounds_requested\":\t1", 1);
         let r = parse(&text).expect("parses");
-        assert_eq!(r.nist_method_type(), NistMethodType::Purge);
-        assert_eq!(r.nist_method_used(), NistMethodUsed::BlockErase);
+        assert_eq!(r.nist_method_type(), MethodType::Purge);
+        assert_eq!(r.nist_method_used(), MethodUsed::BlockErase);
         assert_eq!(
             r.method_details(),
             "nwipe 0.39, Sanitize Block Erase (ATA/SCSI/NVMe), 1 round, verify last pass"

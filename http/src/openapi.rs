@@ -1165,7 +1165,7 @@ pub mod doc {
     #[into_params(parameter_in = Query)]
     pub struct ScanQuery {
         /// What the scanner typed or the camera decoded: a device label (id or address), a
-        /// MAC address or a serial number; at most 512 characters, not blank.
+        /// MAC address, an IMEI or a serial number; at most 512 characters, not blank.
         #[param(
             min_length = 1,
             max_length = 512,

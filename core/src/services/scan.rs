@@ -126,37 +126,27 @@ impl Rehome {
             };
         }
         let mac = mac_shape(code);
-        if let Some(mac) = &mac
-            && let Some(Record::Device(d)) = store
-                .get_by_unique(&UniqueField::DeviceMacId.key(mac))
-                .await?
-        {
-            return Ok(Scanned::Device {
-                matched: ScanMatch::MacId,
-                device: Box::new(d),
-            });
-        }
         let imei = crate::evidence::parse_imei(code).ok();
-        if let Some(imei) = &imei
-            && let Some(Record::Device(d)) = store
-                .get_by_unique(&UniqueField::DeviceImei.key(imei))
-                .await?
-        {
-            return Ok(Scanned::Device {
-                matched: ScanMatch::Imei,
-                device: Box::new(d),
-            });
-        }
         let serial_ok = code.chars().count() <= super::input::SHORT_TEXT;
-        if serial_ok
-            && let Some(Record::Device(d)) = store
-                .get_by_unique(&UniqueField::DeviceSerialNumber.key(code))
-                .await?
-        {
-            return Ok(Scanned::Device {
-                matched: ScanMatch::SerialNumber,
-                device: Box::new(d),
-            });
+        // The unique keys the code may be, in the rule's order; the first held one wins.
+        let keys = [
+            (mac.as_deref(), UniqueField::DeviceMacId, ScanMatch::MacId),
+            (imei.as_deref(), UniqueField::DeviceImei, ScanMatch::Imei),
+            (
+                serial_ok.then_some(code),
+                UniqueField::DeviceSerialNumber,
+                ScanMatch::SerialNumber,
+            ),
+        ];
+        for (value, field, matched) in keys {
+            if let Some(value) = value
+                && let Some(Record::Device(d)) = store.get_by_unique(&field.key(value)).await?
+            {
+                return Ok(Scanned::Device {
+                    matched,
+                    device: Box::new(d),
+                });
+            }
         }
         Ok(Scanned::Unknown {
             serial_number: serial_ok.then(|| code.to_owned()),

@@ -387,7 +387,7 @@ pub fn verification(id: i64, device: DeviceId, by: i64, records: &[i64]) -> Veri
 /// A JSON tool report holding `bytes`, keyed by their SHA-256.
 pub fn report(bytes: &[u8]) -> Report {
     Report {
-        digest: Report::digest_of(bytes),
+        digest: Digest::of_bytes(bytes),
         format: ReportFormat::Json,
         file_name: "nwipe_report.json".to_owned(),
         bytes: bytes.to_vec(),
